@@ -1,0 +1,71 @@
+# Beschlusslage — `make run` and `make test` each do ALL set-up on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_HUB_DISABLE_TELEMETRY := 1
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+SHARED_CORPUS := ../shared/corpus
+APT_PACKAGES := chromium chromium-driver fonts-dejavu-core
+
+.PHONY: install apt-deps llm-deps run ingest test lint unit eval-own eval-shared bench clean
+
+# torch==2.13.0 first: it is the CPU build on local disk; a plain `torch` would pull a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Browser tests need Debian's chromium + chromedriver (never a downloaded browser).
+apt-deps:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null && test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf; then \
+		echo "apt packages present"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	else \
+		echo "WARNING: not root; install $(APT_PACKAGES) yourself (browser tests will be skipped)"; \
+	fi
+
+# llama-cpp-python compiles (~6 min the first time, then pip's wheel cache) for the real LLM-server test.
+llm-deps: install
+	bash scripts/install_llm_test_deps.sh $(VENV)
+
+ingest: install
+	$(PY) -m ingest corpus
+
+run: install ingest
+	$(PY) app.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy rag ingest eval app.py
+
+unit: install
+	$(PY) -m pytest -q
+
+eval-own: install
+	$(PY) -m eval --corpus corpus --questions eval/sets/own.jsonl --report eval/out/own.md --json eval/out/own.json
+
+# The gated eval over the real documents runs only where ../shared exists (CI, developer machines).
+eval-shared: install
+	@if [ -d $(SHARED_CORPUS) ]; then \
+		$(PY) -m eval --corpus $(SHARED_CORPUS) --questions eval/sets/gold.jsonl --legalquad \
+			--report eval/out/shared.md --json eval/out/shared.json; \
+	else echo "skipping the shared-corpus eval: $(SHARED_CORPUS) not found"; fi
+
+test: install apt-deps llm-deps lint unit eval-own eval-shared
+
+bench: install
+	$(PY) benchmarks/ingest_bench.py
+	$(PY) benchmarks/query_bench.py
+
+clean:
+	rm -rf $(VENV) data eval/out

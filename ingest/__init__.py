@@ -1,0 +1,1 @@
+"""Ingest: files -> pages -> chunks -> index versions (see docs/CONTRACTS.md)."""

@@ -1,0 +1,132 @@
+"""`python -m ingest PATH... [--data-dir DIR] [--dry-run] [--rebuild]` — re-ingest a folder safely.
+
+Exit codes: 0 everything ingested, 1 some files skipped (see the report), 2 error, 3 another ingest is running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import rag  # noqa: F401  (offline environment first)
+from ingest.pipeline import IngestReport, ProgressEvent, ingest
+from rag.errors import IngestLockedError, RagError
+from rag.settings import Settings
+
+log = logging.getLogger("ingest")
+
+HELP = """\
+Dokumente in den Suchindex übernehmen (inkrementell und sicher).
+Ingest documents into the search index (incremental and safe).
+
+Nur geänderte Dateien werden neu eingebettet, gelöschte entfernt; der laufende Index bleibt bis
+zum fertigen, geprüften Umschalten unverändert.
+Only changed files are re-embedded, deleted files are removed; the live index stays untouched until
+the new version is complete, verified and switched.
+
+Exit codes: 0 ok, 1 some files skipped, 2 error, 3 another ingest is running."""
+
+
+class _Bars:
+    """tqdm bars over files and chunks, with ETA; quiet when stderr is not a terminal unless forced."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bars: dict[str, object] = {}
+
+    def __call__(self, ev: ProgressEvent) -> None:
+        if not self.enabled or ev.stage == "done":
+            return
+        from tqdm import tqdm
+
+        labels = {"scan": "Dateien prüfen", "parse": "Dateien lesen", "embed": "Abschnitte einbetten",
+                  "store": "Index schreiben", "verify": "Prüfen"}
+        bar = self.bars.get(ev.stage)
+        if bar is None:
+            for other in self.bars.values():
+                other.close()  # type: ignore[attr-defined]
+            bar = tqdm(total=ev.total, desc=labels.get(ev.stage, ev.stage), unit="",
+                       file=sys.stderr, dynamic_ncols=True, leave=True)
+            self.bars[ev.stage] = bar
+        bar.total = ev.total  # type: ignore[attr-defined]
+        bar.n = ev.done  # type: ignore[attr-defined]
+        if ev.detail:
+            bar.set_postfix_str(ev.detail[-40:], refresh=False)  # type: ignore[attr-defined]
+        bar.refresh()  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()  # type: ignore[attr-defined]
+
+
+def format_report(r: IngestReport) -> str:
+    lines = [
+        "",
+        "== Ingest-Bericht / ingest report ==",
+        f"Ordner / root:            {r.root}",
+        f"Neu / added:              {len(r.added)}",
+        f"Geändert / changed:       {len(r.changed)}",
+        f"Entfernt / removed:       {len(r.removed)}",
+        f"Unverändert / unchanged:  {len(r.unchanged)}",
+        f"Abschnitte / chunks:      {r.chunks_total} ({r.chunks_embedded} neu eingebettet / embedded, "
+        f"{r.chunks_reused} wiederverwendet / reused)",
+        f"Übersprungen / skipped:   {len(r.skipped)}",
+    ]
+    lines += [f"  - {f}: {reason}" for f, reason in r.skipped]
+    if r.dry_run:
+        lines.append("Probelauf / dry run: nichts geschrieben / nothing written")
+    elif r.switched:
+        lines.append(f"Neue Index-Version live / new version live: {r.version}")
+    else:
+        lines.append(f"Index unverändert / index unchanged: {r.version}")
+    lines.append(f"Dauer / elapsed:          {r.elapsed:.1f} s")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ingest", description=HELP,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="+", type=Path, help="Ordner oder Dateien / folders or files")
+    parser.add_argument("--data-dir", type=Path, help="Datenordner / data dir (default: $RAG_DATA_DIR or ./data)")
+    parser.add_argument("--dry-run", action="store_true", help="nur anzeigen, was sich ändern würde / only report")
+    parser.add_argument("--rebuild", action="store_true", help="alles neu aufbauen / rebuild everything")
+    parser.add_argument("--json", action="store_true", help="Bericht als JSON / report as JSON on stdout")
+    parser.add_argument("--progress", choices=["auto", "always", "never"], default="auto")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env(data_dir=args.data_dir)
+    except RagError as exc:
+        print(f"Fehler in der Konfiguration: {exc}", file=sys.stderr)
+        return 2
+    show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
+    bars = _Bars(show)
+    try:
+        report = ingest(args.paths, settings, dry_run=args.dry_run, rebuild=args.rebuild, on_progress=bars)
+    except IngestLockedError as exc:
+        print(f"Es läuft bereits ein Ingest für diesen Datenordner; bitte später erneut versuchen.\n{exc}",
+              file=sys.stderr)
+        return 3
+    except FileNotFoundError as exc:
+        print(f"Datei oder Ordner nicht gefunden / not found: {exc}", file=sys.stderr)
+        return 2
+    except RagError as exc:
+        log.error("ingest failed, live index unchanged: %s", exc)
+        print(f"Ingest fehlgeschlagen, der bisherige Index bleibt unverändert: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        bars.close()
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
+    else:
+        print(format_report(report))
+    return report.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,397 @@
+"""Safe incremental ingestion: lock, diff by content hash, build a complete new version, verify, switch.
+
+A crash (even kill -9) at any point leaves the live version untouched: the new version lives in its own
+folder and becomes live only through the atomic replace of CURRENT at the very end. The embedding cache
+is transactional, so work done before a crash is reused by the next run.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ingest.chunking import chunk_pages
+from ingest.loaders import SUPPORTED_SUFFIXES, load_file
+from rag.embed import EmbeddingCache, get_embedder, text_key
+from rag.errors import IngestLockedError, LoaderError, VerificationError
+from rag.index import (
+    BM25_FILE,
+    CHUNKS,
+    COMPLETE,
+    MANIFEST,
+    chunk_to_json,
+    load_chunks,
+    load_manifest,
+    read_current,
+    versions_dir,
+    write_current,
+)
+from rag.keyword import BM25Index
+from rag.settings import Settings
+from rag.store import clean_metadata, drop_store, open_store
+from rag.types import Chunk
+
+log = logging.getLogger(__name__)
+
+SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    stage: str  # "scan" | "parse" | "embed" | "store" | "verify" | "done"
+    done: int
+    total: int
+    detail: str = ""
+
+
+@dataclass
+class IngestReport:
+    root: str = ""
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    chunks_total: int = 0
+    chunks_embedded: int = 0
+    chunks_reused: int = 0
+    version: str | None = None
+    switched: bool = False
+    dry_run: bool = False
+    elapsed: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.skipped else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "root": self.root,
+            "added": self.added,
+            "changed": self.changed,
+            "removed": self.removed,
+            "unchanged": len(self.unchanged),
+            "skipped": [{"file": f, "reason": r} for f, r in self.skipped],
+            "chunks_total": self.chunks_total,
+            "chunks_embedded": self.chunks_embedded,
+            "chunks_reused": self.chunks_reused,
+            "version": self.version,
+            "switched": self.switched,
+            "dry_run": self.dry_run,
+            "elapsed_s": round(self.elapsed, 2),
+        }
+
+
+Progress = Callable[[ProgressEvent], None]
+
+
+@contextmanager
+def ingest_lock(settings: Settings) -> Iterator[None]:
+    """Exclusive, non-blocking lock on the data dir. The kernel drops it when the process dies (kill -9)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.data_dir / "ingest.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+            raise IngestLockedError(
+                f"another ingest is running on {settings.data_dir} (pid {holder or '?'})"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def discover(paths: Sequence[Path]) -> tuple[Path, list[Path]]:
+    """The ingested root (a folder given alone, else the common parent) and the supported files under it."""
+    resolved = [p.resolve() for p in paths]
+    for p in resolved:
+        if not p.exists():
+            raise FileNotFoundError(f"no such file or folder: {p}")
+    if len(resolved) == 1 and resolved[0].is_dir():
+        root = resolved[0]
+    else:
+        root = Path(os.path.commonpath([p if p.is_dir() else p.parent for p in resolved]))
+    files: set[Path] = set()
+    for p in resolved:
+        candidates = [p] if p.is_file() else [f for f in p.rglob("*") if f.is_file()]
+        for f in candidates:
+            rel_parts = f.relative_to(root).parts
+            if any(part.startswith(".") for part in rel_parts):
+                continue
+            if f.suffix.lower() in SUPPORTED_SUFFIXES:
+                files.add(f)
+    return root, sorted(files)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _new_version_id(chunk_ids: Sequence[str]) -> str:
+    digest = hashlib.sha256("\n".join(sorted(chunk_ids)).encode()).hexdigest()[:8]
+    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{digest}"
+
+
+def _live_state(settings: Settings) -> tuple[str | None, dict[str, Any], dict[str, list[Chunk]]]:
+    live = read_current(settings)
+    if not live:
+        return None, {}, {}
+    vdir = versions_dir(settings) / live
+    try:
+        manifest = load_manifest(vdir)
+        by_source: dict[str, list[Chunk]] = {}
+        for c in load_chunks(vdir):
+            by_source.setdefault(c.source, []).append(c)
+    except (OSError, ValueError) as exc:
+        log.warning("live version %s unreadable (%s); building from scratch", live, exc)
+        return None, {}, {}
+    return live, manifest, by_source
+
+
+def ingest(
+    paths: Sequence[Path],
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    rebuild: bool = False,
+    on_progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest `paths` into a new index version and switch it live. Raises IngestLockedError when busy."""
+    started = time.monotonic()
+    emit = on_progress or (lambda ev: None)
+    with ingest_lock(settings):
+        report = _ingest_locked(paths, settings, dry_run=dry_run, rebuild=rebuild, emit=emit)
+    report.elapsed = time.monotonic() - started
+    emit(ProgressEvent("done", 1, 1, f"{report.elapsed:.1f} s"))
+    return report
+
+
+def _ingest_locked(
+    paths: Sequence[Path], settings: Settings, *, dry_run: bool, rebuild: bool, emit: Progress
+) -> IngestReport:
+    embedder = get_embedder(settings)
+    root, files = discover(paths)
+    report = IngestReport(root=str(root), dry_run=dry_run)
+    live, manifest, live_chunks = _live_state(settings)
+    if manifest and (manifest.get("model") != embedder.name or manifest.get("schema") != SCHEMA):
+        log.info("embedding model or schema changed (%s -> %s): full rebuild", manifest.get("model"), embedder.name)
+        rebuild = True
+    if manifest and Path(manifest.get("root", "")) != root:
+        log.info("ingested root changed (%s -> %s)", manifest.get("root"), root)
+    old_files: dict[str, Any] = {} if rebuild else manifest.get("files", {})
+    old_skipped: dict[str, Any] = {} if rebuild else manifest.get("skipped", {})
+
+    # 1. diff by content hash
+    hashes: dict[str, str] = {}
+    for i, f in enumerate(files):
+        rel = f.relative_to(root).as_posix()
+        hashes[rel] = file_sha256(f)
+        emit(ProgressEvent("scan", i + 1, len(files), rel))
+    known = set(old_files) | set(old_skipped)
+    for rel, sha in hashes.items():
+        prev = old_files.get(rel) or old_skipped.get(rel)
+        if prev is None:
+            report.added.append(rel)
+        elif prev["sha256"] != sha:
+            report.changed.append(rel)
+        else:
+            report.unchanged.append(rel)
+    report.removed = sorted(k for k in known if k not in hashes)
+    nothing_changed = live and not (report.added or report.changed or report.removed)
+    if dry_run or nothing_changed:
+        report.skipped = [(rel, old_skipped[rel]["reason"]) for rel in report.unchanged if rel in old_skipped]
+        report.chunks_total = report.chunks_reused = sum(len(v) for v in live_chunks.values())
+        report.version = live
+        if nothing_changed:
+            log.info("nothing changed since version %s: index left as it is", live)
+        return report
+
+    # 2. parse new and changed files (PDFs in a child process with limits); reuse unchanged files' chunks
+    chunks: list[Chunk] = []
+    file_entries: dict[str, Any] = {}
+    skipped_entries: dict[str, Any] = {}
+    to_parse = sorted(report.added + report.changed)
+    for rel in report.unchanged:
+        if rel in old_skipped:
+            skipped_entries[rel] = old_skipped[rel]
+            report.skipped.append((rel, old_skipped[rel]["reason"]))
+            continue
+        reused = live_chunks.get(rel, [])
+        chunks.extend(reused)
+        file_entries[rel] = {**old_files[rel], "chunks": len(reused)}
+    for i, rel in enumerate(to_parse):
+        emit(ProgressEvent("parse", i + 1, len(to_parse), rel))
+        try:
+            pages = load_file(root / rel, root, settings)
+            new = chunk_pages(pages)
+            if not new:
+                raise LoaderError("empty", "no text to index")
+        except LoaderError as exc:
+            log.warning("skipped %s: %s", rel, exc)
+            report.skipped.append((rel, exc.reason))
+            skipped_entries[rel] = {"sha256": hashes[rel], "reason": exc.reason, "detail": exc.detail}
+            continue
+        chunks.extend(new)
+        file_entries[rel] = {"sha256": hashes[rel], "chunks": len(new), "pages": len(pages)}
+
+    # duplicate ids across files cannot happen (the source is hashed in), but keep the store consistent
+    unique: dict[str, Chunk] = {}
+    for c in chunks:
+        unique.setdefault(c.id, c)
+    chunks = list(unique.values())
+    report.chunks_total = len(chunks)
+
+    # 3. embeddings: cache first, embed only what was never seen
+    vectors = _embed_with_cache(chunks, settings, report, emit)
+
+    # 4. build the complete new version beside the live one, verify, switch
+    _collect_garbage(settings, keep=live)
+    version = _new_version_id([c.id for c in chunks])
+    vdir = versions_dir(settings) / version
+    vdir.mkdir(parents=True)
+    with open(vdir / CHUNKS, "w", encoding="utf-8") as fh:
+        for c in chunks:
+            fh.write(json.dumps(chunk_to_json(c), ensure_ascii=False) + "\n")
+    BM25Index.build([c.embed_text for c in chunks]).save(vdir / BM25_FILE)
+    store = open_store(settings, version, vdir)
+    step = 256
+    for i in range(0, len(chunks), step):
+        part = chunks[i : i + step]
+        store.upsert(
+            [c.id for c in part],
+            vectors[i : i + step],
+            [c.text for c in part],
+            [clean_metadata({**c.meta, "source": c.source, "page": c.page}) for c in part],
+        )
+        emit(ProgressEvent("store", min(i + step, len(chunks)), len(chunks), ""))
+    emit(ProgressEvent("verify", 0, 1, version))
+    _verify(store, chunks, vectors)
+    new_manifest = {
+        "schema": SCHEMA,
+        "version": version,
+        "model": embedder.name,
+        "dim": int(vectors.shape[1]) if len(vectors) else embedder.dim,
+        "root": str(root),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "files": file_entries,
+        "skipped": skipped_entries,
+        "chunks": len(chunks),
+        "previous": live,
+    }
+    (vdir / MANIFEST).write_text(json.dumps(new_manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    _fsync_tree(vdir)
+    (vdir / COMPLETE).write_text(version, encoding="utf-8")
+    write_current(settings, version)
+    report.version, report.switched = version, True
+    log.info("index version %s is live: %d files, %d chunks", version, len(file_entries), len(chunks))
+    _prune(settings, version)
+    return report
+
+
+def _embed_with_cache(
+    chunks: Sequence[Chunk], settings: Settings, report: IngestReport, emit: Progress
+) -> np.ndarray:
+    embedder = get_embedder(settings)
+    cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
+    try:
+        keys = [text_key(c.embed_text) for c in chunks]
+        found = cache.get_many(embedder.name, list(dict.fromkeys(keys)))
+        missing = [i for i, k in enumerate(keys) if k not in found]
+        todo = list(dict.fromkeys(keys[i] for i in missing))
+        text_of = {keys[i]: chunks[i].embed_text for i in missing}
+        report.chunks_reused = len(chunks) - len(missing)
+        report.chunks_embedded = len(missing)
+        done = 0
+        emit(ProgressEvent("embed", 0, len(todo), ""))
+        for j in range(0, len(todo), settings.embed_batch):
+            batch = todo[j : j + settings.embed_batch]
+            vecs = embedder.embed_documents([text_of[k] for k in batch])
+            new = dict(zip(batch, vecs, strict=True))
+            cache.put_many(embedder.name, new)  # committed per batch: a crash keeps finished work
+            found.update(new)
+            done += len(batch)
+            emit(ProgressEvent("embed", done, len(todo), ""))
+        dim = embedder.dim if not found else len(next(iter(found.values())))
+        if not chunks:
+            return np.zeros((0, dim), dtype=np.float32)
+        return np.stack([found[k] for k in keys]).astype(np.float32)
+    finally:
+        cache.close()
+
+
+def _verify(store: Any, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+    """Counts, ids and a smoke query must match before a version may go live."""
+    n = store.count()
+    if n != len(chunks):
+        raise VerificationError(f"store holds {n} records, expected {len(chunks)}")
+    if not chunks:
+        return
+    probe = list({c.id: c for c in (chunks[0], chunks[len(chunks) // 2], chunks[-1])}.values())
+    got = {r.id: r for r in store.get(ids=[c.id for c in probe])}
+    for c in probe:
+        if c.id not in got or got[c.id].document != c.text:
+            raise VerificationError(f"chunk {c.id[:12]} of {c.source} missing or altered in the store")
+    idx = len(chunks) // 2
+    hits = store.query(vectors[idx], k=5)
+    if not hits or chunks[idx].id not in {h[0] for h in hits}:
+        raise VerificationError("smoke query did not find the probe chunk by its own vector")
+
+
+def _fsync_tree(path: Path) -> None:
+    for dirpath, _dirs, names in os.walk(path):
+        for name in names:
+            try:
+                fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def _collect_garbage(settings: Settings, keep: str | None) -> None:
+    """Remove versions a crashed ingest left unfinished (we hold the lock, so nobody is building them)."""
+    vroot = versions_dir(settings)
+    if not vroot.exists():
+        return
+    for d in vroot.iterdir():
+        if d.is_dir() and d.name != keep and not (d / COMPLETE).exists():
+            log.info("removing unfinished version %s (left by an interrupted ingest)", d.name)
+            drop_store(settings, d.name, d)
+
+
+def _prune(settings: Settings, live: str) -> None:
+    """Keep the live version and the newest `keep_versions - 1` others (a reader may still hold them)."""
+    vroot = versions_dir(settings)
+    complete = sorted((d for d in vroot.iterdir() if (d / COMPLETE).exists()), key=lambda d: d.name)
+    keep = {live, *(d.name for d in complete[-settings.keep_versions :])}
+    for d in complete:
+        if d.name not in keep:
+            log.info("pruning old version %s", d.name)
+            drop_store(settings, d.name, d)
+    for leftover in settings.index_dir.glob(".CURRENT.*.tmp"):
+        leftover.unlink(missing_ok=True)
+    shutil.rmtree(vroot / "_tmp", ignore_errors=True)

@@ -1,0 +1,119 @@
+"""One public API for the app, the CLI and the evaluation.
+
+>>> a = Assistant(Settings.from_env())                        # cheap; models and index load on first use
+>>> ans = a.ask("Was hat der IT-Planungsrat zum Kommunalpakt beschlossen?")
+>>> ans.refused, [c.file for c in ans.citations]
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from rag.answer import REFUSAL, AnswerConfig, ExtractiveAnswerer, make_citation, refusal
+from rag.embed import get_embedder
+from rag.followup import standalone_query
+from rag.index import IndexReader, Snapshot
+from rag.retrieve import HybridRetriever, RetrievalConfig
+from rag.sanitize import sanitize_answer
+from rag.settings import Settings
+from rag.types import Answer, Passage
+
+log = logging.getLogger(__name__)
+
+
+class Assistant:
+    def __init__(
+        self,
+        settings: Settings,
+        retrieval: RetrievalConfig | None = None,
+        answering: AnswerConfig | None = None,
+        use_llm: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.retrieval_config = retrieval or RetrievalConfig()
+        self.answer_config = answering or AnswerConfig()
+        self.embedder = get_embedder(settings)
+        self.reader = IndexReader(settings, expected_model=self.embedder.name)
+        self._use_llm = use_llm
+        self._llm: Any = None
+        self._llm_checked = False
+        self._retriever: tuple[str, HybridRetriever] | None = None
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        return self.reader.snapshot()
+
+    def _retriever_for(self, snap: Snapshot) -> HybridRetriever:
+        if self._retriever is None or self._retriever[0] != snap.version:
+            self._retriever = (snap.version, HybridRetriever(snap, self.embedder, self.retrieval_config))
+        return self._retriever[1]
+
+    def llm(self) -> Any:
+        if not self._llm_checked:
+            self._llm_checked = True
+            if self._use_llm and self.settings.llm_url:
+                from rag.llm import get_llm
+
+                self._llm = get_llm(self.settings)
+        return self._llm
+
+    # -- public verbs -----------------------------------------------------------------------------
+    def retrieve(self, query: str, k: int = 10, filters: dict[str, Any] | None = None) -> list[Passage]:
+        snap = self.snapshot()
+        return self._retriever_for(snap).retrieve(query, k=k, filters=filters)
+
+    def ask(self, question: str, history: Sequence[str] = (), filters: dict[str, Any] | None = None) -> Answer:
+        final: Answer | None = None
+        for final in self.stream(question, history, filters):
+            pass
+        assert final is not None
+        return final
+
+    def stream(
+        self, question: str, history: Sequence[str] = (), filters: dict[str, Any] | None = None
+    ) -> Iterator[Answer]:
+        """Growing partial answers; the last one is final (citations only on the final one)."""
+        t0 = time.perf_counter()
+        question = (question or "").strip()
+        if not question:
+            yield Answer("Bitte stellen Sie eine Frage.", refused=True)
+            return
+        query = standalone_query(question, history)
+        snap = self.snapshot()
+        passages = self._retriever_for(snap).retrieve(query, k=self.settings.top_k, filters=filters)
+        idf = snap.bm25.idf
+        llm = self.llm()
+        if llm is not None and passages:
+            yield from self._stream_llm(llm, question, query, passages, filters)
+            return
+        answer = ExtractiveAnswerer(idf, self.answer_config, tokenize=snap.bm25.tokenize).answer(query, passages)
+        allowed = [c.url for c in answer.citations if c.url]
+        answer = Answer(
+            sanitize_answer(answer.text, allowed),
+            citations=answer.citations,
+            refused=answer.refused,
+            query=query,
+            filters=filters,
+            suggestions=answer.suggestions,
+            notes=answer.notes,
+        )
+        log.info("answered in %.0f ms (refused=%s): %s", (time.perf_counter() - t0) * 1000, answer.refused, query)
+        yield answer
+
+    def _stream_llm(
+        self, llm: Any, question: str, query: str, passages: list[Passage], filters: dict[str, Any] | None
+    ) -> Iterator[Answer]:
+        raw = ""
+        for delta in llm.stream(query, passages):
+            raw += delta
+            yield Answer(sanitize_answer(raw), query=query, filters=filters)
+        text, used, refused = llm.finalize(raw, passages)
+        if refused or not used:
+            base = refusal(passages)
+            yield Answer(REFUSAL, refused=True, query=query, filters=filters, suggestions=base.suggestions)
+            return
+        cites = tuple(make_citation(n, passages[n - 1]) for n in used)
+        yield Answer(text, citations=cites, refused=False, query=query, filters=filters)

@@ -1,0 +1,186 @@
+"""Versioned index on disk, read side. The write side (building a version) is ingest/pipeline.py.
+
+Layout under `<data_dir>/index/`:
+    CURRENT                      the live version id (replaced atomically with os.replace)
+    versions/<id>/manifest.json  model, root, files -> sha256/chunk ids, counts; written before COMPLETE
+    versions/<id>/chunks.jsonl   every chunk with its metadata (loaded once per version, never per query)
+    versions/<id>/bm25.*         German keyword index over the same chunks
+    versions/<id>/chroma/        vectors (embedded mode; in server mode a collection per version)
+    versions/<id>/COMPLETE       marker: the version passed verification
+
+A reader calls `IndexReader.snapshot()` per question; it costs one stat() and reopens the index only
+when CURRENT points somewhere new, so a running app picks up a fresh ingest without restart.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from rag.errors import IndexMissingError, ModelMismatchError
+from rag.keyword import BM25Index
+from rag.settings import Settings
+from rag.store import ChromaStore, open_store
+from rag.types import Chunk
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+CHUNKS = "chunks.jsonl"
+BM25_FILE = "bm25.npz"
+COMPLETE = "COMPLETE"
+
+
+def versions_dir(settings: Settings) -> Path:
+    return settings.index_dir / "versions"
+
+
+def current_file(settings: Settings) -> Path:
+    return settings.index_dir / "CURRENT"
+
+
+def read_current(settings: Settings) -> str | None:
+    try:
+        vid = current_file(settings).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return vid or None
+
+
+def write_current(settings: Settings, version: str) -> None:
+    """Atomically point CURRENT at `version` (temp file + fsync + os.replace)."""
+    target = current_file(settings)
+    tmp = target.with_name(f".CURRENT.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(version + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+    dir_fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def chunk_to_json(chunk: Chunk) -> dict[str, Any]:
+    return {
+        "id": chunk.id,
+        "text": chunk.text,
+        "source": chunk.source,
+        "page": chunk.page,
+        "start": chunk.start,
+        "meta": chunk.meta,
+    }
+
+
+def chunk_from_json(obj: dict[str, Any]) -> Chunk:
+    return Chunk(obj["id"], obj["text"], obj["source"], obj["page"], obj.get("start", 0), obj.get("meta", {}))
+
+
+def load_chunks(version_dir: Path) -> list[Chunk]:
+    with open(version_dir / CHUNKS, encoding="utf-8") as fh:
+        return [chunk_from_json(json.loads(line)) for line in fh if line.strip()]
+
+
+def load_manifest(version_dir: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((version_dir / MANIFEST).read_text(encoding="utf-8"))
+    return data
+
+
+@dataclass
+class Snapshot:
+    """One immutable index version, fully loaded."""
+
+    version: str
+    path: Path
+    manifest: dict[str, Any]
+    chunks: list[Chunk]
+    bm25: BM25Index
+    store: ChromaStore
+    by_id: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_id = {c.id: i for i, c in enumerate(self.chunks)}
+
+    @property
+    def root(self) -> Path:
+        return Path(self.manifest["root"])
+
+    @property
+    def model(self) -> str:
+        return str(self.manifest["model"])
+
+    @cached_property
+    def status(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "documents": len(self.manifest.get("files", {})),
+            "chunks": len(self.chunks),
+            "model": self.model,
+            "built_at": self.manifest.get("built_at"),
+            "root": str(self.root),
+            "skipped": len(self.manifest.get("skipped", {})),
+        }
+
+
+def open_snapshot(settings: Settings, version: str) -> Snapshot:
+    path = versions_dir(settings) / version
+    if not (path / COMPLETE).exists():
+        raise IndexMissingError(f"index version {version} is incomplete or missing at {path}")
+    manifest = load_manifest(path)
+    return Snapshot(
+        version=version,
+        path=path,
+        manifest=manifest,
+        chunks=load_chunks(path),
+        bm25=BM25Index.load(path / BM25_FILE),
+        store=open_store(settings, version, path),
+    )
+
+
+class IndexReader:
+    """Gives the live index version; reopens it when an ingest switched CURRENT.
+
+    `expected_model` (the configured embedder's name) guards against querying an index built with
+    another model: vectors of two models are not comparable, so this fails at start, naming both.
+    """
+
+    def __init__(self, settings: Settings, expected_model: str | None = None) -> None:
+        self.settings = settings
+        self.expected_model = expected_model
+        self._snap: Snapshot | None = None
+        self._stamp: tuple[int, str] | None = None
+        self._lock = threading.Lock()
+
+    def snapshot(self) -> Snapshot:
+        cur = current_file(self.settings)
+        try:
+            stamp = (cur.stat().st_mtime_ns, read_current(self.settings) or "")
+        except FileNotFoundError:
+            raise IndexMissingError(
+                f"no index in {self.settings.index_dir}: run `python -m ingest <folder>` first"
+            ) from None
+        with self._lock:
+            if self._snap is None or stamp != self._stamp:
+                version = stamp[1]
+                snap = open_snapshot(self.settings, version)
+                if self.expected_model and snap.model != self.expected_model:
+                    raise ModelMismatchError(
+                        f"the index {version} was built with the embedding model {snap.model!r}, "
+                        f"but the configured model is {self.expected_model!r}; re-ingest with "
+                        f"`python -m ingest --rebuild` or set RAG_EMBEDDER to match"
+                    )
+                if self._snap is not None:
+                    log.info("index switched from %s to %s", self._snap.version, version)
+                self._snap, self._stamp = snap, stamp
+            return self._snap
+
+    def status(self) -> dict[str, Any]:
+        return self.snapshot().status

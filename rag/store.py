@@ -1,0 +1,186 @@
+"""Vector stores behind one protocol: Chroma embedded (default) or a Chroma server (`RAG_CHROMA_URL`).
+
+Each index version is its own collection (and, embedded, its own folder), so a new version is built
+completely beside the live one and switched atomically (see rag/index.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+import numpy as np
+
+from rag.errors import ConfigError
+from rag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Scalar = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    document: str
+    metadata: dict[str, Scalar]
+
+
+class VectorStore(Protocol):
+    def upsert(
+        self,
+        ids: Sequence[str],
+        embeddings: np.ndarray,
+        documents: Sequence[str],
+        metadatas: Sequence[dict[str, Scalar]],
+    ) -> None: ...
+
+    def get(self, ids: Sequence[str] | None = None, where: dict[str, Any] | None = None) -> list[Record]: ...
+
+    def query(
+        self, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]: ...
+
+    def delete(self, ids: Sequence[str]) -> None: ...
+
+    def count(self) -> int: ...
+
+
+def clean_metadata(meta: dict[str, Any]) -> dict[str, Scalar]:
+    """Chroma accepts only scalar, non-None metadata values."""
+    return {k: v for k, v in meta.items() if isinstance(v, str | int | float | bool) and v != ""}
+
+
+class _NoEmbeddings:
+    """Never called: we always pass our own vectors. Passing it stops Chroma from loading its ONNX default,
+    which would try to download a model at the first add()."""
+
+    def __call__(self, input: Any) -> Any:  # noqa: A002 - chroma's signature
+        raise RuntimeError("embeddings are computed by rag.embed, not by Chroma")
+
+    @staticmethod
+    def name() -> str:
+        return "beschlusslage-external"
+
+    def is_legacy(self) -> bool:
+        return False
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> _NoEmbeddings:
+        return _NoEmbeddings()
+
+    def default_space(self) -> str:
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:
+        return ["cosine"]
+
+
+class ChromaStore:
+    """One Chroma collection (cosine space) reached through any chromadb client."""
+
+    def __init__(self, client: Any, collection: str) -> None:
+        self._client = client
+        self._col = client.get_or_create_collection(
+            name=collection,
+            embedding_function=_NoEmbeddings(),  # type: ignore[arg-type]
+            metadata={"hnsw:space": "cosine"},
+        )
+
+    def upsert(
+        self,
+        ids: Sequence[str],
+        embeddings: np.ndarray,
+        documents: Sequence[str],
+        metadatas: Sequence[dict[str, Scalar]],
+    ) -> None:
+        step = 1000
+        for i in range(0, len(ids), step):
+            self._col.upsert(
+                ids=list(ids[i : i + step]),
+                embeddings=np.asarray(embeddings[i : i + step], dtype=np.float32),
+                documents=list(documents[i : i + step]),
+                metadatas=[dict(m) or {"_": 0} for m in metadatas[i : i + step]],
+            )
+
+    def get(self, ids: Sequence[str] | None = None, where: dict[str, Any] | None = None) -> list[Record]:
+        res = self._col.get(ids=list(ids) if ids is not None else None, where=where or None,
+                            include=["documents", "metadatas"])
+        docs = res.get("documents") or []
+        metas = res.get("metadatas") or []
+        return [Record(i, d or "", dict(m or {})) for i, d, m in zip(res["ids"], docs, metas, strict=True)]
+
+    def query(
+        self, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        n = self.count()
+        if n == 0:
+            return []
+        res = self._col.query(
+            query_embeddings=[np.asarray(embedding, dtype=np.float32)],
+            n_results=min(k, n),
+            where=where or None,
+            include=["distances"],
+        )
+        ids = res["ids"][0]
+        dists = (res.get("distances") or [[]])[0]
+        return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if ids:
+            self._col.delete(ids=list(ids))
+
+    def count(self) -> int:
+        return int(self._col.count())
+
+
+def collection_name(version: str) -> str:
+    return f"beschlusslage_{version}"
+
+
+def _http_client(url: str) -> Any:
+    import chromadb
+
+    parsed = urlparse(url)
+    if not parsed.hostname:
+        raise ConfigError(f"RAG_CHROMA_URL {url!r} is not a URL like http://127.0.0.1:8000")
+    return chromadb.HttpClient(
+        host=parsed.hostname,
+        port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+        ssl=parsed.scheme == "https",
+        settings=_chroma_settings(),
+    )
+
+
+def _chroma_settings() -> Any:
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+def open_store(settings: Settings, version: str, version_dir: Path) -> ChromaStore:
+    """The store of one index version: a folder of its own (embedded) or a collection on the server."""
+    if settings.chroma_url:
+        return ChromaStore(_http_client(settings.chroma_url), collection_name(version))
+    import chromadb
+
+    client = chromadb.PersistentClient(path=str(version_dir / "chroma"), settings=_chroma_settings())
+    return ChromaStore(client, collection_name(version))
+
+
+def drop_store(settings: Settings, version: str, version_dir: Path) -> None:
+    """Remove a version's vectors (server collection or embedded folder)."""
+    if settings.chroma_url:
+        try:
+            _http_client(settings.chroma_url).delete_collection(collection_name(version))
+        except Exception as exc:  # noqa: BLE001 - already gone is fine
+            log.debug("collection %s not dropped: %s", version, exc)
+    shutil.rmtree(version_dir, ignore_errors=True)

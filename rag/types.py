@@ -1,0 +1,118 @@
+"""The data that flows through the house: Page -> Chunk -> Passage -> Citation -> Answer.
+
+Metadata keys (all optional, str unless noted) used everywhere:
+    title, publisher, doc_type, session ("40. Sitzung"), session_no (int), decision ("Beschluss 2023/02"),
+    date (ISO "2023-03-29"), year (int), url, section ("§ 1a OZG" or "Kommunalpakt > Eckpunkte"), law (e.g. "OZG").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Meta = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a source document. `page` is 1-based for PDFs and None for text formats.
+
+    `source` is the path relative to the ingested root, with forward slashes.
+    `sections` lists (char_offset, section_path) pairs: the heading path in force from that offset on.
+    """
+
+    text: str
+    source: str
+    page: int | None
+    meta: Meta = field(default_factory=dict)
+    sections: tuple[tuple[int, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable unit. Never spans two pages. `id` = sha256(normalised text + source + page)."""
+
+    id: str
+    text: str
+    source: str
+    page: int | None
+    start: int  # char offset within the page text
+    meta: Meta = field(default_factory=dict)
+
+    @property
+    def embed_text(self) -> str:
+        """What is embedded and keyword-indexed: the text with its title/section as context."""
+        head = " | ".join(
+            str(v)
+            for v in (self.meta.get("title"), self.meta.get("decision"), self.meta.get("section"))
+            if v
+        )
+        return f"{head}\n{self.text}" if head else self.text
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk found by retrieval, with its fused score."""
+
+    chunk: Chunk
+    score: float
+    dense: float | None = None
+    lexical: float | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source under an answer. `file` relative to the ingested root, `page` 1-based or None."""
+
+    n: int
+    file: str
+    page: int | None
+    text: str
+    section: str | None = None
+    title: str | None = None
+    publisher: str | None = None
+    session: str | None = None
+    decision: str | None = None
+    date: str | None = None
+    url: str | None = None
+    highlight: str | None = None  # the supporting sentence inside `text`
+    chunk_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "file": self.file,
+            "page": self.page,
+            "section": self.section,
+            "text": self.text,
+            "title": self.title,
+            "publisher": self.publisher,
+            "session": self.session,
+            "decision": self.decision,
+            "date": self.date,
+            "url": self.url,
+            "highlight": self.highlight,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the assistant says. `refused` answers carry the nearest sources as `suggestions`."""
+
+    text: str
+    citations: tuple[Citation, ...] = ()
+    refused: bool = False
+    query: str = ""  # the standalone query actually searched (after follow-up rewriting)
+    filters: dict[str, Any] | None = None
+    suggestions: tuple[Citation, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "answer": self.text,
+            "refused": self.refused,
+            "query": self.query,
+            "filters": self.filters or {},
+            "citations": [c.to_json() for c in self.citations],
+            "suggestions": [c.to_json() for c in self.suggestions],
+        }

@@ -1,0 +1,177 @@
+"""The gold question set (eval/sets/gold.jsonl): schema, distribution, and facts grounded in the corpus.
+
+Schema checks always run. The grounding checks need the shared corpus (../shared/corpus) and are
+skipped with a reason when it is absent: every source file must exist, PDF sources must name a valid
+page, and every fact must occur verbatim in at least one of the item's sources (case-insensitive,
+whitespace collapsed, soft hyphens removed; for a PDF in the pypdf text of that page, where a
+line-end hyphen "-\\n" may also be joined).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+GOLD = Path(__file__).resolve().parents[1] / "eval" / "sets" / "gold.jsonl"
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+KEYS = {"id", "question", "answer", "facts", "sources", "answerable", "kind", "history"}
+KINDS = {"lookup", "temporal", "law", "pdf", "synthesis", "followup", "unanswerable"}
+MIN_ITEMS = 120
+MIN_UNANSWERABLE_SHARE = 0.15
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_WS = re.compile(r"\s+")
+_HYPHEN_BREAK = re.compile(r"-[ \t]*\n[ \t]*")
+
+
+def _load() -> list[dict[str, Any]]:
+    lines = GOLD.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+ITEMS = _load()
+ANSWERABLE = [item for item in ITEMS if item.get("answerable") is True]
+
+
+def normalize(text: str) -> str:
+    """Lowercase, NFC, soft hyphens dropped, whitespace collapsed to single spaces."""
+    text = unicodedata.normalize("NFC", text).replace("\u00ad", "")
+    return _WS.sub(" ", text).strip().lower()
+
+
+def readings(text: str) -> tuple[str, ...]:
+    """The normalised text, plus pypdf line-end hyphens joined without and with the hyphen."""
+    return normalize(text), normalize(_HYPHEN_BREAK.sub("", text)), normalize(_HYPHEN_BREAK.sub("-", text))
+
+
+@pytest.mark.parametrize(
+    ("text", "fact", "found"),
+    [
+        ("Der  IT-Planungsrat\nstimmt zu", "it-planungsrat stimmt", True),
+        ("Kommunal\u00adpakt", "Kommunalpakt", True),
+        ("Onlinezu-\ngangsgesetz", "Onlinezugangsgesetz", True),
+        ("IT-\nKomponenten", "IT-Komponenten", True),
+        ("40. Sitzung", "41. Sitzung", False),
+        ("", "x", False),
+    ],
+)
+def test_normalisation(text: str, fact: str, found: bool) -> None:
+    assert (normalize(fact) in " ".join(readings(text))) is found
+
+
+# ---------------------------------------------------------------- schema (no corpus needed)
+
+
+def test_gold_file_has_enough_items() -> None:
+    assert len(ITEMS) >= MIN_ITEMS, f"only {len(ITEMS)} gold items"
+
+
+@pytest.mark.parametrize("item", ITEMS, ids=lambda item: str(item.get("id")))
+def test_item_schema(item: dict[str, Any]) -> None:
+    assert set(item) == KEYS, f"keys differ: {sorted(set(item) ^ KEYS)}"
+    assert isinstance(item["id"], str) and _ID.match(item["id"]), item["id"]
+    assert isinstance(item["question"], str) and item["question"].strip()
+    assert isinstance(item["answer"], str) and item["answer"].strip()
+    assert item["kind"] in KINDS
+    assert isinstance(item["answerable"], bool)
+    assert isinstance(item["history"], list) and all(
+        isinstance(h, str) and h.strip() for h in item["history"]
+    )
+    assert isinstance(item["facts"], list) and all(isinstance(f, str) and f.strip() for f in item["facts"])
+    assert isinstance(item["sources"], list)
+    for source in item["sources"]:
+        assert isinstance(source, dict) and set(source) == {"file", "page"}, source
+        assert isinstance(source["file"], str) and source["file"] and not source["file"].startswith("/")
+        if source["file"].lower().endswith(".pdf"):
+            assert isinstance(source["page"], int) and source["page"] >= 1, source
+        else:
+            assert source["page"] is None, source
+    assert len({(s["file"], s["page"]) for s in item["sources"]}) == len(item["sources"]), "duplicate source"
+
+
+def test_ids_unique() -> None:
+    duplicates = [i for i, n in Counter(item["id"] for item in ITEMS).items() if n > 1]
+    assert not duplicates
+
+
+def test_all_kinds_covered() -> None:
+    assert {item["kind"] for item in ITEMS} == KINDS
+
+
+def test_enough_unanswerable() -> None:
+    share = sum(not item["answerable"] for item in ITEMS) / len(ITEMS)
+    assert share >= MIN_UNANSWERABLE_SHARE, f"unanswerable share {share:.1%}"
+
+
+@pytest.mark.parametrize("item", ITEMS, ids=lambda item: str(item["id"]))
+def test_kind_rules(item: dict[str, Any]) -> None:
+    if item["kind"] == "followup":
+        assert 1 <= len(item["history"]) <= 2, "a follow-up needs 1-2 earlier questions"
+    else:
+        assert item["history"] == [], "only follow-ups carry a history"
+    if item["kind"] == "unanswerable":
+        assert item["answerable"] is False
+    if item["answerable"]:
+        assert item["sources"], "answerable item without a source"
+        assert 2 <= len(item["facts"]) <= 4, f"{len(item['facts'])} facts"
+    else:
+        assert item["kind"] == "unanswerable"
+        assert item["facts"] == [] and item["sources"] == []
+    if item["kind"] == "pdf":
+        assert any(s["file"].lower().endswith(".pdf") for s in item["sources"])
+
+
+# ---------------------------------------------------------------- grounding (needs ../shared/corpus)
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"needs the shared corpus at {CORPUS} (gold facts are checked against it)")
+    return CORPUS
+
+
+@cache
+def _pdf_pages(path: Path) -> tuple[str, ...]:
+    import pypdf
+
+    return tuple(page.extract_text() or "" for page in pypdf.PdfReader(str(path)).pages)
+
+
+@cache
+def _source_readings(path: Path, page: int | None) -> tuple[str, ...]:
+    if page is None:
+        return readings(path.read_text(encoding="utf-8"))
+    return readings(_pdf_pages(path)[page - 1])
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("item", ANSWERABLE, ids=lambda item: str(item["id"]))
+def test_sources_exist(item: dict[str, Any], corpus: Path) -> None:
+    for source in item["sources"]:
+        path = corpus / source["file"]
+        assert path.is_file(), f"missing source {source['file']}"
+        if path.suffix.lower() == ".pdf":
+            assert 1 <= source["page"] <= len(_pdf_pages(path)), (
+                f"{source['file']} has no page {source['page']}"
+            )
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("item", ANSWERABLE, ids=lambda item: str(item["id"]))
+def test_facts_in_sources(item: dict[str, Any], corpus: Path) -> None:
+    texts = [
+        _source_readings(corpus / s["file"], s["page"])
+        for s in item["sources"]
+        if (corpus / s["file"]).is_file()
+        and (s["page"] is None or 1 <= s["page"] <= len(_pdf_pages(corpus / s["file"])))
+    ]
+    missing = [f for f in item["facts"] if not any(normalize(f) in r for t in texts for r in t)]
+    assert not missing, f"facts not found verbatim in any source: {missing}"

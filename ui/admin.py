@@ -1,0 +1,403 @@
+"""Admin actions: login with throttling, checked uploads into the corpus folder, removing a document,
+and a re-ingest running in a background thread with live progress.
+
+Uploads are all-or-nothing: every file is checked (suffix, size, PDF magic bytes, text really being text,
+a plain file name) before the first one is written, and each is written via a temp file + os.replace.
+
+>>> safe_filename("Beschluss 2023-02 (Kommunalpakt).pdf")
+'Beschluss 2023-02 (Kommunalpakt).pdf'
+>>> safe_filename("../../etc/passwd")
+Traceback (most recent call last):
+...
+ui.admin.UploadError: Ungültiger Dateiname „../../etc/passwd“: nur ein Dateiname ohne Ordnerangaben ist erlaubt.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rag.errors import IngestLockedError, RagError
+from rag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+UPLOAD_SUFFIXES: dict[str, str] = {
+    ".pdf": "PDF",
+    ".md": "Markdown",
+    ".markdown": "Markdown",
+    ".html": "HTML",
+    ".htm": "HTML",
+    ".txt": "Text",
+}
+UPLOAD_DIR = "hochgeladen"  # uploads land in <corpus>/hochgeladen/
+TRASH_DIR = ".entfernt"  # removed documents are moved here; dot-folders are never ingested
+BUSY_MESSAGE = "Es läuft bereits eine Aktualisierung. Bitte warten Sie, bis sie abgeschlossen ist."
+_NAME_OK = re.compile(r"[\w äöüÄÖÜß.,()+\-]+")
+
+
+class UploadError(ValueError):
+    """An upload was rejected; the message is German and meant for the admin."""
+
+
+class AdminError(RuntimeError):
+    """An admin action could not run; the message is German."""
+
+
+# ------------------------------------------------------------------------------------------- login
+@dataclass
+class LoginGuard:
+    """Checks the admin credentials in constant time; slows down and then locks out repeated failures.
+
+    Each failure costs `delay` seconds; `max_failures` failures within `window` seconds from one client
+    lock that client out for `lockout` seconds. A successful login returns a random session token.
+    """
+
+    user: str
+    password: str
+    delay: float = 1.0
+    max_failures: int = 5
+    window: float = 900.0
+    lockout: float = 300.0
+    token_ttl: float = 8 * 3600.0
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    _failures: dict[str, list[float]] = field(default_factory=dict)
+    _locked_until: dict[str, float] = field(default_factory=dict)
+    _tokens: dict[str, float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def credentials_ok(self, user: str, password: str) -> bool:
+        ok_user = hmac.compare_digest((user or "").encode(), self.user.encode())
+        ok_pw = hmac.compare_digest((password or "").encode(), self.password.encode())
+        return ok_user and ok_pw
+
+    def locked_for(self, client: str) -> float:
+        """Seconds this client is still locked out (0 when it may try)."""
+        with self._lock:
+            return max(0.0, self._locked_until.get(client, 0.0) - self.clock())
+
+    def login(self, user: str, password: str, client: str = "?") -> str:
+        """A session token, or AdminError with a German message."""
+        wait = self.locked_for(client)
+        if wait > 0:
+            raise AdminError(
+                f"Zu viele Fehlversuche. Bitte warten Sie {int(wait // 60) + 1} Minute(n) und versuchen Sie es erneut."
+            )
+        if self.credentials_ok(user, password):
+            token = secrets.token_urlsafe(32)
+            with self._lock:
+                self._failures.pop(client, None)
+                self._tokens[token] = self.clock() + self.token_ttl
+            return token
+        self.sleep(self.delay)
+        with self._lock:
+            now = self.clock()
+            recent = [t for t in self._failures.get(client, []) if now - t < self.window] + [now]
+            self._failures[client] = recent
+            if len(recent) >= self.max_failures:
+                self._locked_until[client] = now + self.lockout
+                self._failures.pop(client, None)
+                log.warning("admin login locked for client %s after %d failures", client, len(recent))
+                raise AdminError("Zu viele Fehlversuche. Die Anmeldung ist für einige Minuten gesperrt.")
+        raise AdminError("Benutzername oder Passwort ist falsch.")
+
+    def valid(self, token: str | None) -> bool:
+        if not token:
+            return False
+        with self._lock:
+            expires = self._tokens.get(token)
+            if expires is None:
+                return False
+            if expires < self.clock():
+                self._tokens.pop(token, None)
+                return False
+            return True
+
+    def logout(self, token: str | None) -> None:
+        with self._lock:
+            self._tokens.pop(token or "", None)
+
+
+# ------------------------------------------------------------------------------------------ uploads
+def safe_filename(name: str) -> str:
+    """A plain, NFC-normalised file name, or UploadError. Never a path, never hidden, never odd bytes."""
+    raw = name or ""
+    shown = raw.strip()
+    if "/" in raw or "\\" in raw or "\x00" in raw or shown in ("", ".", ".."):
+        raise UploadError(f"Ungültiger Dateiname „{shown}“: nur ein Dateiname ohne Ordnerangaben ist erlaubt.")
+    clean = unicodedata.normalize("NFC", shown)
+    if clean.startswith(".") or ".." in clean:
+        raise UploadError(f"Ungültiger Dateiname „{shown}“: der Name darf nicht mit einem Punkt beginnen.")
+    if len(clean) > 150 or not _NAME_OK.fullmatch(clean):
+        raise UploadError(
+            f"Ungültiger Dateiname „{shown}“: erlaubt sind Buchstaben, Ziffern, Leerzeichen und . , - _ ( ) +"
+            " (höchstens 150 Zeichen)."
+        )
+    return clean
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    source: Path  # where Gradio put the upload
+    name: str  # the safe target file name
+    size: int
+
+
+def check_upload(source: Path, original_name: str, max_mb: int) -> CheckedUpload:
+    """Validate one uploaded file (name, suffix, size, content); UploadError with a German reason."""
+    name = safe_filename(original_name)
+    suffix = Path(name).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        allowed = ", ".join(sorted({s for s in UPLOAD_SUFFIXES}))
+        raise UploadError(f"„{name}“: Dateityp „{suffix or 'ohne Endung'}“ wird nicht unterstützt (erlaubt: {allowed}).")
+    try:
+        size = source.stat().st_size
+    except OSError as exc:
+        raise UploadError(f"„{name}“: die hochgeladene Datei ist nicht lesbar.") from exc
+    if size == 0:
+        raise UploadError(f"„{name}“: die Datei ist leer.")
+    if size > max_mb * 1024 * 1024:
+        raise UploadError(f"„{name}“ ist {size / 1024 / 1024:.1f} MB groß; erlaubt sind höchstens {max_mb} MB.")
+    with open(source, "rb") as fh:
+        head = fh.read(64 * 1024)
+    if suffix == ".pdf":
+        if b"%PDF-" not in head[:1024]:
+            raise UploadError(f"„{name}“ ist keine gültige PDF-Datei (PDF-Kennung fehlt).")
+    else:
+        if head.startswith(b"%PDF-") or b"\x00" in head:
+            raise UploadError(f"„{name}“ ist keine Textdatei ({UPLOAD_SUFFIXES[suffix]} erwartet).")
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(head) - 4:  # a multi-byte character cut at the end of the sample is fine
+                raise UploadError(f"„{name}“ ist nicht UTF-8-kodiert. Bitte als UTF-8 speichern.") from exc
+    return CheckedUpload(source, name, size)
+
+
+def store_uploads(
+    uploads: Sequence[tuple[Path, str]], corpus_dir: Path, max_mb: int, *, overwrite: bool = False
+) -> list[str]:
+    """Check every (temp path, original name) first, then write all into <corpus>/hochgeladen/.
+
+    Returns the stored paths relative to the corpus folder. Raises UploadError (nothing written) when
+    any file fails its checks or would replace an existing file without `overwrite`.
+    """
+    if not uploads:
+        raise UploadError("Bitte wählen Sie zuerst eine Datei aus.")
+    target_dir = corpus_dir / UPLOAD_DIR
+    checked = [check_upload(Path(src), name, max_mb) for src, name in uploads]
+    names = [c.name.lower() for c in checked]
+    if len(set(names)) != len(names):
+        raise UploadError("Zwei Dateien haben denselben Namen; bitte umbenennen.")
+    if not overwrite:
+        existing = [c.name for c in checked if (target_dir / c.name).exists()]
+        if existing:
+            raise UploadError(
+                f"Bereits vorhanden: {', '.join(existing)}. Zum Ersetzen „Vorhandene Dateien ersetzen“ ankreuzen."
+            )
+    target_dir.mkdir(parents=True, exist_ok=True)
+    if not target_dir.resolve().is_relative_to(corpus_dir.resolve()):
+        raise UploadError("Der Upload-Ordner liegt außerhalb des Korpus-Ordners.")
+    stored: list[str] = []
+    for c in checked:
+        _atomic_copy(c.source, target_dir / c.name)
+        stored.append(f"{UPLOAD_DIR}/{c.name}")
+        log.info("admin upload stored: %s (%d bytes)", c.name, c.size)
+    return stored
+
+
+def _atomic_copy(src: Path, dest: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".tmp", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+            shutil.copyfileobj(inp, out, 1 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def remove_document(corpus_dir: Path, files: Sequence[str], rel: str) -> Path:
+    """Move a document of the index out of the corpus into <corpus>/.entfernt/<time>/ (never deleted)."""
+    from ui.documents import DocumentError, resolve_document
+
+    try:
+        path = resolve_document(corpus_dir, set(files), rel)
+    except DocumentError as exc:
+        raise AdminError(f"„{rel}“ kann nicht entfernt werden: {exc}") from exc
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    dest = corpus_dir / TRASH_DIR / stamp / rel
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(path, dest)
+    log.info("admin removed %s (kept in %s)", rel, dest)
+    return dest
+
+
+# ------------------------------------------------------------------------------------------ re-ingest
+STAGE_LABELS = {
+    "scan": "Dateien prüfen",
+    "parse": "Dateien lesen",
+    "embed": "Abschnitte einbetten",
+    "store": "Index schreiben",
+    "verify": "Neuen Index prüfen",
+    "done": "Fertig",
+}
+IngestFn = Callable[..., Any]
+
+
+@dataclass
+class JobState:
+    running: bool = False
+    started: float | None = None
+    finished: float | None = None
+    stage: str = ""
+    done: int = 0
+    total: int = 0
+    detail: str = ""
+    report: dict[str, Any] | None = None
+    error: str | None = None
+    log: list[str] = field(default_factory=list)
+
+
+class IngestJob:
+    """At most one re-ingest per process, in a background thread; the chat keeps using the live index
+    until the pipeline switches CURRENT, and IndexReader picks the new version up by itself."""
+
+    def __init__(self, settings: Settings, ingest_fn: IngestFn | None = None) -> None:
+        # small embedding batches release the embedder's lock often, so chat questions interleave
+        self.settings = settings.replace(embed_batch=min(settings.embed_batch, 8))
+        self._ingest_fn = ingest_fn
+        self._lock = threading.Lock()
+        self._state = JobState()
+        self._thread: threading.Thread | None = None
+
+    def state(self) -> JobState:
+        with self._lock:
+            s = self._state
+            return JobState(**{**s.__dict__, "log": list(s.log)})
+
+    def start(self, corpus_dir: Path) -> None:
+        """Start ingesting `corpus_dir`; AdminError(BUSY_MESSAGE) when one is already running."""
+        with self._lock:
+            if self._state.running:
+                raise AdminError(BUSY_MESSAGE)
+            self._state = JobState(running=True, started=time.monotonic(), stage="scan",
+                                   log=[f"Aktualisierung von {corpus_dir} gestartet."])
+            self._thread = threading.Thread(target=self._run, args=(corpus_dir,), name="reingest", daemon=True)
+            self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> JobState:
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        return self.state()
+
+    def _progress(self, ev: Any) -> None:
+        with self._lock:
+            s = self._state
+            if ev.stage != s.stage:
+                s.log.append(f"{STAGE_LABELS.get(ev.stage, ev.stage)} …")
+            s.stage, s.done, s.total, s.detail = ev.stage, ev.done, ev.total, str(ev.detail or "")
+
+    def _run(self, corpus_dir: Path) -> None:
+        fn = self._ingest_fn
+        if fn is None:
+            from ingest.pipeline import ingest as fn
+        report: dict[str, Any] | None = None
+        error: str | None = None
+        try:
+            result = fn([corpus_dir], self.settings, on_progress=self._progress)
+            report = result.to_json()
+        except IngestLockedError:
+            error = BUSY_MESSAGE
+        except FileNotFoundError as exc:
+            error = f"Der Korpus-Ordner wurde nicht gefunden: {exc}"
+        except RagError as exc:
+            log.exception("re-ingest failed")
+            error = f"Die Aktualisierung ist fehlgeschlagen ({type(exc).__name__}): {exc}"
+        except Exception as exc:  # a background thread must report, not die silently
+            log.exception("re-ingest crashed")
+            error = f"Die Aktualisierung ist mit einem unerwarteten Fehler abgebrochen: {exc}"
+        with self._lock:
+            s = self._state
+            s.running, s.finished, s.report, s.error = False, time.monotonic(), report, error
+            s.log.append(error or "Aktualisierung abgeschlossen.")
+
+
+def progress_markdown(state: JobState) -> str:
+    """German progress/result text for the admin tab."""
+    if not state.started:
+        return "Noch keine Aktualisierung in dieser Sitzung des Servers."
+    elapsed = (state.finished or time.monotonic()) - state.started
+    if state.running:
+        label = STAGE_LABELS.get(state.stage, state.stage)
+        count = f" {state.done}/{state.total}" if state.total else ""
+        detail = f" – `{state.detail[-60:]}`" if state.detail else ""
+        return f"⏳ **Aktualisierung läuft** ({elapsed:.0f} s): {label}{count}{detail}"
+    if state.error:
+        return f"❌ **{state.error}**"
+    rep = state.report or {}
+    skipped = rep.get("skipped") or []
+    lines = [
+        f"✅ **Aktualisierung abgeschlossen** in {elapsed:.0f} s.",
+        f"Neu: {len(rep.get('added', []))} · geändert: {len(rep.get('changed', []))} · "
+        f"entfernt: {len(rep.get('removed', []))} · unverändert: {rep.get('unchanged', 0)} · "
+        f"Abschnitte: {rep.get('chunks_total', 0)} ({rep.get('chunks_embedded', 0)} neu eingebettet)",
+    ]
+    if rep.get("switched"):
+        lines.append(f"Neue Index-Version ist live: `{rep.get('version')}` – der Chat nutzt sie ab sofort.")
+    elif rep.get("version"):
+        lines.append("Keine Änderungen – der Index bleibt, wie er ist.")
+    for item in skipped:
+        lines.append(f"⚠️ Übersprungen: `{item.get('file')}` ({skip_reason_de(str(item.get('reason')))})")
+    return "\n\n".join(lines)
+
+
+_SKIP_REASONS = {
+    "encrypted": "verschlüsselt",
+    "no text layer": "keine Textebene – gescannte Seiten?",
+    "timeout": "Zeitlimit beim Lesen überschritten",
+    "too large": "zu groß",
+    "corrupt": "beschädigt",
+    "unsupported type": "Dateityp nicht unterstützt",
+    "empty": "kein Text",
+}
+
+
+def skip_reason_de(reason: str) -> str:
+    return _SKIP_REASONS.get(reason, reason)
+
+
+def status_markdown(status: dict[str, Any] | None, corpus_dir: Path | None) -> str:
+    """Index status for the admin tab: version, documents, chunks, model, last ingest."""
+    folder = f"`{corpus_dir}`" if corpus_dir else "nicht festgelegt (RAG_CORPUS_DIR setzen)"
+    if not status:
+        return f"**Kein Suchindex vorhanden.** Korpus-Ordner: {folder}"
+    return "\n".join([
+        "| | |",
+        "|---|---|",
+        f"| Index-Version | `{status.get('version')}` |",
+        f"| Dokumente | {status.get('documents')} |",
+        f"| Abschnitte | {status.get('chunks')} |",
+        f"| Übersprungene Dateien | {status.get('skipped', 0)} |",
+        f"| Einbettungsmodell | `{status.get('model')}` |",
+        f"| Letzte Aktualisierung | {status.get('built_at') or 'unbekannt'} |",
+        f"| Korpus-Ordner | {folder} |",
+    ])
