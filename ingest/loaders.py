@@ -55,6 +55,8 @@ _DECISION_LINE_RE = re.compile(
 )
 _LIST_ITEM_RE = re.compile(r"^(?:[-*+•]\s|\d+[.)]\s)")
 _TITLE_KEYS = ("titel", "title", "name", "datei", "file", "id", "url")
+_MAX_EMPHASIS_LINE = 20_000
+_MAX_SETEXT_HEADING = 150
 
 _DROP_TAGS = [
     "nav",
@@ -201,10 +203,11 @@ def markdown_inline(text: str) -> str:
     text = re.sub(r"<((?:https?://|mailto:)[^<>\s]+)>", r"\1", text)
     text = re.sub(r"</?[A-Za-z][^<>\n]*>", "", text)
     text = re.sub(r"`([^`]+)`", r"\1", text)
-    text = re.sub(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", r"\2", text)
-    text = re.sub(r"(?<![\w*\\])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])", r"\1", text)
-    text = re.sub(r"(?<![\w\\])_(?=\S)(.+?)(?<=\S)_(?!\w)", r"\1", text)
-    text = re.sub(r"~~(.+?)~~", r"\1", text)
+    if len(text) <= _MAX_EMPHASIS_LINE:  # the lazy emphasis patterns are quadratic on huge lines
+        text = re.sub(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", r"\2", text)
+        text = re.sub(r"(?<![\w*\\])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])", r"\1", text)
+        text = re.sub(r"(?<![\w\\])_(?=\S)(.+?)(?<=\S)_(?!\w)", r"\1", text)
+        text = re.sub(r"~~(.+?)~~", r"\1", text)
     text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!|>~])", r"\1", text)
     return " ".join(html.unescape(text).split())
 
@@ -380,7 +383,12 @@ def _markdown_doc(body: str) -> _Doc:
                 doc.headings.append((len(lines), len(heading.group(1)), text))
                 lines.append(text)
             continue
-        if re.fullmatch(r"=+|-+", stripped) and lines and lines[-1] and not _LIST_ITEM_RE.match(lines[-1]):
+        if (
+            re.fullmatch(r"=+|-+", stripped)
+            and lines
+            and 0 < len(lines[-1]) <= _MAX_SETEXT_HEADING
+            and not _LIST_ITEM_RE.match(lines[-1])
+        ):
             doc.headings.append((len(lines) - 1, 1 if stripped[0] == "=" else 2, lines[-1]))  # setext heading
             continue
         if _RULE_RE.match(stripped) or _TABLE_SEP_RE.match(stripped):

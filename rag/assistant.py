@@ -66,10 +66,7 @@ class Assistant:
         return self._retriever_for(snap).retrieve(query, k=k, filters=filters)
 
     def ask(self, question: str, history: Sequence[str] = (), filters: dict[str, Any] | None = None) -> Answer:
-        final: Answer | None = None
-        for final in self.stream(question, history, filters):
-            pass
-        assert final is not None
+        *_, final = self.stream(question, history, filters)
         return final
 
     def stream(

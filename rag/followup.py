@@ -46,9 +46,9 @@ def topic_terms(text: str) -> list[str]:
         w = w.strip(".-/")
         if not w or w in _STOP_CAPS:
             continue
-        if (w[0].isupper() and len(w) > 2) or re.fullmatch(r"\d{4}/\d{1,3}|§|\d+[a-z]?|[A-ZÄÖÜ]{2,}[\w-]*", w):
-            if w not in out:
-                out.append(w)
+        notable = (w[0].isupper() and len(w) > 2) or re.fullmatch(r"\d{4}/\d{1,3}|§|\d+[a-z]?", w)
+        if notable and w not in out:
+            out.append(w)
     return out
 
 

@@ -94,17 +94,7 @@ def filter_mask(chunks: Sequence[Chunk], filters: dict[str, Any] | None) -> np.n
     mask = np.ones(len(chunks), dtype=bool)
     for i, c in enumerate(chunks):
         m = c.meta
-        if pubs and m.get("publisher") not in pubs:
-            mask[i] = False
-        elif types and m.get("doc_type") not in types:
-            mask[i] = False
-        elif sessions and m.get("session") not in sessions:
-            mask[i] = False
-        elif decisions and not any(d in str(m.get("decision", "")) for d in decisions):
-            mask[i] = False
-        elif files and not any(c.source == f or c.source.startswith(f.rstrip("/") + "/") for f in files):
-            mask[i] = False
-        elif (y0 or y1) and not _year_ok(m.get("year"), y0, y1):
+        if pubs and m.get("publisher") not in pubs or types and m.get("doc_type") not in types or sessions and m.get("session") not in sessions or decisions and not any(d in str(m.get("decision", "")) for d in decisions) or files and not any(c.source == f or c.source.startswith(f.rstrip("/") + "/") for f in files) or (y0 or y1) and not _year_ok(m.get("year"), y0, y1):
             mask[i] = False
     return mask
 
@@ -131,34 +121,21 @@ class HybridRetriever:
         self._shingle_cache: dict[int, set[str]] = {}
 
     def dense(self, query: str, k: int, mask: np.ndarray | None, qvec: np.ndarray | None = None) -> list[int]:
+        """Chunk indices by vector similarity; with a filter mask only chunks that pass it."""
         qv = self.embedder.embed_query(query) if qvec is None else qvec
-        where = None
-        if mask is not None:
-            ids = [self.snap.chunks[i].id for i in np.flatnonzero(mask)]
-            if not ids:
-                return []
-            # Chroma has no prefix/range filter over our derived fields, so filter by the ids that pass
-            where = {"_id": ids}
-        if where is None:
-            hits = self.snap.store.query(qv, k=k)
-        else:
-            hits = self._dense_subset(qv, k, where["_id"])
-        out = []
-        for cid, _sim in hits:
+        n = len(self.snap.chunks)
+        allowed = int(mask.sum()) if mask is not None else n
+        if allowed == 0:
+            return []
+        # Chroma cannot filter on our derived fields (file prefix, year range over missing years), so
+        # over-fetch and keep what passes the mask; widen to everything when the filter is very selective.
+        fetch = k if mask is None else min(n, k * 4 if allowed > n // 4 else n)
+        out: list[int] = []
+        for cid, _sim in self.snap.store.query(qv, k=fetch):
             idx = self.snap.by_id.get(cid)
-            if idx is not None:
+            if idx is not None and (mask is None or mask[idx]):
                 out.append(idx)
-        return out
-
-    def _dense_subset(self, qv: np.ndarray, k: int, ids: list[str]) -> list[tuple[str, float]]:
-        # over-fetch and keep the allowed ones; fall back to a direct get when the subset is small
-        allowed = set(ids)
-        n = self.snap.store.count()
-        fetch = min(n, max(k * 4, k + len(ids)) if len(ids) < n // 2 else k * 4)
-        hits = [h for h in self.snap.store.query(qv, k=fetch) if h[0] in allowed]
-        if len(hits) < min(k, len(ids)) and fetch < n:
-            hits = [h for h in self.snap.store.query(qv, k=n) if h[0] in allowed]
-        return hits[:k]
+        return out[:k]
 
     def retrieve(
         self, query: str, k: int = 8, filters: dict[str, Any] | None = None, qvec: np.ndarray | None = None

@@ -30,9 +30,9 @@ _real_connect = socket.socket.connect
 
 def _guarded_connect(self: socket.socket, address: Any) -> Any:
     host = address[0] if isinstance(address, tuple) else address
-    if isinstance(host, str) and self.family in (socket.AF_INET, socket.AF_INET6):
-        if not (host.startswith("127.") or host in ("::1", "localhost")):
-            raise OSError(f"network blocked in tests: {address}")
+    ip_family = self.family in (socket.AF_INET, socket.AF_INET6)
+    if ip_family and isinstance(host, str) and not (host.startswith("127.") or host in ("::1", "localhost")):
+        raise OSError(f"network blocked in tests: {address}")
     return _real_connect(self, address)
 
 

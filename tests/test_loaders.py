@@ -243,6 +243,13 @@ def test_markdown_soft_wrapped_paragraph_is_joined(tmp_path: Path, settings: Set
     assert "verpflichtet, bis spätestens zum Ablauf des fünften Jahres." in page.text
 
 
+def test_markdown_setext_headings_and_rules(tmp_path: Path, settings: Settings) -> None:
+    text = "Titel\n=====\n\nAbsatz eins.\n\n---\n\nUnter\n-----\nText\n"
+    [page] = load_file(write(tmp_path, "s.md", text), tmp_path, settings)
+    assert page.text == "Titel\n\nAbsatz eins.\n\nUnter\nText"
+    assert [label for _, label in page.sections] == ["Titel", "Titel > Unter"]
+
+
 OZG_BUNDESTAG = """---
 Title: Gesetz zur Verbesserung des Onlinezugangs zu Verwaltungsleistungen
 jurabk: OZG

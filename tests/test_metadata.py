@@ -195,6 +195,43 @@ def test_english_front_matter_keys_of_our_own_corpus() -> None:
     assert meta["url"] == front["source_url"] and meta["date"] == "2023-03-29" and meta["session_no"] == 40
 
 
+@pytest.mark.parametrize(
+    "front",
+    [
+        {
+            "titel": "T",
+            "herausgeber": "KGSt",
+            "dokumenttyp": "Positionspapier",
+            "quelle": "https://www.kgst.de/a",
+            "datum": "1.2.2024",
+            "sitzung": "5",
+            "beschluss": "Entscheidung 2019/21",
+        },
+        {
+            "title": "T",
+            "publisher": "KGSt",
+            "doc_type": "Positionspapier",
+            "source_url": "https://www.kgst.de/a",
+            "date": "2024-02-01",
+            "session": 5,
+            "decision": "Entscheidung 2019/21",
+        },
+    ],
+)
+def test_german_and_english_front_matter_keys(front: dict[str, Any]) -> None:
+    assert extract_metadata("x.md", "", front) == {
+        "url": "https://www.kgst.de/a",
+        "publisher": "KGSt",
+        "doc_type": "Positionspapier",
+        "decision": "Entscheidung 2019/21",
+        "session": "5. Sitzung",
+        "session_no": 5,
+        "date": "2024-02-01",
+        "year": 2024,
+        "title": "T",
+    }
+
+
 def test_summary_of_alone_marks_a_summary() -> None:
     meta = extract_metadata("x.md", "Text", {"summary_of": "a.md"})
     assert (meta["publisher"], meta["doc_type"]) == ("Beschlusslage", "Zusammenfassung")
