@@ -22,6 +22,7 @@ TARGET_CHARS = 1000
 MAX_CHARS = 1500
 MIN_CHARS = 200
 
+_DOT_LEADER = re.compile(r"(?:\.\s?){6,}\s*\d+\s*$", re.MULTILINE)
 _BLOCK_SPLIT = re.compile(r"\n\s*\n")
 _ITEM_START = re.compile(r"^\s*(?:\d{1,2}[.)]|[-•*–]|\([a-z0-9]{1,3}\)|[a-z]\))\s+")
 
@@ -140,6 +141,8 @@ def chunk_page(page: Page) -> list[Chunk]:
         meta = dict(page.meta)
         if sec:
             meta["section"] = sec
+        if len(_DOT_LEADER.findall(body)) >= 3:
+            meta["toc"] = True  # a table of contents names topics but answers nothing
         chunks.append(Chunk(cid, body, page.source, page.page, a, meta))
     return chunks
 

@@ -43,7 +43,11 @@ DOC_TYPES: tuple[str, ...] = (
     "Pressemitteilung",
     "Webseite",
     "Zusammenfassung",
+    "Verzeichnis",
 )
+# Catalogues of a corpus (provenance lists, indexes, READMEs) describe documents; they are not evidence.
+CATALOGUE = "Verzeichnis"
+_CATALOGUE_NAME = re.compile(r"^(provenance|readme|pages_index|sources|manifest)[\w.-]*\.(md|json|txt|toml)$")
 LAW = "Gesetz/Verordnung/Staatsvertrag"
 DECISION = "Beschluss/Entscheidung"
 TR = "Technische Richtlinie"
@@ -228,6 +232,8 @@ def extract_metadata(rel_path: str, text: str, front_matter: Mapping[str, Any]) 
     category = str(_fm(fm, "category") or "").strip().lower()
     head = text[:3000]
     meta: dict[str, Any] = {}
+    if _CATALOGUE_NAME.match(name) and not fm:
+        return {"publisher": "Sonstige", "doc_type": CATALOGUE, "title": name}
 
     url = _fm(fm, "url")
     url = str(url).strip() if url and re.match(r"(?i)^(https?://|www\.)", str(url).strip()) else None

@@ -49,6 +49,20 @@ log = logging.getLogger(__name__)
 SCHEMA = 1
 
 
+def parser_fingerprint() -> str:
+    """Hash of the code that turns files into chunks: when it changes, every file is parsed again
+    (the embedding cache still spares the model for text that stayed the same)."""
+    import ingest.chunking
+    import ingest.loaders
+    import ingest.metadata
+    import ingest.pdfparse
+
+    h = hashlib.sha256()
+    for mod in (ingest.loaders, ingest.metadata, ingest.pdfparse, ingest.chunking):
+        h.update(Path(mod.__file__ or "").read_bytes())
+    return h.hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class ProgressEvent:
     stage: str  # "scan" | "parse" | "embed" | "store" | "verify" | "done"
@@ -195,8 +209,12 @@ def _ingest_locked(
     root, files = discover(paths)
     report = IngestReport(root=str(root), dry_run=dry_run)
     live, manifest, live_chunks = _live_state(settings)
+    parser = parser_fingerprint()
     if manifest and (manifest.get("model") != embedder.name or manifest.get("schema") != SCHEMA):
         log.info("embedding model or schema changed (%s -> %s): full rebuild", manifest.get("model"), embedder.name)
+        rebuild = True
+    elif manifest and manifest.get("parser") != parser:
+        log.info("parsing code changed since version %s: every file is parsed again", live)
         rebuild = True
     if manifest and Path(manifest.get("root", "")) != root:
         log.info("ingested root changed (%s -> %s)", manifest.get("root"), root)
@@ -219,7 +237,7 @@ def _ingest_locked(
         else:
             report.unchanged.append(rel)
     report.removed = sorted(k for k in known if k not in hashes)
-    nothing_changed = live and not (report.added or report.changed or report.removed)
+    nothing_changed = live and not (report.added or report.changed or report.removed or rebuild)
     if dry_run or nothing_changed:
         report.skipped = [(rel, old_skipped[rel]["reason"]) for rel in report.unchanged if rel in old_skipped]
         report.chunks_total = report.chunks_reused = sum(len(v) for v in live_chunks.values())
@@ -290,6 +308,7 @@ def _ingest_locked(
     _verify(store, chunks, vectors)
     new_manifest = {
         "schema": SCHEMA,
+        "parser": parser,
         "version": version,
         "model": embedder.name,
         "dim": int(vectors.shape[1]) if len(vectors) else embedder.dim,

@@ -6,13 +6,12 @@ Where is a citation built? Here, in `make_citation` — the one place.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.text import split_sentences
-from rag.text import tokenize as default_tokenize
+from rag.grounding import QueryTerms
+from rag.text import normalize, split_sentences
 from rag.types import Answer, Citation, Passage
 
 REFUSAL = "Dazu finde ich in den vorliegenden Dokumenten keine belastbare Aussage."
@@ -21,6 +20,8 @@ _MONTHS = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August
            "November", "Dezember"]
 _HEADER_LINE = re.compile(r"\|.*\|")  # "IT-Planungsrat | 29.03.2023 | 40. Sitzung | Beschluss 2023/02"
 _MIN_SENT_CHARS = 25
+# bibliography entries and table-of-contents lines are not statements
+_NOT_STATEMENT = re.compile(r"^\[\d+\]\s|Available:|(?:\.\s?){6,}|^(Inhalt|Inhaltsverzeichnis)\b")
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,14 @@ class AnswerConfig:
 
     passages: int = 5  # how many top passages may contribute sentences
     max_sentences: int = 4
-    rel_cutoff: float = 0.55  # keep sentences scoring at least this share of the best one
-    w_lexical: float = 0.65
-    w_rank: float = 0.35
-    min_coverage: float = 0.34  # IDF-weighted share of the question's terms found in the evidence
-    min_sentence_score: float = 0.22
+    rel_cutoff: float = 0.6  # keep sentences of the main passage scoring at least this share of the best
+    other_cutoff: float = 0.9  # a sentence from another passage must score this share of the best
+    max_sources: int = 2
+    w_sentence: float = 1.0  # coverage of the question by the sentence itself
+    w_passage: float = 0.5  # coverage by its passage (title and section included)
+    w_rank: float = 0.3  # retrieval rank prior
+    min_coverage: float = 0.42  # refuse when no sentence window covers this share of the (weighted) question
+    unknown_noun_coverage: float = 0.55  # ... or this share when the question names a noun no document has
 
 
 @dataclass(frozen=True)
@@ -93,74 +97,97 @@ def lead_in(passage: Passage) -> str:
     return ""
 
 
-IdfFn = Callable[[str], float]
-TokenizeFn = Callable[[str], list[str]]
+TermsFn = Callable[[str], list[str]]
 
 
 class ExtractiveAnswerer:
-    """Scores the sentences of the top passages against the question (lexical, IDF-weighted) and the
-    passage rank (dense + BM25 fused), keeps the best 1-4 and cites each."""
+    """Scores the sentences of the top passages against the question (noun/IDF-weighted term coverage of
+    the sentence and of its passage, plus the retrieval rank), keeps the best 1-4 and cites each."""
 
-    def __init__(self, idf: IdfFn, config: AnswerConfig | None = None, tokenize: TokenizeFn | None = None) -> None:
-        self.idf = idf
+    def __init__(self, tokenize: TermsFn, config: AnswerConfig | None = None) -> None:
+        self.tokenize = tokenize
         self.cfg = config or AnswerConfig()
-        self.tokenize = tokenize or default_tokenize
 
-    def score_sentences(self, question: str, passages: Sequence[Passage]) -> list[Scored]:
-        q_terms = set(self.tokenize(question))
-        weights = {t: self.idf(t) for t in q_terms}
-        total = sum(weights.values()) or 1.0
+    def score_sentences(self, qterms: QueryTerms, passages: Sequence[Passage]) -> list[Scored]:
         out: list[Scored] = []
         for pi, p in enumerate(passages[: self.cfg.passages]):
             text = p.chunk.text
-            context_terms = set(self.tokenize(" ".join(str(p.chunk.meta.get(k, "")) for k in ("title", "section"))))
+            passage_cov = qterms.coverage(set(self.tokenize(p.chunk.embed_text)))
+            headings = {normalize(str(p.chunk.meta.get(k, ""))).lower().rstrip(".") for k in ("title", "section")}
+            headings |= {h.split(" > ")[-1] for h in headings}
             rank_prior = 1.0 / (1.0 + pi)
-            for s, e in split_sentences(text):
+            spans = split_sentences(text)
+            for si, (s, e) in enumerate(spans):
                 sent = text[s:e].strip()
-                if len(sent) < _MIN_SENT_CHARS or _HEADER_LINE.search(sent):
+                if (len(sent) < _MIN_SENT_CHARS or _HEADER_LINE.search(sent) or _NOT_STATEMENT.search(sent)
+                        or _is_heading(sent, headings)):
                     continue
-                terms = set(self.tokenize(sent))
-                covered = sum(w for t, w in weights.items() if t in terms)
-                ctx = sum(w for t, w in weights.items() if t in context_terms and t not in terms)
-                coverage = (covered + 0.5 * ctx) / total
-                score = self.cfg.w_lexical * coverage + self.cfg.w_rank * rank_prior
-                out.append(Scored(pi, s, e, sent, score, coverage))
+                if sent.endswith(":"):  # "… folgende Aufgaben wahrzunehmen:" — the list belongs to it
+                    e = _list_end(text, spans, si)
+                    sent = text[s:e].strip()
+                cov = qterms.coverage(set(self.tokenize(sent)))
+                score = self.cfg.w_sentence * cov + self.cfg.w_passage * passage_cov + self.cfg.w_rank * rank_prior
+                out.append(Scored(pi, s, e, sent, score, cov))
         return out
 
-    def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
-        if not passages:
-            return Answer(REFUSAL, refused=True)
-        scored = self.score_sentences(question, passages)
-        evidence_coverage = self.coverage(question, passages)
-        best = max(scored, key=lambda s: s.score, default=None)
-        if (
-            best is None
-            or evidence_coverage < self.cfg.min_coverage
-            or best.score < self.cfg.min_sentence_score
-        ):
-            return refusal(passages)
-        keep = [s for s in scored if s.score >= best.score * self.cfg.rel_cutoff]
-        keep.sort(key=lambda s: -s.score)
-        keep = keep[: self.cfg.max_sentences]
-        return compose(keep, passages)
-
-    def coverage(self, question: str, passages: Sequence[Passage]) -> float:
-        """IDF-weighted share of the question's terms that occur in the top passages (incl. titles)."""
-        q_terms = set(self.tokenize(question))
-        if not q_terms:
-            return 0.0
-        seen: set[str] = set()
+    def window_coverage(self, qterms: QueryTerms, passages: Sequence[Passage]) -> float:
+        """The best share of the question one sentence covers together with its neighbours and its
+        passage's title/section/decision: evidence has to sit together, not be scattered over a page."""
+        best = 0.0
         for p in passages[: self.cfg.passages]:
-            seen.update(self.tokenize(p.chunk.embed_text))
-        weights = {t: self.idf(t) for t in q_terms}
-        total = sum(weights.values()) or 1.0
-        return sum(w for t, w in weights.items() if t in seen) / total
+            meta = p.chunk.meta
+            ctx = set(self.tokenize(" ".join(str(meta.get(k, "")) for k in ("title", "section", "decision"))))
+            spans = split_sentences(p.chunk.text) or [(0, len(p.chunk.text))]
+            sets = [set(self.tokenize(p.chunk.text[a:b])) for a, b in spans]
+            for i, terms in enumerate(sets):
+                window = terms | ctx
+                if i:
+                    window |= sets[i - 1]
+                if i + 1 < len(sets):
+                    window |= sets[i + 1]
+                best = max(best, qterms.coverage(window))
+        return best
+
+    def should_refuse(self, qterms: QueryTerms, passages: Sequence[Passage]) -> bool:
+        if qterms.unknown_codes:
+            return True
+        cov = self.window_coverage(qterms, passages)
+        if cov < self.cfg.min_coverage:
+            return True
+        return bool(qterms.unknown_nouns) and cov < self.cfg.unknown_noun_coverage
+
+    def answer(self, qterms: QueryTerms, passages: Sequence[Passage], missing_refs: Sequence[str] = ()) -> Answer:
+        if not passages or missing_refs:
+            return refusal(passages, missing_refs)
+        if self.should_refuse(qterms, passages):
+            return refusal(passages)
+        scored = self.score_sentences(qterms, passages)
+        if not scored:
+            return refusal(passages)
+        best = max(scored, key=lambda x: x.score)
+        main = [x for x in scored if x.passage == best.passage and x.score >= best.score * self.cfg.rel_cutoff]
+        main = sorted(main, key=lambda x: -x.score)[: self.cfg.max_sentences]
+        chosen = list(main)
+        sources = {best.passage}
+        for x in sorted(scored, key=lambda x: -x.score):
+            if len(chosen) >= self.cfg.max_sentences:
+                break
+            if x.passage in sources and x not in chosen:
+                continue
+            if x.passage not in sources and len(sources) >= self.cfg.max_sources:
+                continue
+            if x not in chosen and x.score >= best.score * self.cfg.other_cutoff:
+                chosen.append(x)
+                sources.add(x.passage)
+        return compose(chosen, passages)
 
 
-def refusal(passages: Sequence[Passage], k: int = 3) -> Answer:
+def refusal(passages: Sequence[Passage], missing_refs: Sequence[str] = (), k: int = 3) -> Answer:
     """The honest 'not in the documents', with the nearest sources as 'möglicherweise hilfreich'."""
-    return Answer(REFUSAL, refused=True, suggestions=tuple(make_citation(i + 1, p) for i, p in
-                                                            enumerate(passages[:k])))
+    text = REFUSAL
+    if missing_refs:
+        text += f" ({', '.join(missing_refs)} kommt in den Dokumenten nicht vor.)"
+    return Answer(text, refused=True, suggestions=tuple(make_citation(i + 1, p) for i, p in enumerate(passages[:k])))
 
 
 def compose(selected: Sequence[Scored], passages: Sequence[Passage]) -> Answer:
@@ -188,9 +215,31 @@ def compose(selected: Sequence[Scored], passages: Sequence[Passage]) -> Answer:
     return Answer(text, citations=tuple(citations), refused=False, notes=(notes,) if notes else ())
 
 
+def _is_heading(sentence: str, headings: set[str]) -> bool:
+    """Title, section or law-paragraph headings are not statements ("§ 1a – Portalverbund …")."""
+    norm = normalize(sentence).lower().rstrip(".")
+    if norm in headings or norm.lstrip("#").strip() in headings:
+        return True
+    return bool(re.match(r"^(§+|art\.?|artikel)\s*\d+[a-z]?\s*[-–:]", norm)) and len(norm) < 120
+
+
+def _list_end(text: str, spans: Sequence[tuple[int, int]], i: int, max_items: int = 8, max_chars: int = 700) -> int:
+    """End offset of the list that follows the sentence `spans[i]` (which ends with a colon)."""
+    end = spans[i][1]
+    for s, e in spans[i + 1 : i + 1 + max_items]:
+        item = text[s:e]
+        if e - spans[i][0] > max_chars or (len(item) > 300 and not item.rstrip().endswith((",", ";"))):
+            break
+        end = e
+        if item.rstrip().endswith("."):
+            break
+    return end
+
+
 def _as_statement(sentence: str) -> str:
     s = re.sub(r"^\s*(?:[-•*–]|\d{1,2}[.)])\s+", "", sentence).strip()
-    s = re.sub(r"\s+", " ", s)
+    s = re.sub(r"\n\s*(?:[-•*–]|\d{1,2}[.)])\s+", "; ", s)  # a list folded into one statement
+    s = re.sub(r"\s+", " ", s).replace(",;", ";")
     return s if s.endswith((".", "!", "?", ":", ";")) else s + "."
 
 
@@ -203,11 +252,3 @@ def _newer_note(order: Sequence[int], passages: Sequence[Passage], number: dict[
     src = ", ".join(f"[{number[pi]}]" for pi in others)
     return (f"Hinweis: Quelle [{number[newest[1]]}] vom {german_date(newest[0])} ist neuer als {src}; "
             f"bei Abweichungen gilt in der Regel der neuere Stand.")
-
-
-def idf_from_counts(df: dict[str, int], n_docs: int) -> IdfFn:
-    def idf(term: str) -> float:
-        d = df.get(term, 0)
-        return math.log(1.0 + (n_docs - d + 0.5) / (d + 0.5))
-
-    return idf

@@ -15,8 +15,9 @@ from typing import Any
 from rag.answer import REFUSAL, AnswerConfig, ExtractiveAnswerer, make_citation, refusal
 from rag.embed import get_embedder
 from rag.followup import standalone_query
+from rag.grounding import analyse_query
 from rag.index import IndexReader, Snapshot
-from rag.retrieve import HybridRetriever, RetrievalConfig
+from rag.retrieve import HybridRetriever, RetrievalConfig, query_references
 from rag.sanitize import sanitize_answer
 from rag.settings import Settings
 from rag.types import Answer, Passage
@@ -80,13 +81,15 @@ class Assistant:
             return
         query = standalone_query(question, history)
         snap = self.snapshot()
-        passages = self._retriever_for(snap).retrieve(query, k=self.settings.top_k, filters=filters)
-        idf = snap.bm25.idf
+        qterms = analyse_query(query, snap.bm25)
+        passages = self._retriever_for(snap).retrieve(query, k=self.settings.top_k, filters=filters, qterms=qterms)
+        missing = snap.references.missing(query_references(question), question)
         llm = self.llm()
         if llm is not None and passages:
             yield from self._stream_llm(llm, question, query, passages, filters)
             return
-        answer = ExtractiveAnswerer(idf, self.answer_config, tokenize=snap.bm25.tokenize).answer(query, passages)
+        answerer = ExtractiveAnswerer(snap.bm25.tokenize, self.answer_config)
+        answer = answerer.answer(qterms, passages, missing)
         allowed = [c.url for c in answer.citations if c.url]
         answer = Answer(
             sanitize_answer(answer.text, allowed),

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import IndexMissingError, ModelMismatchError
+from rag.grounding import References
 from rag.keyword import BM25Index
 from rag.settings import Settings
 from rag.store import ChromaStore, open_store
@@ -116,6 +117,16 @@ class Snapshot:
     @property
     def model(self) -> str:
         return str(self.manifest["model"])
+
+    @cached_property
+    def chunk_terms(self) -> list[frozenset[str]]:
+        """Each chunk's search terms (title/section included), computed once per version."""
+        return [frozenset(self.bm25.tokenize(c.embed_text)) for c in self.chunks]
+
+    @cached_property
+    def references(self) -> References:
+        return References.build((c.text for c in self.chunks),
+                                (str(c.meta.get("section", "")) for c in self.chunks))
 
     @cached_property
     def status(self) -> dict[str, Any]:

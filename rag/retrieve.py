@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from rag.embed import Embedder
+from rag.grounding import QueryTerms, analyse_query
 from rag.index import Snapshot
 from rag.text import expand_query, normalize
 from rag.types import Chunk, Passage
@@ -31,7 +32,12 @@ class RetrievalConfig:
     w_dense: float = 1.0
     w_bm25: float = 1.0
     pool: int = 60  # candidates taken from each side before fusion
-    ref_boost: float = 0.05  # a query naming "2023/02", "§ 1a OZG" or "40. Sitzung" exactly
+    rerank: int = 40  # fused candidates re-scored with term coverage, references and intent
+    w_fused: float = 1.0  # weight of the normalised fused rank score in the rerank
+    w_coverage: float = 0.6  # weight of the noun/IDF-weighted share of the question's terms in the chunk
+    ref_boost: float = 0.3  # a query naming "2023/02", "§ 1a OZG" or "40. Sitzung" exactly
+    intent_boost: float = 0.1  # "beschlossen" -> decisions, "§"/law names -> laws, "BSI/TR" -> guidelines
+    catalogue_penalty: float = 0.5  # provenance lists and indexes describe documents but are no evidence
     dup_jaccard: float = 0.8
 
 
@@ -67,6 +73,24 @@ def _matches_refs(chunk: Chunk, refs: dict[str, set[str]]) -> int:
         if m and m.group(1).lower() in refs["para"]:
             hits += 1
     return hits
+
+
+_INTENTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"beschl(o|ie)ss|beschluss|entsch(ie|ei)d|IT-PLR|IT-Planungsrat", re.I), "Beschluss/Entscheidung"),
+    (re.compile(r"§|\bGesetz|\b(OZG|EGovG|IDNrG|RegMoG|IT-NetzG|Staatsvertrag|Verordnung)\b|rechtlich", re.I),
+     "Gesetz/Verordnung/Staatsvertrag"),
+    (re.compile(r"\bBSI\b|\bTR[- ]?\d|Technische[n]? Richtlinie", re.I), "Technische Richtlinie"),
+    (re.compile(r"\bFAQ\b|häufig gestellt", re.I), "FAQ"),
+)
+
+
+def query_intents(query: str) -> set[str]:
+    """Document types a question asks for by its wording.
+
+    >>> sorted(query_intents("Was hat der IT-PLR beschlossen?"))
+    ['Beschluss/Entscheidung']
+    """
+    return {doc_type for pattern, doc_type in _INTENTS if pattern.search(query)}
 
 
 def _as_list(value: Any) -> list[str]:
@@ -138,7 +162,8 @@ class HybridRetriever:
         return out[:k]
 
     def retrieve(
-        self, query: str, k: int = 8, filters: dict[str, Any] | None = None, qvec: np.ndarray | None = None
+        self, query: str, k: int = 8, filters: dict[str, Any] | None = None, qvec: np.ndarray | None = None,
+        qterms: QueryTerms | None = None,
     ) -> list[Passage]:
         if not query.strip() or not self.snap.chunks:
             return []
@@ -147,21 +172,34 @@ class HybridRetriever:
         expanded = expand_query(query)
         dense_idx = self.dense(expanded, cfg.pool, mask, qvec=qvec) if cfg.w_dense > 0 else []
         bm25_hits = self.snap.bm25.search(expanded, cfg.pool, mask) if cfg.w_bm25 > 0 else []
-        scores: dict[int, float] = {}
+        fused: dict[int, float] = {}
         dense_rank = {idx: r for r, idx in enumerate(dense_idx)}
         bm25_rank = {idx: r for r, (idx, _s) in enumerate(bm25_hits)}
         for idx, r in dense_rank.items():
-            scores[idx] = scores.get(idx, 0.0) + cfg.w_dense / (cfg.rrf_k + r + 1)
+            fused[idx] = fused.get(idx, 0.0) + cfg.w_dense / (cfg.rrf_k + r + 1)
         for idx, r in bm25_rank.items():
-            scores[idx] = scores.get(idx, 0.0) + cfg.w_bm25 / (cfg.rrf_k + r + 1)
+            fused[idx] = fused.get(idx, 0.0) + cfg.w_bm25 / (cfg.rrf_k + r + 1)
         refs = query_references(query)
         if any(refs.values()):
-            for idx in list(scores):
-                scores[idx] += cfg.ref_boost * _matches_refs(self.snap.chunks[idx], refs)
-            # a named decision/§ may be missing from both candidate lists: look it up directly
+            # a named decision/§/session may be missing from both candidate lists: look it up directly
             for i, c in enumerate(self.snap.chunks):
-                if (mask is None or mask[i]) and i not in scores and _matches_refs(c, refs):
-                    scores[i] = cfg.ref_boost * _matches_refs(c, refs)
+                if (mask is None or mask[i]) and i not in fused and _matches_refs(c, refs):
+                    fused[i] = 0.0
+        candidates = sorted(fused.items(), key=lambda kv: -kv[1])[: max(cfg.rerank, k)]
+        top = candidates[0][1] if candidates and candidates[0][1] > 0 else 1.0
+        qterms = qterms or analyse_query(query, self.snap.bm25)
+        intents = query_intents(query)
+        terms = self.snap.chunk_terms
+        scores: dict[int, float] = {}
+        for idx, f in candidates:
+            c = self.snap.chunks[idx]
+            score = cfg.w_fused * f / top + cfg.w_coverage * qterms.coverage(terms[idx])
+            score += cfg.ref_boost * _matches_refs(c, refs)
+            if c.meta.get("doc_type") in intents:
+                score += cfg.intent_boost
+            elif c.meta.get("doc_type") == "Verzeichnis" or c.meta.get("toc"):
+                score -= cfg.catalogue_penalty
+            scores[idx] = score
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         passages: list[Passage] = []
         kept_shingles: list[set[str]] = []

@@ -1,0 +1,186 @@
+"""How well does a text support a question? Weighted query terms and coverage, used by the reranker,
+the sentence selector and the refusal decision.
+
+German helps here: nouns are capitalised, and the nouns of a question carry its topic ("Hebesatz",
+"Kommunalpakt", "Schwellenwert"), while verbs and particles ("eigentlich", "zukommt") mostly do not.
+So a term weighs its IDF, times 1.0 for nouns and abbreviations and NON_NOUN for everything else.
+A question naming a decision, session or § that appears nowhere in the documents cannot be answered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rag.keyword import BM25Index
+from rag.text import STOPWORDS, words
+
+NON_NOUN = 0.3
+PART_SHARE = 0.6  # a compound found only through its parts counts this much
+_CODE = re.compile(r"(?=.*\d)(?:[a-zäöüß]+[-/]?\d[\w/-]*|\d{5,}[\w/-]*|\d+[-/]\d+[\w-]*)")
+_SURFACE = re.compile(r"[^\W_][\w./§-]*", re.UNICODE)
+_QUESTION_WORDS = {"was", "wer", "wie", "wann", "welche", "welcher", "welches", "warum", "wo", "wozu",
+                   "wieso", "weshalb", "woraus", "wofür", "womit", "wieviel", "wieviele", "gibt", "gilt",
+                   "hat", "haben", "ist", "sind", "kann", "können", "muss", "müssen", "darf", "dürfen",
+                   "soll", "sollen", "und", "aber", "bitte", "eigentlich", "genau", "überhaupt"}
+
+
+@dataclass(frozen=True)
+class QTerm:
+    surface: str
+    stem: str  # the full term ("" when the word has no term of its own)
+    parts: tuple[str, ...]
+    weight: float
+    known: bool
+
+
+@dataclass
+class QueryTerms:
+    terms: list[QTerm] = field(default_factory=list)
+    unknown_nouns: list[str] = field(default_factory=list)
+    unknown_codes: list[str] = field(default_factory=list)  # "TR-02102", "03116-4": named, but in no document
+
+    @property
+    def strongest_unknown(self) -> float:
+        """The weight share of the heaviest noun no document contains (0 when all are known)."""
+        weights = [t.weight for t in self.terms if not t.known]
+        return max(weights, default=0.0) / self.total
+
+    @property
+    def total(self) -> float:
+        return sum(t.weight for t in self.terms) or 1.0
+
+    def coverage(self, text_terms: set[str]) -> float:
+        """IDF- and noun-weighted share of the question's terms found in `text_terms` (0..1)."""
+        got = 0.0
+        for t in self.terms:
+            if t.stem and t.stem in text_terms:
+                got += t.weight
+            elif t.parts:
+                share = sum(p in text_terms for p in t.parts) / len(t.parts)
+                got += t.weight * PART_SHARE * share
+        return got / self.total
+
+    def missing(self, text_terms: set[str], min_weight: float = 0.0) -> list[QTerm]:
+        return [t for t in self.terms if t.weight >= min_weight and t.stem not in text_terms
+                and not any(p in text_terms for p in t.parts)]
+
+
+def _is_noun(surface: str, first: bool) -> bool:
+    if surface.lower() in _QUESTION_WORDS or surface.lower() in STOPWORDS:
+        return False
+    if any(c.isdigit() for c in surface) or surface.startswith("§"):
+        return True  # numbers, codes and references are as specific as nouns
+    if any(c.isupper() for c in surface[1:]):
+        return True  # OZG, EfA, IT-PLR, RegMo, openCode
+    return surface[:1].isupper() and not first
+
+
+def analyse_query(question: str, index: BM25Index) -> QueryTerms:
+    """Weighted terms of a question, typo-tolerant against the index vocabulary.
+
+    Words seen in no document are looked up with one edit ("Komunalpakt" -> "kommunalpakt")."""
+    out = QueryTerms()
+    seen: set[str] = set()
+    for i, m in enumerate(_SURFACE.finditer(question)):
+        surface = m.group(0).strip(".-/")
+        if not surface:
+            continue
+        first = i == 0 or question[: m.start()].rstrip()[-1:] in {".", "?", "!", ":", ""}
+        noun = _is_noun(surface, first)
+        for token in words(surface):
+            terms = index.analyzer.analyze_word(token)
+            if not terms:
+                continue
+            full = [t.stem for t in terms if not t.part]
+            parts = tuple(t.stem for t in terms if t.part)
+            stem = full[0] if full else ""
+            if stem in seen:
+                continue
+            seen.add(stem)
+            is_code = bool(_CODE.fullmatch(token))
+            # a code ("tr-02102") is known only as a whole: its part "tr" says nothing
+            known = stem in index.term_ids or (not is_code and any(p in index.term_ids for p in parts))
+            if not known and noun and len(stem) >= 6:
+                fixed = _near_term(stem, index)
+                if fixed:
+                    stem, known = fixed, True
+            if not known and noun:
+                out.unknown_nouns.append(surface)
+                if is_code:
+                    out.unknown_codes.append(surface)
+            idf = index.idf(stem) if stem else max((index.idf(p) for p in parts), default=0.0)
+            weight = idf * (1.0 if noun else NON_NOUN)
+            if not known:
+                weight *= 0.5  # a word of no document: a typo or a colloquialism more often than a topic
+            out.terms.append(QTerm(surface, stem, parts, weight, known))
+    return out
+
+
+def _near_term(stem: str, index: BM25Index) -> str | None:
+    cands = _vocab_by_prefix(id(index), tuple(index.terms)).get(stem[:2], ())
+    best = None
+    for cand in cands:
+        if abs(len(cand) - len(stem)) <= 1 and _edit1(stem, cand):
+            if best is None or index.doc_freq[index.term_ids[cand]] > index.doc_freq[index.term_ids[best]]:
+                best = cand
+    return best
+
+
+@lru_cache(maxsize=4)
+def _vocab_by_prefix(_key: int, terms: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    groups: dict[str, list[str]] = {}
+    for t in terms:
+        if len(t) >= 5:
+            groups.setdefault(t[:2], []).append(t)
+    return {k: tuple(v) for k, v in groups.items()}
+
+
+def _edit1(a: str, b: str) -> bool:
+    """True when a and b differ by at most one insertion, deletion, substitution or transposition."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1 :] == b[i + 1 :] or (a[i + 2 :] == b[i + 2 :] and a[i : i + 2] == b[i : i + 2][::-1])
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[i + 1 :] == shorter[i:]
+
+
+_SESSION_TXT = re.compile(r"\b(\d{1,3})\.\s*(?:Sitzung|IT-Planungsrats?-?[Ss]itzung)")
+_DECISION_TXT = re.compile(r"\b((?:19|20)\d{2})\s*/\s*(\d{1,3})\b")
+
+
+@dataclass(frozen=True)
+class References:
+    """Every decision number and session number any document mentions (built once per index version)."""
+
+    decisions: frozenset[str]
+    sessions: frozenset[str]
+    sections: frozenset[str]
+
+    @classmethod
+    def build(cls, texts: Iterable[str], sections: Iterable[str]) -> References:
+        dec: set[str] = set()
+        ses: set[str] = set()
+        for t in texts:
+            dec.update(f"{y}/{int(n):02d}" for y, n in _DECISION_TXT.findall(t))
+            ses.update(str(int(s)) for s in _SESSION_TXT.findall(t))
+        secs = {s.split(" – ")[0].split(" - ")[0].strip().lower() for s in sections if s.startswith("§")}
+        return cls(frozenset(dec), frozenset(ses), frozenset(secs))
+
+    def missing(self, refs: dict[str, set[str]], question: str) -> list[str]:
+        """References of the question that no document contains, e.g. ['Beschluss 2024/99']."""
+        out = [f"Beschluss {d}" for d in refs.get("decision", set()) if d not in self.decisions]
+        out += [f"{s}. Sitzung" for s in refs.get("session", set()) if s not in self.sessions]
+        for m in re.finditer(r"§\s*(\d+[a-z]?)\s+([A-ZÄÖÜ][\w-]*[A-Z]\w*)", question):
+            key = f"§ {m.group(1)} {m.group(2)}".lower()
+            if self.sections and key not in self.sections:
+                out.append(f"§ {m.group(1)} {m.group(2)}")
+        return out
