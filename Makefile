@@ -46,7 +46,7 @@ run: install ingest
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy rag ingest eval app.py
+	$(VENV)/bin/mypy rag ingest eval app.py ui
 
 unit: install
 	$(PY) -m pytest -q

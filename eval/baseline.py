@@ -13,6 +13,7 @@ sizes) and reused while they are unchanged: embedding ~1,500 chunks with e5-smal
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import re
@@ -122,14 +123,21 @@ class Baseline:
     def _open(self) -> Any:
         if self._db is not None:
             return self._db
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # langchain-community's sunset notice
-            from langchain_chroma import Chroma
-            from langchain_text_splitters import RecursiveCharacterTextSplitter
-
         embedder = get_embedder(self.settings)
         key = f"{_slug(embedder.name)}-{fingerprint(self.corpus, self.files)[:16]}"
         folder = self.store_root / key
+        self.store_root.mkdir(parents=True, exist_ok=True)
+        with open(self.store_root / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # a second eval run waits for the first build, then reuses it
+            self._db = self._build_or_reuse(folder, embedder)
+        return self._db
+
+    def _build_or_reuse(self, folder: Path, embedder: Embedder) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from langchain_chroma import Chroma
+            from langchain_text_splitters import RecursiveCharacterTextSplitter
+
         fresh = not (folder / _COMPLETE).exists()
         if fresh:
             for stale in self.store_root.glob(f"{_slug(embedder.name)}-*"):
@@ -164,7 +172,6 @@ class Baseline:
         else:
             self.chunks = int((folder / _COMPLETE).read_text(encoding="utf-8").strip() or 0)
             log.info("baseline: reusing %s (%d chunks)", folder, self.chunks)
-        self._db = db
         return db
 
     def search(self, question: str, k: int) -> list[Source]:

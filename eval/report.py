@@ -172,7 +172,8 @@ def worst_items(result: dict[str, Any], limit: int = 12) -> list[dict[str, Any]]
         {
             "id": it.id,
             "kind": it.kind,
-            "question": it.question,
+            # a follow-up is only readable together with the query it was rewritten to
+            "question": it.question if it.query in ("", it.question) else f"{it.question} → `{it.query}`",
             "rank": it.rank,
             "problems": it.problems(result["k"]),
         }

@@ -10,7 +10,7 @@ A question naming a decision, session or § that appears nowhere in the document
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -52,7 +52,7 @@ class QueryTerms:
     def total(self) -> float:
         return sum(t.weight for t in self.terms) or 1.0
 
-    def coverage(self, text_terms: set[str]) -> float:
+    def coverage(self, text_terms: AbstractSet[str]) -> float:
         """IDF- and noun-weighted share of the question's terms found in `text_terms` (0..1)."""
         got = 0.0
         for t in self.terms:
@@ -63,7 +63,7 @@ class QueryTerms:
                 got += t.weight * PART_SHARE * share
         return got / self.total
 
-    def missing(self, text_terms: set[str], min_weight: float = 0.0) -> list[QTerm]:
+    def missing(self, text_terms: AbstractSet[str], min_weight: float = 0.0) -> list[QTerm]:
         return [t for t in self.terms if t.weight >= min_weight and t.stem not in text_terms
                 and not any(p in text_terms for p in t.parts)]
 
@@ -121,12 +121,9 @@ def analyse_query(question: str, index: BM25Index) -> QueryTerms:
 
 def _near_term(stem: str, index: BM25Index) -> str | None:
     cands = _vocab_by_prefix(id(index), tuple(index.terms)).get(stem[:2], ())
-    best = None
-    for cand in cands:
-        if abs(len(cand) - len(stem)) <= 1 and _edit1(stem, cand):
-            if best is None or index.doc_freq[index.term_ids[cand]] > index.doc_freq[index.term_ids[best]]:
-                best = cand
-    return best
+    near = [c for c in cands if abs(len(c) - len(stem)) <= 1 and _edit1(stem, c)]
+    # the most frequent neighbour: "komunalpakt" means the common "kommunalpakt", not a rare variant
+    return max(near, key=lambda c: int(index.doc_freq[index.term_ids[c]]), default=None)
 
 
 @lru_cache(maxsize=4)

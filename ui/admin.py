@@ -32,6 +32,7 @@ from typing import Any
 
 from rag.errors import IngestLockedError, RagError
 from rag.settings import Settings
+from ui.render import german_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -317,9 +318,13 @@ class IngestJob:
             s.stage, s.done, s.total, s.detail = ev.stage, ev.done, ev.total, str(ev.detail or "")
 
     def _run(self, corpus_dir: Path) -> None:
-        fn = self._ingest_fn
-        if fn is None:
-            from ingest.pipeline import ingest as fn
+        fn: IngestFn
+        if self._ingest_fn is not None:
+            fn = self._ingest_fn
+        else:
+            from ingest.pipeline import ingest
+
+            fn = ingest
         report: dict[str, Any] | None = None
         error: str | None = None
         try:
@@ -350,13 +355,13 @@ def progress_markdown(state: JobState) -> str:
         label = STAGE_LABELS.get(state.stage, state.stage)
         count = f" {state.done}/{state.total}" if state.total else ""
         detail = f" – `{state.detail[-60:]}`" if state.detail else ""
-        return f"⏳ **Aktualisierung läuft** ({elapsed:.0f} s): {label}{count}{detail}"
+        return f"**Aktualisierung läuft** ({elapsed:.0f} s): {label}{count}{detail}"
     if state.error:
-        return f"❌ **{state.error}**"
+        return f"✗ **{state.error}**"
     rep = state.report or {}
     skipped = rep.get("skipped") or []
     lines = [
-        f"✅ **Aktualisierung abgeschlossen** in {elapsed:.0f} s.",
+        f"✓ **Aktualisierung abgeschlossen** in {elapsed:.0f} s.",
         f"Neu: {len(rep.get('added', []))} · geändert: {len(rep.get('changed', []))} · "
         f"entfernt: {len(rep.get('removed', []))} · unverändert: {rep.get('unchanged', 0)} · "
         f"Abschnitte: {rep.get('chunks_total', 0)} ({rep.get('chunks_embedded', 0)} neu eingebettet)",
@@ -366,7 +371,7 @@ def progress_markdown(state: JobState) -> str:
     elif rep.get("version"):
         lines.append("Keine Änderungen – der Index bleibt, wie er ist.")
     for item in skipped:
-        lines.append(f"⚠️ Übersprungen: `{item.get('file')}` ({skip_reason_de(str(item.get('reason')))})")
+        lines.append(f"⚠ Übersprungen: `{item.get('file')}` ({skip_reason_de(str(item.get('reason')))})")
     return "\n\n".join(lines)
 
 
@@ -391,13 +396,13 @@ def status_markdown(status: dict[str, Any] | None, corpus_dir: Path | None) -> s
     if not status:
         return f"**Kein Suchindex vorhanden.** Korpus-Ordner: {folder}"
     return "\n".join([
-        "| | |",
+        "| Suchindex | |",
         "|---|---|",
         f"| Index-Version | `{status.get('version')}` |",
         f"| Dokumente | {status.get('documents')} |",
         f"| Abschnitte | {status.get('chunks')} |",
         f"| Übersprungene Dateien | {status.get('skipped', 0)} |",
         f"| Einbettungsmodell | `{status.get('model')}` |",
-        f"| Letzte Aktualisierung | {status.get('built_at') or 'unbekannt'} |",
+        f"| Letzte Aktualisierung | {german_timestamp(status.get('built_at')) or 'unbekannt'} |",
         f"| Korpus-Ordner | {folder} |",
     ])

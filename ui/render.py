@@ -33,7 +33,7 @@ def highlight_spans(text: str, highlight: str | None) -> list[tuple[int, int]]:
 
     `highlight` may hold several sentences joined by " … " (see rag.answer.compose).
     >>> highlight_spans("A b.  Der   Rat billigt. C.", "Der Rat billigt.")
-    [(6, 23)]
+    [(6, 24)]
     """
     if not text or not highlight:
         return []
@@ -234,7 +234,7 @@ def chat_markdown(answer: Answer, filter_label: str = "") -> str:
     """The bot message: the (already sanitised) answer text; refusals set apart as a quote with hints."""
     flt = f"\n\n*{filter_label}*" if filter_label else ""
     if answer.refused:
-        lines = [f"> ℹ️ **{answer.text.strip()}**"]
+        lines = [f"> **{answer.text.strip()}**"]
         if answer.suggestions:
             titles = "; ".join(_short_ref(c) for c in answer.suggestions)
             lines.append(f">\n> Möglicherweise hilfreich: {titles} (siehe rechts).")
@@ -288,11 +288,13 @@ def citation_reference(c: Citation) -> str:
 
 
 # ------------------------------------------------------------------------------------------- status
-def status_line(status: dict[str, Any] | None) -> str:
-    """One Markdown line about the live index, or how to create one."""
+def status_line(status: dict[str, Any] | None, problem: str | None = None) -> str:
+    """One Markdown line about the live index, or why it cannot be used, or how to create one."""
+    if not status and problem:
+        return f"⚠ **Der Suchindex kann nicht genutzt werden:** {_md_inline(problem)}"
     if not status:
-        return "⚠️ **Noch kein Suchindex.** " + NO_INDEX_HINT
-    built = _german_timestamp(status.get("built_at"))
+        return "⚠ **Noch kein Suchindex.** " + NO_INDEX_HINT
+    built = german_timestamp(status.get("built_at"))
     return (
         f"Suchindex: **{status.get('documents', 0)} Dokumente**, {status.get('chunks', 0)} Abschnitte"
         + (f" · Stand {built}" if built else "")
@@ -306,7 +308,7 @@ NO_INDEX_HINT = (
 )
 
 
-def _german_timestamp(iso: Any) -> str:
+def german_timestamp(iso: Any) -> str:
     """'2025-11-23T14:34:38+00:00' -> '23.11.2025, 14:34 UTC'."""
     if not iso or not isinstance(iso, str):
         return ""

@@ -79,6 +79,7 @@ class AppService:
             if settings.admin_user and settings.admin_password
             else None
         )
+        self.index_problem: str | None = None  # why an existing index cannot be used (e.g. model mismatch)
         self._cache_lock = threading.Lock()
         self._cache: dict[str, Any] = {}
 
@@ -86,12 +87,17 @@ class AppService:
     def snapshot(self) -> Snapshot | None:
         """The live index, or None when nothing was ingested yet (or it cannot be opened)."""
         try:
-            return self.assistant.snapshot()
+            snap = self.assistant.snapshot()
         except IndexMissingError:
+            self.index_problem = None
             return None
         except RagError as exc:
-            log.warning("index not usable: %s", exc)
+            if self.index_problem != str(exc):
+                log.warning("index not usable: %s", exc)
+            self.index_problem = str(exc)
             return None
+        self.index_problem = None
+        return snap
 
     def status(self) -> dict[str, Any] | None:
         snap = self.snapshot()
@@ -145,20 +151,20 @@ class AppService:
                 yield ChatStep(chat_markdown(partial, label) if partial.refused else partial.text, PENDING_SOURCES,
                                filter_label=label)
         except IndexMissingError:
-            yield ChatStep(f"⚠️ {NO_INDEX_TEXT}", message_panel("Kein Suchindex", NO_INDEX_HINT, "bl-warn"),
+            yield ChatStep(f"⚠ {NO_INDEX_TEXT}", message_panel("Kein Suchindex", NO_INDEX_HINT, "bl-warn"),
                            error=NO_INDEX_TEXT)
             return
         except ModelMismatchError:
             log.exception("model mismatch")
-            yield ChatStep(f"⚠️ {MISMATCH_TEXT}", message_panel("Index passt nicht", MISMATCH_TEXT, "bl-warn"),
+            yield ChatStep(f"⚠ {MISMATCH_TEXT}", message_panel("Index passt nicht", MISMATCH_TEXT, "bl-warn"),
                            error=MISMATCH_TEXT)
             return
         except Exception:
             log.exception("answering failed for %r", question)
-            yield ChatStep(f"⚠️ {ERROR_TEXT}", message_panel("Fehler", ERROR_TEXT, "bl-warn"), error=ERROR_TEXT)
+            yield ChatStep(f"⚠ {ERROR_TEXT}", message_panel("Fehler", ERROR_TEXT, "bl-warn"), error=ERROR_TEXT)
             return
         if last is None:
-            yield ChatStep(f"⚠️ {ERROR_TEXT}", message_panel("Fehler", ERROR_TEXT, "bl-warn"), error=ERROR_TEXT)
+            yield ChatStep(f"⚠ {ERROR_TEXT}", message_panel("Fehler", ERROR_TEXT, "bl-warn"), error=ERROR_TEXT)
             return
         yield ChatStep(
             chat_markdown(last, label),
@@ -171,8 +177,8 @@ class AppService:
     def ask(self, question: str, history: Sequence[str] = (), filters: dict[str, Any] | None = None) -> dict[str, Any]:
         """The final answer as JSON (Answer.to_json + filter_label), or {"error": German message}."""
         final: ChatStep | None = None
-        for final in self.ask_stream(question, history, filters):
-            pass
+        for step in self.ask_stream(question, history, filters):
+            final = step
         if final is None or final.answer is None:
             return {"error": final.error if final else ERROR_TEXT}
         data = final.answer.to_json()

@@ -1,0 +1,375 @@
+"""The app in a real headless Chromium (recipe: ../shared/BROWSER_TESTS.md): keyboard-only question,
+finished answer, source card opening the PDF at its page through our route, a refusal that looks different,
+admin login + upload + re-ingest answered without restart, and the screenshots under docs/.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pdfgen import make_pdf
+from test_app_client import (
+    PDF_NAME,
+    PDF_QUESTION,
+    PROJECT,
+    UNANSWERABLE,
+    ingest_corpus,
+    running_app,
+    write_test_corpus,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ADMIN_USER, ADMIN_PASSWORD = "verwaltung", "Sehr-geheim-2025"
+DOCS = PROJECT / "docs"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+        reason="needs Debian's chromium and chromium-driver at /usr/bin (make apt-deps installs them)",
+    ),
+]
+
+TEXTBOX = "#bl-frage textarea"
+
+
+# ----------------------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    base = tmp_path_factory.mktemp("browser")
+    corpus = write_test_corpus(base / "corpus")
+    data_dir = base / "data"
+    ingest_corpus(corpus, data_dir)
+    with running_app(data_dir, base / "app.log", RAG_ADMIN_USER=ADMIN_USER, RAG_ADMIN_PASSWORD=ADMIN_PASSWORD) as url:
+        yield {"url": url, "corpus": corpus, "data_dir": data_dir, "base": base}
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="bl-chromium-")
+    options = webdriver.ChromeOptions()
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    options.add_argument("--window-size=1400,1000")
+    options.add_argument("--lang=de-DE")
+    options.binary_location = str(CHROMIUM)
+    drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        yield drv
+    finally:
+        drv.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------------ helpers
+def wait_for(check: Callable[[], Any], timeout: float = 60, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+        except Exception:  # stale elements while Gradio re-renders
+            value = None
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def css(d: Any, selector: str) -> list[Any]:
+    from selenium.webdriver.common.by import By
+
+    return list(d.find_elements(By.CSS_SELECTOR, selector))
+
+
+def busy(d: Any) -> bool:
+    return any("hide" not in (e.get_attribute("class") or "") for e in css(d, "[data-testid='status-tracker']"))
+
+
+def last_bot_text(d: Any) -> str:
+    bots = css(d, "[data-testid='bot']")
+    return bots[-1].text.strip() if bots else ""
+
+
+def wait_finished_answer(d: Any, previous: str = "", timeout: float = 120) -> str:
+    """The newest bot message once its text is unchanged for ~2 s and no status tracker is busy."""
+    deadline = time.monotonic() + timeout
+    last, since = "", time.monotonic()
+    while time.monotonic() < deadline:
+        text = last_bot_text(d)
+        if text != last:
+            last, since = text, time.monotonic()
+        elif text and text not in (previous, "…") and not busy(d) and time.monotonic() - since >= 2.0:
+            return text
+        time.sleep(0.25)
+    raise AssertionError(f"no finished answer after {timeout} s; last text: {last!r}")
+
+
+def open_page(d: Any, url: str) -> None:
+    d.get(url)
+    wait_for(lambda: css(d, TEXTBOX), 60, "the question box")
+    wait_for(lambda: "Suchindex:" in css(d, "#bl-status")[0].text, 60, "the index status line")
+
+
+def ask_by_keyboard(d: Any, question: str) -> str:
+    """Tab from the page start to the question box, type, Enter; returns the finished answer text."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    box = css(d, TEXTBOX)[0]
+    # restart sequential focus navigation at the top of the page (a plain blur() keeps its position)
+    d.execute_script(
+        "document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);"
+        "document.body.setAttribute('tabindex', '-1'); document.body.focus(); document.body.removeAttribute('tabindex');"
+    )
+    for _ in range(40):
+        if d.switch_to.active_element == box:
+            break
+        ActionChains(d).send_keys(Keys.TAB).perform()
+    assert d.switch_to.active_element == box, "the question box is not reachable with Tab"
+    previous = last_bot_text(d)
+    ActionChains(d).send_keys(question).send_keys(Keys.ENTER).perform()
+    answer = wait_finished_answer(d, previous)
+    assert d.switch_to.active_element == css(d, TEXTBOX)[0], "focus must stay in the question box"
+    return answer
+
+
+def select_tab(d: Any, label: str) -> None:
+    tab = wait_for(lambda: next((t for t in css(d, "button[role='tab']") if t.text.strip() == label), None), 20,
+                   f"tab {label}")
+    tab.click()
+
+
+PAGE_HEIGHT_JS = """
+let bottom = Math.max(document.body.scrollHeight, document.documentElement.scrollHeight);
+for (const e of document.querySelectorAll('body *')) {
+  const r = e.getBoundingClientRect();
+  if (r.height > 0 && r.width > 0) { bottom = Math.max(bottom, r.bottom + window.scrollY); }
+}
+return Math.ceil(bottom);
+"""
+
+
+def full_page_screenshot(d: Any, path: Path) -> None:
+    """Selenium captures the window only, so grow the window to the page first (until its height settles)."""
+    height = 1000
+    for _ in range(4):
+        d.set_window_size(1400, height)
+        time.sleep(0.7)
+        chrome = int(d.execute_script("return window.outerHeight - window.innerHeight"))  # headless has some too
+        needed = min(max(1000, int(d.execute_script(PAGE_HEIGHT_JS)) + chrome + 20), 8000)
+        if abs(needed - height) < 20:
+            break
+        height = needed
+    path.parent.mkdir(parents=True, exist_ok=True)
+    d.save_screenshot(str(path))
+    d.set_window_size(1400, 1000)
+
+
+# -------------------------------------------------------------------------------------------- tests
+def test_keyboard_question_pdf_card_opens_at_page(app: dict[str, Any], driver: Any) -> None:
+    d = driver
+    open_page(d, app["url"])
+    assert d.execute_script("return document.documentElement.lang") == "de"
+    answer = ask_by_keyboard(d, PDF_QUESTION)
+    assert "Tresor" in answer and "[1]" in answer
+    bot = css(d, "[data-testid='bot']")[-1]
+    assert "<" not in (bot.get_attribute("aria-label") or "")  # no card HTML inside the message
+    card = wait_for(lambda: next(iter(css(d, f"#bl-quellen .bl-card[data-file='{PDF_NAME}']")), None), 10,
+                    "the PDF source card")
+    assert card.get_attribute("data-page") == "2"
+    assert css(card, "mark"), "the supporting sentence is highlighted"
+    assert "Seite 2" in card.text and "Leitfaden" in card.text
+    link = css(card, "a.bl-open-doc")[0]
+    href = link.get_attribute("href")
+    assert href == f"{app['url']}dokument/{PDF_NAME}#page=2"
+    with urllib.request.urlopen(href.split("#")[0], timeout=10) as resp:  # noqa: S310 (loopback)
+        assert resp.status == 200 and resp.headers["content-type"] == "application/pdf"
+    main = d.current_window_handle
+    link.click()
+    wait_for(lambda: len(d.window_handles) > 1, 10, "the document tab")
+    d.switch_to.window(next(h for h in d.window_handles if h != main))
+    wait_for(lambda: d.current_url.endswith(f"dokument/{PDF_NAME}#page=2"), 10, "the PDF URL")
+    d.close()
+    d.switch_to.window(main)
+
+
+def test_refusal_looks_different_and_new_conversation(app: dict[str, Any], driver: Any) -> None:
+    d = driver
+    open_page(d, app["url"])
+    answer = ask_by_keyboard(d, UNANSWERABLE)
+    assert answer.startswith("Dazu finde ich in den vorliegenden Dokumenten keine belastbare Aussage")
+    panel = css(d, "#bl-quellen .bl-refused")
+    assert panel and "Keine belastbare Aussage" in panel[0].text
+    assert not css(d, "#bl-quellen .bl-card-quelle")
+    assert css(d, "[data-testid='bot'] blockquote"), "a refusal is set apart as a quote"
+    css(d, "#bl-neu")[0].click()
+    wait_for(lambda: not css(d, "[data-testid='bot']"), 10, "an empty conversation")
+    assert "bl-empty" in css(d, "#bl-quellen section")[0].get_attribute("class")
+    example = wait_for(lambda: css(d, "#bl-chat button.example")[0], 10, "the example questions")
+    text = example.text.strip()
+    example.click()  # an example question is asked right away
+    wait_finished_answer(d)
+    assert css(d, "[data-testid='user']")[-1].text.strip() == text
+
+
+def test_admin_upload_reingest_then_answer_without_restart(app: dict[str, Any], driver: Any) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    d = driver
+    open_page(d, app["url"])
+    select_tab(d, "Verwaltung")
+    user = wait_for(lambda: css(d, "#bl-admin-user input, #bl-admin-user textarea")[0], 10, "user field")
+    password = css(d, "#bl-admin-password input")[0]
+    user.send_keys(ADMIN_USER)
+    password.send_keys("falsch")
+    css(d, "#bl-admin-login")[0].click()
+    wait_for(lambda: "falsch" in css(d, "#bl-admin-login-msg")[0].text, 15, "the German login error")
+    password = css(d, "#bl-admin-password input")[0]
+    password.clear()
+    password.send_keys(ADMIN_PASSWORD + Keys.ENTER)
+    wait_for(lambda: css(d, "#bl-admin-panel") and css(d, "#bl-admin-panel")[0].is_displayed(), 15, "admin panel")
+    wait_for(lambda: "Dokumente" in css(d, "#bl-admin-status")[0].text, 10, "the index status table")
+
+    fake = app["base"] / "upload-bad" / "kein-pdf.pdf"
+    fake.parent.mkdir(parents=True, exist_ok=True)
+    fake.write_text("<html>Das ist kein PDF.</html>", encoding="utf-8")
+    css(d, "#bl-upload input[type='file']")[0].send_keys(str(fake))
+    wait_for(lambda: "kein-pdf" in css(d, "#bl-upload")[0].text, 30, "the rejected file in the list")
+    css(d, "#bl-upload-btn")[0].click()
+    toast = wait_for(lambda: next((t for t in css(d, "[data-testid='toast-body']") if "PDF" in t.text), None), 20,
+                     "the German upload error")
+    assert "keine gültige PDF-Datei" in toast.text
+    assert not (app["corpus"] / "hochgeladen" / "kein-pdf.pdf").exists()
+    for close in css(d, "[data-testid='toast-close']"):
+        close.click()
+    clear = css(d, "#bl-upload button[aria-label='Clear'], #bl-upload button[aria-label='Leeren']")
+    if clear:
+        clear[0].click()
+
+    fact_pdf = app["base"] / "upload" / "Beschaffung Beispielstadt 2025.pdf"
+    fact_pdf.parent.mkdir(parents=True, exist_ok=True)
+    make_pdf(fact_pdf, ["Beschaffungsbericht 2025\n\nDie Gemeinde Beispielstadt hat im Jahr 2025 genau 4711\n"
+                        "Notebooks fuer ihre Schulen beschafft."], title="Beschaffungsbericht Beispielstadt")
+    file_input = css(d, "#bl-upload input[type='file']")[0]
+    file_input.send_keys(str(fact_pdf))
+    wait_for(lambda: "Beispielstadt" in css(d, "#bl-upload")[0].text, 30, "the uploaded file in the list")
+    css(d, "#bl-upload-btn")[0].click()
+    wait_for(lambda: "Aktualisierung abgeschlossen" in css(d, "#bl-progress")[0].text, 240, "the finished re-ingest")
+    assert "Neue Index-Version ist live" in css(d, "#bl-progress")[0].text
+    assert "hochgeladen/Beschaffung Beispielstadt 2025.pdf" in css(d, "#bl-report")[0].text
+    assert (app["corpus"] / "hochgeladen" / "Beschaffung Beispielstadt 2025.pdf").is_file()
+
+    select_tab(d, "Fragen")
+    notebooks = "Wie viele Notebooks hat die Gemeinde Beispielstadt 2025 beschafft?"
+    answer = ask_by_keyboard(d, notebooks)
+    assert "4711" in answer
+    assert css(d, "#bl-quellen .bl-card[data-file='hochgeladen/Beschaffung Beispielstadt 2025.pdf']")
+
+    # remove it again: the document leaves the corpus (kept in .entfernt/) and the index
+    select_tab(d, "Verwaltung")
+    choice = css(d, "#bl-remove-doc input")[0]
+    choice.click()
+    choice.send_keys("Beispielstadt")
+    option = wait_for(lambda: next((o for o in css(d, "#bl-remove-doc li, ul.options li")
+                                    if "Beispielstadt" in o.text), None), 10, "the document in the list")
+    option.click()
+    css(d, "#bl-remove-btn")[0].click()
+    wait_for(lambda: "aus dem Korpus genommen" in css(d, "#bl-remove-msg")[0].text, 20, "the removal note")
+    wait_for(lambda: "Aktualisierung abgeschlossen" in css(d, "#bl-progress")[0].text
+             and "entfernt: 1" in css(d, "#bl-progress")[0].text, 240, "the re-ingest after removal")
+    assert not (app["corpus"] / "hochgeladen" / "Beschaffung Beispielstadt 2025.pdf").exists()
+    select_tab(d, "Fragen")
+    css(d, "#bl-neu")[0].click()
+    assert "4711" not in ask_by_keyboard(d, notebooks)
+
+
+def test_feedback_is_stored(app: dict[str, Any], driver: Any) -> None:
+    d = driver
+    open_page(d, app["url"])
+    ask_by_keyboard(d, PDF_QUESTION)
+    css(d, "#bl-kopieren")[0].click()  # copies even while the Markdown box is folded away
+    wait_for(lambda: any("kopiert" in t.text for t in css(d, "[data-testid='toast-body']")), 10, "the copy note")
+    css(d, "#bl-markdown-acc button")[0].click()
+    box = wait_for(lambda: css(d, "#bl-markdown textarea")[0], 10, "the Markdown box")
+    markdown = box.get_attribute("value")
+    assert markdown.startswith(f"**Frage:** {PDF_QUESTION}") and "**Quellen:**" in markdown
+    assert f"(Datei: {PDF_NAME})" in markdown and "S. 2" in markdown
+    css(d, "#bl-kommentar textarea, #bl-kommentar input")[0].send_keys("Sehr hilfreich")
+    css(d, "#bl-hilfreich")[0].click()
+    wait_for(lambda: "Danke" in css(d, "#bl-feedback-msg")[0].text, 15, "the thank-you note")
+    with sqlite3.connect(app["data_dir"] / "feedback.sqlite") as conn:
+        rows = conn.execute("SELECT question, rating, comment, citations_json FROM feedback").fetchall()
+    assert (PDF_QUESTION, 1, "Sehr hilfreich") in [r[:3] for r in rows]
+    assert PDF_NAME in next(r[3] for r in rows if r[0] == PDF_QUESTION)
+
+
+# ----------------------------------------------------------------------------------- screenshots
+def _seed_embedding_cache(data_dir: Path) -> None:
+    """Reuse embeddings from earlier local runs (./data) so the project corpus ingests in seconds."""
+    target = data_dir / "cache" / "embeddings.sqlite"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    sources = sorted((PROJECT / "data").glob("**/cache/embeddings.sqlite")) if (PROJECT / "data").is_dir() else []
+    if not sources:
+        return
+    conn = sqlite3.connect(target)
+    try:
+        conn.execute("CREATE TABLE IF NOT EXISTS emb (model TEXT, key TEXT, vec BLOB, PRIMARY KEY (model, key))")
+        for i, src in enumerate(sources):
+            try:
+                conn.execute(f"ATTACH DATABASE ? AS s{i}", (f"file:{src}?mode=ro",))
+                conn.execute(f"INSERT OR IGNORE INTO emb SELECT model, key, vec FROM s{i}.emb")
+                conn.commit()
+                conn.execute(f"DETACH DATABASE s{i}")
+            except sqlite3.Error:
+                continue
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def showcase(tmp_path_factory: pytest.TempPathFactory, app: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """The app over the project's own corpus/ when it exists (else the test corpus) for the screenshots."""
+    own = PROJECT / "corpus"
+    if not (own.is_dir() and any(own.rglob("*.md"))):
+        yield app["url"], "Was gilt für den digitalen Bauantrag?"
+        return
+    base = tmp_path_factory.mktemp("showcase")
+    data_dir = base / "data"
+    _seed_embedding_cache(data_dir)
+    from ingest.pipeline import ingest
+    from rag.settings import Settings
+
+    ingest([own], Settings(data_dir=data_dir))
+    with running_app(data_dir, base / "app.log") as url:
+        yield url, "Was hat der IT-Planungsrat zum Kommunalpakt beschlossen?"
+
+
+def test_screenshots_chat_and_sessions(showcase: tuple[str, str], driver: Any) -> None:
+    url, question = showcase
+    d = driver
+    open_page(d, url)
+    ask_by_keyboard(d, question)
+    wait_for(lambda: css(d, "#bl-quellen .bl-card"), 10, "source cards")
+    d.execute_script("window.scrollTo(0, 0);")
+    full_page_screenshot(d, DOCS / "screenshot-chat.png")
+    select_tab(d, "Sitzungen")
+    wait_for(lambda: css(d, "#bl-sitzungen .bl-session"), 20, "the sessions overview")
+    full_page_screenshot(d, DOCS / "screenshot-sessions.png")
+    for name in ("screenshot-chat.png", "screenshot-sessions.png"):
+        assert (DOCS / name).stat().st_size > 20_000
