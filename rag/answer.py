@@ -29,15 +29,15 @@ class AnswerConfig:
     """Defaults chosen on the evaluation (thresholds calibrated on its unanswerable questions)."""
 
     passages: int = 5  # how many top passages may contribute sentences
-    max_sentences: int = 4
-    rel_cutoff: float = 0.6  # keep sentences of the main passage scoring at least this share of the best
-    other_cutoff: float = 0.9  # a sentence from another passage must score this share of the best
+    max_sentences: int = 5
+    rel_cutoff: float = 0.5  # keep sentences of the main passage scoring at least this share of the best
+    other_cutoff: float = 0.75  # a sentence from another passage must score this share of the best
     max_sources: int = 2
     w_sentence: float = 1.0  # coverage of the question by the sentence itself
     w_passage: float = 0.5  # coverage by its passage (title and section included)
     w_rank: float = 0.3  # retrieval rank prior
-    min_coverage: float = 0.42  # refuse when no sentence window covers this share of the (weighted) question
-    unknown_noun_coverage: float = 0.55  # ... or this share when the question names a noun no document has
+    min_coverage: float = 0.4  # refuse when no sentence window covers this share of the (weighted) question
+    unknown_noun_coverage: float = 0.5  # ... or this share when the question names a noun no document has
 
 
 @dataclass(frozen=True)

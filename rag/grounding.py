@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rag.keyword import BM25Index
-from rag.text import STOPWORDS, words
+from rag.text import STOPWORDS, query_expansions, words
 
 NON_NOUN = 0.3
 PART_SHARE = 0.6  # a compound found only through its parts counts this much
@@ -35,6 +35,7 @@ class QTerm:
     parts: tuple[str, ...]
     weight: float
     known: bool
+    alts: tuple[frozenset[str], ...] = ()  # other forms: "it-plr" ~ {"it-planungsrat"}, "efa" ~ {"einer", "alle"}
 
 
 @dataclass
@@ -42,6 +43,11 @@ class QueryTerms:
     terms: list[QTerm] = field(default_factory=list)
     unknown_nouns: list[str] = field(default_factory=list)
     unknown_codes: list[str] = field(default_factory=list)  # "TR-02102", "03116-4": named, but in no document
+    corrections: dict[str, str] = field(default_factory=dict)  # "Komunalpakt" -> "kommunalpakt"
+
+    def corrected(self, query: str) -> str:
+        """The query with its typos' corrections appended (for the keyword and the dense search)."""
+        return f"{query} {' '.join(self.corrections.values())}" if self.corrections else query
 
     @property
     def strongest_unknown(self) -> float:
@@ -57,7 +63,7 @@ class QueryTerms:
         """IDF- and noun-weighted share of the question's terms found in `text_terms` (0..1)."""
         got = 0.0
         for t in self.terms:
-            if t.stem and t.stem in text_terms:
+            if (t.stem and t.stem in text_terms) or any(alt <= text_terms for alt in t.alts):
                 got += t.weight
             elif t.parts:
                 share = sum(p in text_terms for p in t.parts) / len(t.parts)
@@ -107,16 +113,24 @@ def analyse_query(question: str, index: BM25Index) -> QueryTerms:
             if not known and noun and len(stem) >= 6:
                 fixed = _near_term(stem, index)
                 if fixed:
+                    out.corrections[surface] = fixed
                     stem, known = fixed, True
             if not known and noun:
                 out.unknown_nouns.append(surface)
                 if is_code:
                     out.unknown_codes.append(surface)
+            alts = tuple(
+                frozenset(a) for a in (set(index.tokenize(form, parts=False)) for form in query_expansions(surface)) if a
+            )
+            if alts and not known:
+                known = any(all(x in index.term_ids for x in alt) for alt in alts)
             idf = index.idf(stem) if stem else max((index.idf(p) for p in parts), default=0.0)
+            if alts:  # an abbreviation weighs what its rarest written-out form weighs
+                idf = min(idf, max(min(index.idf(x) for x in alt) for alt in alts))
             weight = idf * (1.0 if noun else NON_NOUN)
             if not known:
                 weight *= 0.5  # a word of no document: a typo or a colloquialism more often than a topic
-            out.terms.append(QTerm(surface, stem, parts, weight, known))
+            out.terms.append(QTerm(surface, stem, parts, weight, known, alts))
     return out
 
 

@@ -169,7 +169,8 @@ class HybridRetriever:
             return []
         cfg = self.cfg
         mask = filter_mask(self.snap.chunks, filters)
-        expanded = expand_query(query)
+        qterms = qterms or analyse_query(query, self.snap.bm25)
+        expanded = expand_query(qterms.corrected(query))
         dense_idx = self.dense(expanded, cfg.pool, mask, qvec=qvec) if cfg.w_dense > 0 else []
         bm25_hits = self.snap.bm25.search(expanded, cfg.pool, mask) if cfg.w_bm25 > 0 else []
         fused: dict[int, float] = {}
@@ -187,7 +188,6 @@ class HybridRetriever:
                     fused[i] = 0.0
         candidates = sorted(fused.items(), key=lambda kv: -kv[1])[: max(cfg.rerank, k)]
         top = candidates[0][1] if candidates and candidates[0][1] > 0 else 1.0
-        qterms = qterms or analyse_query(query, self.snap.bm25)
         intents = query_intents(query)
         terms = self.snap.chunk_terms
         scores: dict[int, float] = {}
