@@ -25,7 +25,7 @@ from typing import Any
 
 import rag  # noqa: F401 - offline environment before chromadb/langchain load
 from eval.metrics import Source
-from rag.embed import Embedder, get_embedder
+from rag.embed import CachedEmbedder, Embedder, get_embedder
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ class Baseline:
         folder.mkdir(parents=True, exist_ok=True)
         db = Chroma(
             collection_name="baseline",
-            embedding_function=make_embeddings(embedder),
+            embedding_function=make_embeddings(CachedEmbedder(embedder, self.settings.embedding_cache_path)),
             persist_directory=str(folder),
         )
         if fresh:

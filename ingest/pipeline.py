@@ -333,7 +333,7 @@ def _embed_with_cache(
     chunks: Sequence[Chunk], settings: Settings, report: IngestReport, emit: Progress
 ) -> np.ndarray:
     embedder = get_embedder(settings)
-    cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
+    cache = EmbeddingCache(settings.embedding_cache_path)
     try:
         keys = [text_key(c.embed_text) for c in chunks]
         found = cache.get_many(embedder.name, list(dict.fromkeys(keys)))

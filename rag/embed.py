@@ -174,3 +174,34 @@ class EmbeddingCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+class CachedEmbedder:
+    """An Embedder that looks every document text up in an EmbeddingCache first (used by the baseline
+    recipe in the evaluation, so a re-run on the same corpus costs no model time)."""
+
+    def __init__(self, inner: Embedder, cache_path: Path) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self.cache_path = cache_path
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        cache = EmbeddingCache(self.cache_path)
+        try:
+            keys = [text_key(t) for t in texts]
+            found = cache.get_many(self.name, list(dict.fromkeys(keys)))
+            todo = [i for i, k in enumerate(keys) if k not in found]
+            if todo:
+                vecs = self.inner.embed_documents([texts[i] for i in todo])
+                new = {keys[i]: v for i, v in zip(todo, vecs, strict=True)}
+                cache.put_many(self.name, new)
+                found.update(new)
+            if not texts:
+                return np.zeros((0, self.dim), dtype=np.float32)
+            return np.stack([found[k] for k in keys]).astype(np.float32)
+        finally:
+            cache.close()
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.inner.embed_query(text)

@@ -29,6 +29,8 @@ class Settings:
     parse_memory_mb: int = 2048
     max_file_mb: int = 100
     embed_batch: int = 32
+    # one embedding cache shared by several data dirs (e.g. CI's eval runs); default <data_dir>/cache/
+    embedding_cache: Path | None = None
     # answering
     top_k: int = 8
     llm_url: str | None = None  # OpenAI-compatible base URL, e.g. http://127.0.0.1:11434/v1
@@ -73,6 +75,10 @@ class Settings:
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+    @property
+    def embedding_cache_path(self) -> Path:
+        return self.embedding_cache or self.cache_dir / "embeddings.sqlite"
 
 
 def _convert(f: dataclasses.Field[Any], raw: str, key: str) -> Any:
