@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import sys
 
-import gradio as gr  # noqa: I001
+# isort: off
+import rag  # noqa: F401  (offline environment and analytics off before gradio is imported)
+import gradio as gr
 
-import rag  # noqa: F401  (offline environment before anything else loads)
+# isort: on
 from rag.errors import RagError
 from rag.settings import Settings
 from ui.blocks import build_blocks
