@@ -197,7 +197,8 @@ def citation_precision(citations: Sequence[Source], gold_sources: Sequence[Sourc
         return Score(0.0, "no gold sources")
     wrong = [c for c in citations if not any(source_matches(c, g) for g in gold_sources)]
     value = 1.0 - len(wrong) / len(citations)
-    return Score(value, "all citations on gold" if not wrong else "off-gold: " + "; ".join(map(_fmt, wrong)))
+    names = dict.fromkeys(map(_fmt, wrong))  # two chunks of one off-gold file are named once
+    return Score(value, "all citations on gold" if not wrong else "off-gold: " + "; ".join(names))
 
 
 # --------------------------------------------------------------------------------------------- refusals

@@ -265,12 +265,17 @@ def test_compute_metrics_on_no_items_is_all_nan() -> None:
 
 
 def test_shipped_thresholds() -> None:
+    """Structure, not values: the bounds are moved as the assistant improves (see eval/thresholds.toml)."""
     default = load_thresholds(THRESHOLDS, "gold")
-    for name in ("hit_at_5", "fact_recall", "citation_precision", "refusal_accuracy"):
-        assert default[name].op == ">=" and 0.0 < default[name].bound <= 1.0
-    assert default["false_refusal_rate"].op == "<=" and default["false_refusal_rate"].bound < 0.2
+    assert {"hit_at_5", "fact_recall", "citation_precision", "refusal_accuracy", "false_refusal_rate"} <= set(
+        default
+    )
+    assert default["false_refusal_rate"].op == "<=" and default["hit_at_5"].op == ">="
+    assert all(0.0 <= th.bound <= 1.0 for th in default.values())
     own = load_thresholds(THRESHOLDS, "own")
-    assert set(own) == set(default)  # a set section overrides, it does not drop keys
+    assert set(default) <= set(own)  # a set section overrides, it does not drop keys
+    names = set(compute_metrics([], k=5))
+    assert set(default) <= names and set(own) <= names  # no typo: every bound names a metric we compute
 
 
 def test_set_section_overrides_default(tmp_path: Path) -> None:
