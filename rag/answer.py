@@ -156,7 +156,9 @@ class ExtractiveAnswerer:
             return True
         return bool(qterms.unknown_nouns) and cov < self.cfg.unknown_noun_coverage
 
-    def answer(self, qterms: QueryTerms, passages: Sequence[Passage], missing_refs: Sequence[str] = ()) -> Answer:
+    def answer(
+        self, qterms: QueryTerms, passages: Sequence[Passage], missing_refs: Sequence[str] = (), question: str = ""
+    ) -> Answer:
         if not passages or missing_refs:
             return refusal(passages, missing_refs)
         if self.should_refuse(qterms, passages):
@@ -179,6 +181,8 @@ class ExtractiveAnswerer:
             if x not in chosen and x.score >= best.score * self.cfg.other_cutoff:
                 chosen.append(x)
                 sources.add(x.passage)
+        if answer_type_missing(question, " ".join(passages[pi].chunk.text for pi in sources)):
+            return refusal(passages)
         return compose(chosen, passages)
 
 
@@ -213,6 +217,28 @@ def compose(selected: Sequence[Scored], passages: Sequence[Passage]) -> Answer:
     if notes:
         text += "\n\n" + notes
     return Answer(text, citations=tuple(citations), refused=False, notes=(notes,) if notes else ())
+
+
+_MONEY_Q = re.compile(r"\b(was kostet|wie ?viel (geld|euro)|wie hoch (ist|sind) (der|die|das) [\w-]*(betrag|kosten|"
+                      r"umlage|beitrag|förder|budget|summe|entgelt|gebühr|preis|hebesatz))|\bin euro\b", re.I)
+_COUNT_Q = re.compile(r"\b(wie ?viele|welchen anteil|wie hoch (ist|sind) (der|die) [\w-]*(anteil|quote|satz))\b", re.I)
+_MONEY = re.compile(r"€|\beuro\b|\bmio\b|millionen|milliarden|\btsd\b|tausend", re.I)
+_NUMBER = re.compile(r"%|prozent|\b(?!(19|20)\d\d\b)\d[\d.,]*\b|\b(zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|"
+                     r"elf|zwölf|hälfte|drittel|viertel)\b", re.I)
+
+
+def answer_type_missing(question: str, evidence: str) -> bool:
+    """A question asking for an amount of money or a count must get one: 'Wie hoch ist die Umlage?'
+    answered with sentences that name no amount is not an answer.
+
+    >>> answer_type_missing("Was kostet der Dienst pro Jahr?", "Der Dienst wird 2024 eingeführt.")
+    True
+    """
+    if _MONEY_Q.search(question):
+        return not _MONEY.search(evidence)
+    if _COUNT_Q.search(question):
+        return not _NUMBER.search(evidence)
+    return False
 
 
 def _is_heading(sentence: str, headings: set[str]) -> bool:

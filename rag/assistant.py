@@ -89,7 +89,7 @@ class Assistant:
             yield from self._stream_llm(llm, question, query, passages, filters)
             return
         answerer = ExtractiveAnswerer(snap.bm25.tokenize, self.answer_config)
-        answer = answerer.answer(qterms, passages, missing)
+        answer = answerer.answer(qterms, passages, missing, question=query)
         allowed = [c.url for c in answer.citations if c.url]
         answer = Answer(
             sanitize_answer(answer.text, allowed),
