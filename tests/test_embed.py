@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.embed import CachedEmbedder, EmbeddingCache, Embedder, get_embedder, text_key
+from rag.embed import CachedEmbedder, Embedder, EmbeddingCache, get_embedder, text_key
 from rag.errors import ConfigError
 from rag.settings import Settings
 
