@@ -111,3 +111,28 @@ def test_empty_store_query(store_env: tuple[Settings, Path]) -> None:
     settings, vdir = store_env
     store = open_store(settings, "empty", vdir)
     assert store.query(_vecs(1)[0], k=3) == [] and store.get(ids=["nope"]) == []
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_ingest_and_answer_through_chroma_server(chroma_server: str, tmp_path: Path) -> None:
+    """The whole versioned pipeline against `chroma run`: one collection per version, old ones dropped."""
+    from ingest.pipeline import ingest
+    from rag.assistant import Assistant
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("# Kommunalpakt\n\nDer IT-Planungsrat stimmt den Eckpunkten zum Kommunalpakt zu.\n",
+                                 encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", chroma_url=chroma_server, keep_versions=1)
+    first = ingest([corpus], settings)
+    (corpus / "b.md").write_text("# FIT-Store\n\nDer FIT-Store bündelt nachnutzbare Online-Dienste.\n", encoding="utf-8")
+    second = ingest([corpus], settings)
+    passages = Assistant(settings, use_llm=False).retrieve("Was ist der FIT-Store?", k=2)
+    assert passages and passages[0].chunk.source == "b.md"
+    import chromadb
+
+    host, port = chroma_server.rsplit(":", 1)
+    names = {c.name if hasattr(c, "name") else str(c)
+             for c in chromadb.HttpClient(host=host.split("//")[1], port=int(port)).list_collections()}
+    assert f"beschlusslage_{second.version}" in names and f"beschlusslage_{first.version}" not in names
