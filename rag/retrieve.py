@@ -93,7 +93,8 @@ def query_intents(query: str) -> set[str]:
     return {doc_type for pattern, doc_type in _INTENTS if pattern.search(query)}
 
 
-def _as_list(value: Any) -> list[str]:
+def as_list(value: Any) -> list[str]:
+    """A filter value as a list of strings: None/'' -> [], 'x' -> ['x'], ['x', None] -> ['x']."""
     if value is None or value == "":
         return []
     if isinstance(value, list | tuple | set):
@@ -108,11 +109,11 @@ def filter_mask(chunks: Sequence[Chunk], filters: dict[str, Any] | None) -> np.n
     unknown = set(filters) - set(FILTER_KEYS)
     if unknown:
         raise ValueError(f"unknown filter(s): {sorted(unknown)}; known: {FILTER_KEYS}")
-    pubs = set(_as_list(filters.get("publisher")))
-    types = set(_as_list(filters.get("doc_type")))
-    sessions = set(_as_list(filters.get("session")))
-    decisions = _as_list(filters.get("decision"))
-    files = _as_list(filters.get("file"))
+    pubs = set(as_list(filters.get("publisher")))
+    types = set(as_list(filters.get("doc_type")))
+    sessions = set(as_list(filters.get("session")))
+    decisions = as_list(filters.get("decision"))
+    files = as_list(filters.get("file"))
     y0 = filters.get("year_from")
     y1 = filters.get("year_to")
     mask = np.ones(len(chunks), dtype=bool)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rag.retrieve import as_list
 from rag.types import Chunk
 
 # the order in which CONTRACTS.md lists the vocabularies; anything else sorts after, alphabetically
@@ -79,14 +80,6 @@ def filter_options(chunks: Sequence[Chunk]) -> FilterOptions:
     )
 
 
-def _as_list(value: Any) -> list[str]:
-    if value is None or value == "":
-        return []
-    if isinstance(value, list | tuple | set):
-        return [str(v) for v in value if v not in (None, "")]
-    return [str(value)]
-
-
 def _as_year(value: Any) -> int | None:
     if value is None or value == "":
         return None
@@ -104,7 +97,7 @@ def build_filters(
     A reversed year range is swapped rather than returning nothing.
     """
     filters: dict[str, Any] = {}
-    pubs, types, sessions = _as_list(publisher), _as_list(doc_type), _as_list(session)
+    pubs, types, sessions = as_list(publisher), as_list(doc_type), as_list(session)
     if pubs:
         filters["publisher"] = pubs
     if types:
@@ -127,7 +120,7 @@ def filter_label(filters: dict[str, Any] | None) -> str:
         return ""
     bits: list[str] = []
     for key in ("publisher", "doc_type", "session", "decision", "file"):
-        bits.extend(_as_list(filters.get(key)))
+        bits.extend(as_list(filters.get(key)))
     y0, y1 = _as_year(filters.get("year_from")), _as_year(filters.get("year_to"))
     if y0 is not None and y1 is not None:
         bits.append(str(y0) if y0 == y1 else f"{y0}–{y1}")
