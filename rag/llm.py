@@ -22,14 +22,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from rag.answer import REFUSAL
 from rag.errors import ConfigError, LLMError
 from rag.sanitize import sanitize_answer
 from rag.settings import Settings
 from rag.types import Chunk, Passage
 
 log = logging.getLogger(__name__)
-
-REFUSAL = "Dazu finde ich in den vorliegenden Dokumenten keine belastbare Aussage."
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 TEMPERATURE = 0.1
