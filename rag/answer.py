@@ -167,17 +167,19 @@ class ExtractiveAnswerer:
         if not scored:
             return refusal(passages)
         best = max(scored, key=lambda x: x.score)
-        main_file = passages[best.passage].chunk.source
-        # sentences of the best passage's document (its other chunks or pages) compete on equal terms;
-        # other documents must come close to the best sentence, and at most max_sources documents are cited
-        same = [x for x in scored if passages[x.passage].chunk.source == main_file
-                and x.score >= best.score * self.cfg.rel_cutoff]
+        def where(x: Scored) -> tuple[str, int | None]:
+            return passages[x.passage].chunk.source, passages[x.passage].chunk.page
+
+        main_file = where(best)
+        # sentences from the best passage's document (its other chunks; for a PDF the same page) compete on
+        # equal terms; other documents must come close to the best sentence, at most max_sources are cited
+        same = [x for x in scored if where(x) == main_file and x.score >= best.score * self.cfg.rel_cutoff]
         chosen = sorted(same, key=lambda x: -x.score)[: self.cfg.max_sentences]
         files = {main_file}
         for x in sorted(scored, key=lambda x: -x.score):
             if len(chosen) >= self.cfg.max_sentences:
                 break
-            src = passages[x.passage].chunk.source
+            src = where(x)
             if x in chosen or src == main_file or x.score < best.score * self.cfg.other_cutoff:
                 continue
             if src not in files and len(files) >= self.cfg.max_sources:
