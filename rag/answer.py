@@ -107,25 +107,38 @@ class ExtractiveAnswerer:
     def __init__(self, tokenize: TermsFn, config: AnswerConfig | None = None) -> None:
         self.tokenize = tokenize
         self.cfg = config or AnswerConfig()
+        # one question's passages are split and analysed once, whether for refusal or for selection
+        self._split: dict[str, tuple[list[tuple[int, int]], list[set[str]], set[str]]] = {}
+
+    def _analysed(self, p: Passage) -> tuple[list[tuple[int, int]], list[set[str]], set[str]]:
+        """(sentence spans, terms of each sentence, terms of the whole passage incl. title/section)."""
+        got = self._split.get(p.chunk.id)
+        if got is None:
+            spans = split_sentences(p.chunk.text)
+            sets = [set(self.tokenize(p.chunk.text[a:b])) for a, b in spans]
+            got = self._split[p.chunk.id] = (spans, sets, set(self.tokenize(p.chunk.embed_text)))
+        return got
 
     def score_sentences(self, qterms: QueryTerms, passages: Sequence[Passage]) -> list[Scored]:
         out: list[Scored] = []
         for pi, p in enumerate(passages[: self.cfg.passages]):
             text = p.chunk.text
-            passage_cov = qterms.coverage(set(self.tokenize(p.chunk.embed_text)))
+            spans, sets, passage_terms = self._analysed(p)
+            passage_cov = qterms.coverage(passage_terms)
             headings = {normalize(str(p.chunk.meta.get(k, ""))).lower().rstrip(".") for k in ("title", "section")}
             headings |= {h.split(" > ")[-1] for h in headings}
             rank_prior = 1.0 / (1.0 + pi)
-            spans = split_sentences(text)
             for si, (s, e) in enumerate(spans):
                 sent = text[s:e].strip()
                 if (len(sent) < _MIN_SENT_CHARS or _HEADER_LINE.search(sent) or _NOT_STATEMENT.search(sent)
                         or _is_heading(sent, headings)):
                     continue
+                terms = sets[si]
                 if sent.endswith(":"):  # "… folgende Aufgaben wahrzunehmen:" — the list belongs to it
                     e = _list_end(text, spans, si)
                     sent = text[s:e].strip()
-                cov = qterms.coverage(set(self.tokenize(sent)))
+                    terms = set(self.tokenize(sent))
+                cov = qterms.coverage(terms)
                 score = self.cfg.w_sentence * cov + self.cfg.w_passage * passage_cov + self.cfg.w_rank * rank_prior
                 out.append(Scored(pi, s, e, sent, score, cov))
         return out
@@ -137,8 +150,9 @@ class ExtractiveAnswerer:
         for p in passages[: self.cfg.passages]:
             meta = p.chunk.meta
             ctx = set(self.tokenize(" ".join(str(meta.get(k, "")) for k in ("title", "section", "decision"))))
-            spans = split_sentences(p.chunk.text) or [(0, len(p.chunk.text))]
-            sets = [set(self.tokenize(p.chunk.text[a:b])) for a, b in spans]
+            spans, sets, whole = self._analysed(p)
+            if not spans:
+                sets = [whole]
             for i, terms in enumerate(sets):
                 window = terms | ctx
                 if i:
