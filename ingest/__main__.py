@@ -43,6 +43,7 @@ class _Bars:
         from tqdm import tqdm
 
         labels = {"scan": "Dateien prüfen", "parse": "Dateien lesen", "embed": "Abschnitte einbetten",
+                  "sentences": "Sätze einbetten",
                   "store": "Index schreiben", "verify": "Prüfen"}
         bar = self.bars.get(ev.stage)
         if bar is None:
@@ -73,6 +74,7 @@ def format_report(r: IngestReport) -> str:
         f"Unverändert / unchanged:  {len(r.unchanged)}",
         f"Abschnitte / chunks:      {r.chunks_total} ({r.chunks_embedded} neu eingebettet / embedded, "
         f"{r.chunks_reused} wiederverwendet / reused)",
+        f"Sätze / sentences:        {r.sentences_embedded} neu eingebettet / embedded",
         f"Übersprungen / skipped:   {len(r.skipped)}",
     ]
     lines += [f"  - {f}: {reason}" for f, reason in r.skipped]

@@ -232,7 +232,7 @@ def extract_metadata(rel_path: str, text: str, front_matter: Mapping[str, Any]) 
     category = str(_fm(fm, "category") or "").strip().lower()
     head = text[:3000]
     meta: dict[str, Any] = {}
-    if _CATALOGUE_NAME.match(name) and not fm:
+    if _CATALOGUE_NAME.match(name) and set(fm) <= {"title"}:  # a JSON loader sets the title itself
         return {"publisher": "Sonstige", "doc_type": CATALOGUE, "title": name}
 
     url = _fm(fm, "url")

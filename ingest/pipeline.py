@@ -40,13 +40,15 @@ from rag.index import (
     write_current,
 )
 from rag.keyword import BM25Index
+from rag.sentences import SENTENCES_FILE, sentence_texts
+from rag.sentences import save as save_sentences
 from rag.settings import Settings
 from rag.store import clean_metadata, drop_store, open_store
 from rag.types import Chunk
 
 log = logging.getLogger(__name__)
 
-SCHEMA = 1
+SCHEMA = 2  # 2: sentence vectors (sentences.npz) in every version
 
 
 def parser_fingerprint() -> str:
@@ -58,7 +60,13 @@ def parser_fingerprint() -> str:
     import ingest.pdfparse
 
     h = hashlib.sha256()
-    for mod in (ingest.loaders, ingest.metadata, ingest.pdfparse, ingest.chunking):
+    import rag.keyword
+    import rag.sentences
+    import rag.text
+
+    # rag.text/keyword decide sentence spans and BM25 terms, both stored in the version
+    for mod in (ingest.loaders, ingest.metadata, ingest.pdfparse, ingest.chunking, rag.text, rag.keyword,
+                rag.sentences):
         h.update(Path(mod.__file__ or "").read_bytes())
     return h.hexdigest()[:16]
 
@@ -82,6 +90,7 @@ class IngestReport:
     chunks_total: int = 0
     chunks_embedded: int = 0
     chunks_reused: int = 0
+    sentences_embedded: int = 0
     version: str | None = None
     switched: bool = False
     dry_run: bool = False
@@ -102,6 +111,7 @@ class IngestReport:
             "chunks_total": self.chunks_total,
             "chunks_embedded": self.chunks_embedded,
             "chunks_reused": self.chunks_reused,
+            "sentences_embedded": self.sentences_embedded,
             "version": self.version,
             "switched": self.switched,
             "dry_run": self.dry_run,
@@ -283,6 +293,9 @@ def _ingest_locked(
 
     # 3. embeddings: cache first, embed only what was never seen
     vectors = _embed_with_cache(chunks, settings, report, emit)
+    # ... and every statement-sized sentence, for the answerer's sentence scoring (rag.sentences)
+    owner, starts, ends, sent_texts = sentence_texts(chunks)
+    sent_vectors, report.sentences_embedded = _embed_texts(sent_texts, settings, emit, "sentences")
 
     # 4. build the complete new version beside the live one, verify, switch
     _collect_garbage(settings, keep=live)
@@ -293,6 +306,7 @@ def _ingest_locked(
         for c in chunks:
             fh.write(json.dumps(chunk_to_json(c), ensure_ascii=False) + "\n")
     BM25Index.build([c.embed_text for c in chunks]).save(vdir / BM25_FILE)
+    save_sentences(vdir / SENTENCES_FILE, owner, starts, ends, sent_vectors)
     store = open_store(settings, version, vdir)
     step = 256
     for i in range(0, len(chunks), step):
@@ -332,18 +346,25 @@ def _ingest_locked(
 def _embed_with_cache(
     chunks: Sequence[Chunk], settings: Settings, report: IngestReport, emit: Progress
 ) -> np.ndarray:
+    vectors, embedded = _embed_texts([c.embed_text for c in chunks], settings, emit, "embed")
+    report.chunks_reused = len(chunks) - embedded
+    report.chunks_embedded = embedded
+    return vectors
+
+
+def _embed_texts(texts: Sequence[str], settings: Settings, emit: Progress, stage: str) -> tuple[np.ndarray, int]:
+    """Vectors for `texts`: from the content-hash cache, the model only for text never seen before.
+    Returns the vectors and how many texts went through the model."""
     embedder = get_embedder(settings)
     cache = EmbeddingCache(settings.embedding_cache_path)
     try:
-        keys = [text_key(c.embed_text) for c in chunks]
+        keys = [text_key(t) for t in texts]
         found = cache.get_many(embedder.name, list(dict.fromkeys(keys)))
         missing = [i for i, k in enumerate(keys) if k not in found]
         todo = list(dict.fromkeys(keys[i] for i in missing))
-        text_of = {keys[i]: chunks[i].embed_text for i in missing}
-        report.chunks_reused = len(chunks) - len(missing)
-        report.chunks_embedded = len(missing)
+        text_of = {keys[i]: texts[i] for i in missing}
         done = 0
-        emit(ProgressEvent("embed", 0, len(todo), ""))
+        emit(ProgressEvent(stage, 0, len(todo), ""))
         for j in range(0, len(todo), settings.embed_batch):
             batch = todo[j : j + settings.embed_batch]
             vecs = embedder.embed_documents([text_of[k] for k in batch])
@@ -351,11 +372,11 @@ def _embed_with_cache(
             cache.put_many(embedder.name, new)  # committed per batch: a crash keeps finished work
             found.update(new)
             done += len(batch)
-            emit(ProgressEvent("embed", done, len(todo), ""))
+            emit(ProgressEvent(stage, done, len(todo), ""))
         dim = embedder.dim if not found else len(next(iter(found.values())))
-        if not chunks:
-            return np.zeros((0, dim), dtype=np.float32)
-        return np.stack([found[k] for k in keys]).astype(np.float32)
+        if not texts:
+            return np.zeros((0, dim), dtype=np.float32), 0
+        return np.stack([found[k] for k in keys]).astype(np.float32), len(missing)
     finally:
         cache.close()
 

@@ -6,6 +6,8 @@ Where is a citation built? Here, in `make_citation` — the one place.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,8 +22,10 @@ _MONTHS = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August
            "November", "Dezember"]
 _HEADER_LINE = re.compile(r"\|.*\|")  # "IT-Planungsrat | 29.03.2023 | 40. Sitzung | Beschluss 2023/02"
 _MIN_SENT_CHARS = 25
+_MIN_SENT_WORDS = 4  # "Digitales Forum Kommunalpakt." is a heading, not a statement
 # bibliography entries and table-of-contents lines are not statements
-_NOT_STATEMENT = re.compile(r"^\[\d+\]\s|Available:|(?:\.\s?){6,}|^(Inhalt|Inhaltsverzeichnis)\b")
+_NOT_STATEMENT = re.compile(r"^\[\d+\]\s|Available:|(?:\.\s?){6,}|^(Inhalt|Inhaltsverzeichnis)\b|"
+                            r"^(url|kategorie|herausgeber|lizenz|titel|datei):\s", re.M)  # and no metadata blocks
 
 
 @dataclass(frozen=True)
@@ -33,9 +37,10 @@ class AnswerConfig:
     rel_cutoff: float = 0.4  # keep sentences of the main passage scoring at least this share of the best
     other_cutoff: float = 0.85  # a sentence from another passage must score this share of the best
     max_sources: int = 2
-    w_sentence: float = 1.0  # coverage of the question by the sentence itself
-    w_passage: float = 0.5  # coverage by its passage (title and section included)
-    w_rank: float = 0.3  # retrieval rank prior
+    # sentence score = sigmoid(bias + sum of weight * feature), see FEATURES; the weights are a logistic
+    # regression fitted on the evaluation set by benchmarks/fit_answer_weights.py (5-fold cross-validated)
+    weights: tuple[float, ...] = (2.044, 0.478, 0.605, 1.687, 0.61, 7.856, 0.333)
+    bias: float = -10.543
     min_coverage: float = 0.4  # refuse when no sentence window covers this share of the (weighted) question
     unknown_noun_coverage: float = 0.5  # ... or this share when the question names a noun no document has
 
@@ -48,6 +53,25 @@ class Scored:
     text: str
     score: float
     coverage: float
+    sim: float | None = None
+    features: tuple[float, ...] = ()
+
+
+# what a sentence is scored on, in AnswerConfig.weights order
+FEATURES = (
+    "coverage",  # noun/IDF-weighted share of the question's terms in the sentence
+    "passage_coverage",  # ... in its passage, title and section included
+    "rank_prior",  # 1 / (1 + retrieval rank of the passage)
+    "sim_delta",  # embedder similarity to the question minus the best sentence's (<= 0)
+    "answer_type",  # holds what the question asks for (a date for "Seit wann …?")
+    "passage_score",  # retrieval score of the passage relative to the top passage
+    "decision",  # the passage is a decision of the IT-Planungsrat
+)
+_SIM_MISSING = 0.1  # a sentence without a stored vector counts as clearly less similar
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
 
 
 def german_date(iso: str | None) -> str | None:
@@ -98,15 +122,19 @@ def lead_in(passage: Passage) -> str:
 
 
 TermsFn = Callable[[str], list[str]]
+# embedder similarity of each (start, end) sentence of a passage to the question; None where not stored
+SentenceSims = Callable[[Passage, Sequence[tuple[int, int]]], list[float | None]]
 
 
 class ExtractiveAnswerer:
     """Scores the sentences of the top passages against the question (noun/IDF-weighted term coverage of
     the sentence and of its passage, plus the retrieval rank), keeps the best 1-4 and cites each."""
 
-    def __init__(self, tokenize: TermsFn, config: AnswerConfig | None = None) -> None:
+    def __init__(self, tokenize: TermsFn, config: AnswerConfig | None = None,
+                 sentence_sims: SentenceSims | None = None) -> None:
         self.tokenize = tokenize
         self.cfg = config or AnswerConfig()
+        self.sentence_sims = sentence_sims
         # one question's passages are split and analysed once, whether for refusal or for selection
         self._split: dict[str, tuple[list[tuple[int, int]], list[set[str]], set[str]]] = {}
 
@@ -119,19 +147,27 @@ class ExtractiveAnswerer:
             got = self._split[p.chunk.id] = (spans, sets, set(self.tokenize(p.chunk.embed_text)))
         return got
 
-    def score_sentences(self, qterms: QueryTerms, passages: Sequence[Passage]) -> list[Scored]:
+    def sentence_features(self, qterms: QueryTerms, passages: Sequence[Passage], question: str = "") -> list[Scored]:
+        """Every quotable sentence of the top passages with its FEATURES (score still 0)."""
         out: list[Scored] = []
-        for pi, p in enumerate(passages[: self.cfg.passages]):
+        cfg = self.cfg
+        wanted = answer_type(question)
+        top = max((p.score for p in passages[: cfg.passages]), default=0.0) or 1.0
+        for pi, p in enumerate(passages[: cfg.passages]):
+            if not _quotable(p):
+                continue
             text = p.chunk.text
             spans, sets, passage_terms = self._analysed(p)
             passage_cov = qterms.coverage(passage_terms)
             headings = {normalize(str(p.chunk.meta.get(k, ""))).lower().rstrip(".") for k in ("title", "section")}
             headings |= {h.split(" > ")[-1] for h in headings}
-            rank_prior = 1.0 / (1.0 + pi)
+            sims = self.sentence_sims(p, spans) if self.sentence_sims else [None] * len(spans)
+            is_decision = float(p.chunk.meta.get("doc_type") == "Beschluss/Entscheidung")
             for si, (s, e) in enumerate(spans):
                 sent = text[s:e].strip()
-                if (len(sent) < _MIN_SENT_CHARS or _HEADER_LINE.search(sent) or _NOT_STATEMENT.search(sent)
-                        or _is_heading(sent, headings)):
+                if (len(sent) < _MIN_SENT_CHARS or len(sent.split()) < _MIN_SENT_WORDS or sent.endswith("?")
+                        or _HEADER_LINE.search(sent)
+                        or _NOT_STATEMENT.search(sent) or _is_heading(sent, headings)):
                     continue
                 terms = sets[si]
                 if sent.endswith(":"):  # "… folgende Aufgaben wahrzunehmen:" — the list belongs to it
@@ -139,15 +175,27 @@ class ExtractiveAnswerer:
                     sent = text[s:e].strip()
                     terms = set(self.tokenize(sent))
                 cov = qterms.coverage(terms)
-                score = self.cfg.w_sentence * cov + self.cfg.w_passage * passage_cov + self.cfg.w_rank * rank_prior
-                out.append(Scored(pi, s, e, sent, score, cov))
-        return out
+                typed = float(bool(wanted and has_answer_type(wanted, sent)))
+                feats = (cov, passage_cov, 1.0 / (1.0 + pi), 0.0, typed, p.score / top, is_decision)
+                out.append(Scored(pi, s, e, sent, 0.0, cov, sims[si], feats))
+        # embedder similarity counts relative to the best sentence of this question: e5 similarities sit in
+        # a narrow band (0.83-0.94), what matters is how far a sentence is from the best one
+        best_sim = max((x.sim for x in out if x.sim is not None), default=0.0)
+        return [dataclasses.replace(x, features=(*x.features[:3], (x.sim - best_sim) if x.sim is not None
+                                                 else -_SIM_MISSING, *x.features[4:])) for x in out]
+
+    def score_sentences(self, qterms: QueryTerms, passages: Sequence[Passage], question: str = "") -> list[Scored]:
+        w, b = self.cfg.weights, self.cfg.bias
+        return [dataclasses.replace(x, score=_sigmoid(b + sum(wi * fi for wi, fi in zip(w, x.features, strict=True))))
+                for x in self.sentence_features(qterms, passages, question)]
 
     def window_coverage(self, qterms: QueryTerms, passages: Sequence[Passage]) -> float:
         """The best share of the question one sentence covers together with its neighbours and its
         passage's title/section/decision: evidence has to sit together, not be scattered over a page."""
         best = 0.0
         for p in passages[: self.cfg.passages]:
+            if not _quotable(p):
+                continue
             meta = p.chunk.meta
             ctx = set(self.tokenize(" ".join(str(meta.get(k, "")) for k in ("title", "section", "decision"))))
             spans, sets, whole = self._analysed(p)
@@ -177,7 +225,11 @@ class ExtractiveAnswerer:
             return refusal(passages, missing_refs)
         if self.should_refuse(qterms, passages):
             return refusal(passages)
-        scored = self.score_sentences(qterms, passages)
+        scored = self.score_sentences(qterms, passages, question)
+        # the Länder, towns and years the question names must be in the passage a sentence comes from
+        ok = {pi for pi in {x.passage for x in scored}
+              if not missing_specifics(question, passages[pi].chunk.text + " " + _meta_text(passages[pi]))}
+        scored = [x for x in scored if x.passage in ok]
         if not scored:
             return refusal(passages)
         best = max(scored, key=lambda x: x.score)
@@ -201,7 +253,8 @@ class ExtractiveAnswerer:
             chosen.append(x)
             files.add(src)
         sources = {x.passage for x in chosen}
-        if answer_type_missing(question, " ".join(passages[pi].chunk.text for pi in sources)):
+        evidence = " ".join(passages[pi].chunk.text for pi in sources)
+        if answer_type_missing(question, evidence):
             return refusal(passages)
         return compose(chosen, passages)
 
@@ -239,7 +292,7 @@ def compose(selected: Sequence[Scored], passages: Sequence[Passage]) -> Answer:
     return Answer(text, citations=tuple(citations), refused=False, notes=(notes,) if notes else ())
 
 
-_MONEY_Q = re.compile(r"\b(was kostet|wie ?viel (geld|euro)|wie hoch (ist|sind) (der|die|das) [\w-]*(betrag|kosten|"
+_MONEY_Q = re.compile(r"\b(was kostet|wie ?viel (geld|euro|kostet|kosten)|wie hoch (ist|sind) (der|die|das) [\w-]*(betrag|kosten|"
                       r"umlage|beitrag|förder|budget|summe|entgelt|gebühr|preis|hebesatz))|\bin euro\b", re.I)
 _COUNT_Q = re.compile(r"\b(wie ?viele|welchen anteil|wie hoch (ist|sind) (der|die) [\w-]*(anteil|quote|satz))\b", re.I)
 _MONEY = re.compile(r"€|\beuro\b|\bmio\b|millionen|milliarden|\btsd\b|tausend", re.I)
@@ -259,6 +312,85 @@ def answer_type_missing(question: str, evidence: str) -> bool:
     if _COUNT_Q.search(question):
         return not _NUMBER.search(evidence)
     return False
+
+
+_LAENDER = ("Baden-Württemberg", "Bayern", "Berlin", "Brandenburg", "Bremen", "Hamburg", "Hessen",
+             "Mecklenburg-Vorpommern", "Niedersachsen", "Nordrhein-Westfalen", "Rheinland-Pfalz", "Saarland",
+             "Sachsen-Anhalt", "Sachsen", "Schleswig-Holstein", "Thüringen")
+_LAND_RE = re.compile(r"\b(" + "|".join(re.escape(x) for x in _LAENDER) + r")(?![-\w])")
+_PLACE_RE = re.compile(r"\b(?:Stadt|Gemeinde|Landkreis|Kreis|Landeshauptstadt)\s+([A-ZÄÖÜ][\wäöüß-]+)")
+_YEAR_RE = re.compile(r"(?<![/\d.-])\b((?:19|20)\d{2})\b(?!\s*[/-]\s*\d)")
+
+
+def missing_specifics(question: str, evidence: str) -> list[str]:
+    """The Länder, towns and years the question is about that the evidence does not mention: an answer
+    about Sachsen is no answer to a question about Thüringen.
+
+    >>> missing_specifics("Wer ist CIO in Thüringen?", "Der CIO des Freistaats Sachsen ist ...")
+    ['Thüringen']
+    >>> missing_specifics("Was galt 2022 laut Beschluss 2023/02?", "Beschluss 2023/02 vom 29.03.2022")
+    []
+    """
+    wanted = _LAND_RE.findall(question) + _PLACE_RE.findall(question) + _YEAR_RE.findall(question)
+    return [w for w in dict.fromkeys(wanted) if not re.search(r"(?<![\w-])" + re.escape(w) + r"(?![-\w])", evidence)]
+
+
+def _meta_text(p: Passage) -> str:
+    m = p.chunk.meta
+    return " ".join(str(m.get(k) or "") for k in ("title", "section", "session", "decision", "date", "year", "publisher"))
+
+
+def _quotable(p: Passage) -> bool:
+    """Catalogues (file lists, PROVENANCE) and tables of contents point to evidence, they are none."""
+    return p.chunk.meta.get("doc_type") != "Verzeichnis" and not p.chunk.meta.get("toc")
+
+
+_Q_DATE = re.compile(r"\b(wann|seit wann|bis wann|ab wann|an welchem (tag|datum)|welches datum|datum|frist|"
+                     r"zeitpunkt|in welchem jahr|stichtag)\b", re.I)
+_Q_SESSION = re.compile(r"\b(welche[rnms]? sitzung|in welcher sitzung)\b", re.I)
+_Q_WHO = re.compile(r"^\W*(und\s+)?wer\b|\bwer (hat|ist|soll|muss|darf|übernimmt|war|wird|hatte)\b|"
+                    r"\b(welche[rnms]? (land|länder|behörde|stelle|organisation|gremium|bundesland))\b", re.I)
+_Q_WHERE = re.compile(r"^\W*(und\s+)?wo\b|\bwo (hat|ist|fand|wurde|sitzt)\b|\bin welcher stadt\b", re.I)
+_DATE = re.compile(r"\b\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b|\b\d{1,2}\.\s?(" + "|".join(_MONTHS) +
+                   r")\b|\b(" + "|".join(_MONTHS) + r")\s+\d{4}\b|\b(19|20)\d\d\b", re.I)
+_SESSION = re.compile(r"\b\d{1,3}\.\s?(sitzung|it-planungsratssitzung)\b|\bumlaufverfahren\b", re.I)
+_PLACE = re.compile(r"\b(in|im|nach)\s+[A-ZÄÖÜ][a-zäöüß]+")
+_ACTOR = re.compile(r"\b(bund|land|länder|bmi|fitko|it-planungsrat|kommunen|behörde|ministerium|hessen|bayern|"
+                    r"berlin|hamburg|bremen|sachsen|sachsen-anhalt|thüringen|brandenburg|niedersachsen|saarland|"
+                    r"nordrhein-westfalen|rheinland-pfalz|schleswig-holstein|mecklenburg-vorpommern|"
+                    r"baden-württemberg|dr\.|[A-ZÄÖÜ][a-zäöü]+ [A-ZÄÖÜ][a-zäöü]+(?= \())", re.I)
+
+
+def answer_type(question: str) -> str | None:
+    """What kind of statement answers the question: 'date', 'session', 'money', 'number', 'actor', 'place'.
+
+    >>> answer_type("Seit wann gilt das?"), answer_type("Wer übernimmt den Baustein?"), answer_type("Was ist FIM?")
+    ('date', 'actor', None)
+    """
+    if _MONEY_Q.search(question):
+        return "money"
+    if _COUNT_Q.search(question):
+        return "number"
+    if _Q_SESSION.search(question):
+        return "session"
+    if _Q_DATE.search(question):
+        return "date"
+    if _Q_WHO.search(question):
+        return "actor"
+    if _Q_WHERE.search(question):
+        return "place"
+    return None
+
+
+def has_answer_type(kind: str, sentence: str) -> bool:
+    """Does the sentence hold a statement of that kind?
+
+    >>> has_answer_type("date", "Der Marktplatz ist ab dem 01.04.2024 verbindlich."), has_answer_type("date", "Er gilt.")
+    (True, False)
+    """
+    pattern = {"money": _MONEY, "number": _NUMBER, "session": _SESSION, "date": _DATE, "actor": _ACTOR,
+               "place": _PLACE}[kind]
+    return bool(pattern.search(sentence))
 
 
 def _is_heading(sentence: str, headings: set[str]) -> bool:

@@ -12,7 +12,9 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from rag.answer import REFUSAL, AnswerConfig, ExtractiveAnswerer, make_citation, refusal
+import numpy as np
+
+from rag.answer import REFUSAL, AnswerConfig, ExtractiveAnswerer, SentenceSims, make_citation, refusal
 from rag.embed import get_embedder
 from rag.followup import standalone_query
 from rag.grounding import analyse_query
@@ -23,6 +25,14 @@ from rag.settings import Settings
 from rag.types import Answer, Passage
 
 log = logging.getLogger(__name__)
+
+
+def sentence_sims(snap: Snapshot, qvec: np.ndarray | None) -> SentenceSims | None:
+    """Embedder similarity of a passage's sentences to the question, from the vectors stored at ingest."""
+    vectors = snap.sentences
+    if vectors is None or qvec is None:
+        return None
+    return lambda p, spans: vectors.similarities(snap.by_id.get(p.chunk.id, -1), spans, qvec)
 
 
 class Assistant:
@@ -82,13 +92,15 @@ class Assistant:
         query = standalone_query(question, history)
         snap = self.snapshot()
         qterms = analyse_query(query, snap.bm25)
-        passages = self._retriever_for(snap).retrieve(query, k=self.settings.top_k, filters=filters, qterms=qterms)
+        retriever = self._retriever_for(snap)
+        qvec = retriever.query_vector(query, qterms) if retriever.cfg.w_dense > 0 else None
+        passages = retriever.retrieve(query, k=self.settings.top_k, filters=filters, qvec=qvec, qterms=qterms)
         missing = snap.references.missing(query_references(question), question)
         llm = self.llm()
         if llm is not None and passages:
             yield from self._stream_llm(llm, question, query, passages, filters)
             return
-        answerer = ExtractiveAnswerer(snap.bm25.tokenize, self.answer_config)
+        answerer = ExtractiveAnswerer(snap.bm25.tokenize, self.answer_config, sentence_sims(snap, qvec))
         answer = answerer.answer(qterms, passages, missing, question=query)
         allowed = [c.url for c in answer.citations if c.url]
         answer = Answer(

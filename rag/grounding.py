@@ -26,6 +26,13 @@ _QUESTION_WORDS = {"was", "wer", "wie", "wann", "welche", "welcher", "welches", 
                    "wieso", "weshalb", "woraus", "wofür", "womit", "wieviel", "wieviele", "gibt", "gilt",
                    "hat", "haben", "ist", "sind", "kann", "können", "muss", "müssen", "darf", "dürfen",
                    "soll", "sollen", "und", "aber", "bitte", "eigentlich", "genau", "überhaupt"}
+# words that colour a question but name nothing to look for ("Was kommt da eigentlich auf uns zu?")
+_FILLER = {"eigentlich", "überhaupt", "genau", "bitte", "inzwischen", "mal", "denn", "ja", "halt", "eben", "wohl",
+           "wissen", "zukommt", "zukommen", "gerne", "gern", "konkret", "etwa", "irgendwas", "irgendwie", "jetzt",
+           "nun", "da", "dabei", "dazu", "damit", "so", "also", "kurz", "grob"}
+# the asker describing themselves: "wir als kleine Gemeinde", "uns als Landkreis"
+_SELF = re.compile(r"\b(?:wir|uns)\s+als\s+(?:(?:eine?|kleine[rn]?|große[rn]?|kreisangehörige[rn]?|ländliche[rn]?)\s+)*"
+                   r"(?:gemeinde|stadt|kommune|verwaltung|landkreis|kreis|amt|verbandsgemeinde|samtgemeinde)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -91,9 +98,10 @@ def analyse_query(question: str, index: BM25Index) -> QueryTerms:
     Words seen in no document are looked up with one edit ("Komunalpakt" -> "kommunalpakt")."""
     out = QueryTerms()
     seen: set[str] = set()
+    question = _SELF.sub(" ", question)
     for i, m in enumerate(_SURFACE.finditer(question)):
         surface = m.group(0).strip(".-/")
-        if not surface:
+        if not surface or surface.lower() in _FILLER:
             continue
         first = i == 0 or question[: m.start()].rstrip()[-1:] in {".", "?", "!", ":", ""}
         noun = _is_noun(surface, first)

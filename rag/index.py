@@ -5,6 +5,7 @@ Layout under `<data_dir>/index/`:
     versions/<id>/manifest.json  model, root, files -> sha256/chunk ids, counts; written before COMPLETE
     versions/<id>/chunks.jsonl   every chunk with its metadata (loaded once per version, never per query)
     versions/<id>/bm25.*         German keyword index over the same chunks
+    versions/<id>/sentences.npz  sentence spans + vectors for the answerer (rag.sentences)
     versions/<id>/chroma/        vectors (embedded mode; in server mode a collection per version)
     versions/<id>/COMPLETE       marker: the version passed verification
 
@@ -26,6 +27,7 @@ from typing import Any
 from rag.errors import IndexMissingError, ModelMismatchError
 from rag.grounding import References
 from rag.keyword import BM25Index
+from rag.sentences import SENTENCES_FILE, SentenceVectors
 from rag.settings import Settings
 from rag.store import ChromaStore, open_store
 from rag.types import Chunk
@@ -122,6 +124,11 @@ class Snapshot:
     def chunk_terms(self) -> list[frozenset[str]]:
         """Each chunk's search terms (title/section included), computed once per version."""
         return [frozenset(self.bm25.tokenize(c.embed_text)) for c in self.chunks]
+
+    @cached_property
+    def sentences(self) -> SentenceVectors | None:
+        """The stored sentence vectors (None for a version built before they existed)."""
+        return SentenceVectors.load(self.path / SENTENCES_FILE)
 
     @cached_property
     def references(self) -> References:

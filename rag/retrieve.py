@@ -145,6 +145,12 @@ class HybridRetriever:
         self.cfg = config or RetrievalConfig()
         self._shingle_cache: dict[int, set[str]] = {}
 
+    def query_vector(self, query: str, qterms: QueryTerms | None = None) -> np.ndarray:
+        """The embedding `retrieve` uses for `query` (typos corrected, abbreviations expanded); computed
+        once per question and shared with the answerer's sentence scoring."""
+        qterms = qterms or analyse_query(query, self.snap.bm25)
+        return self.embedder.embed_query(expand_query(qterms.corrected(query)))
+
     def dense(self, query: str, k: int, mask: np.ndarray | None, qvec: np.ndarray | None = None) -> list[int]:
         """Chunk indices by vector similarity; with a filter mask only chunks that pass it."""
         qv = self.embedder.embed_query(query) if qvec is None else qvec

@@ -449,7 +449,8 @@ def test_json_rendered_as_key_value_lines(tmp_path: Path, settings: Settings) ->
     assert "tags:\n  - OZG\n  - EfA\nextra:\n  k: v" in page.text
     assert "leer" not in page.text
     assert [label for _, label in page.sections] == ["Präsidium", "Hauptausschuss"]
-    assert page.meta["title"] == "pages_index"
+    # a corpus index is a catalogue: found, but never quoted as evidence
+    assert page.meta["title"] == "pages_index.json" and page.meta["doc_type"] == "Verzeichnis"
 
 
 def test_invalid_json_is_corrupt(tmp_path: Path, settings: Settings) -> None:

