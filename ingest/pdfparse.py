@@ -148,7 +148,7 @@ def drop_running_lines(pages: list[list[str]]) -> list[list[str]]:
     for lines, zone in zip(pages, zones, strict=True):
         counts.update({_line_key(lines[i]) for i in zone})
     threshold = max(2, math.ceil(len(pages) / 2))
-    repeated = {key for key, n in counts.items() if n >= threshold} if len(pages) >= 3 else set()
+    repeated = {key for key, n in counts.items() if n >= threshold and key} if len(pages) >= 3 else set()
     cleaned: list[list[str]] = []
     for lines, zone in zip(pages, zones, strict=True):
         filled = [i for i, line in enumerate(lines) if line]
@@ -238,7 +238,13 @@ def _zone(lines: list[str]) -> list[int]:
 
 
 def _line_key(line: str) -> str:
-    return re.sub(r"\d+", "#", line).casefold()
+    """A line without its numbers: "10 Bundesamt für …" on even and "Bundesamt für … 7" on odd pages are
+    one running footer.
+
+    >>> _line_key("10 Bundesamt für Sicherheit") == _line_key("Bundesamt für Sicherheit 7")
+    True
+    """
+    return " ".join(re.sub(r"\d+", " ", line).split()).casefold()
 
 
 def _decode(stdout: bytes) -> dict[str, Any] | None:

@@ -22,10 +22,14 @@ _MONTHS = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August
            "November", "Dezember"]
 _HEADER_LINE = re.compile(r"\|.*\|")  # "IT-Planungsrat | 29.03.2023 | 40. Sitzung | Beschluss 2023/02"
 _MIN_SENT_CHARS = 25
-_MIN_SENT_WORDS = 4  # "Digitales Forum Kommunalpakt." is a heading, not a statement
+# a statement has a few lower-case words (verbs, articles): "Digitales Forum Kommunalpakt.", "Für den Freistaat
+# Thüringen." or a table row "1.0 14.11.2024 BSI Veröffentlichung" are headings and fragments
+_MIN_SENT_WORDS = 2
+_LOWER_WORD = re.compile(r"(?<![\w-])[a-zäöüß]{2,}\b")
 # bibliography entries and table-of-contents lines are not statements
 _NOT_STATEMENT = re.compile(r"^\[\d+\]\s|Available:|(?:\.\s?){6,}|^(Inhalt|Inhaltsverzeichnis)\b|"
-                            r"^(url|kategorie|herausgeber|lizenz|titel|datei):\s", re.M)  # and no metadata blocks
+                            r"^(url|kategorie|herausgeber|lizenz|titel|datei):\s|"  # no metadata blocks,
+                            r"^(E-Mail|Internet|Tel\.|Telefon|Fax|Postfach)\b|©|\bPostfach \d", re.M)  # no imprints
 
 
 @dataclass(frozen=True)
@@ -39,8 +43,8 @@ class AnswerConfig:
     max_sources: int = 2
     # sentence score = sigmoid(bias + sum of weight * feature), see FEATURES; the weights are a logistic
     # regression fitted on the evaluation set by benchmarks/fit_answer_weights.py (5-fold cross-validated)
-    weights: tuple[float, ...] = (2.044, 0.478, 0.605, 1.687, 0.61, 7.856, 0.333)
-    bias: float = -10.543
+    weights: tuple[float, ...] = (2.12, 0.205, 0.822, 2.655, 0.632, 6.629, 0.23)
+    bias: float = -9.308
     min_coverage: float = 0.4  # refuse when no sentence window covers this share of the (weighted) question
     unknown_noun_coverage: float = 0.5  # ... or this share when the question names a noun no document has
 
@@ -165,8 +169,8 @@ class ExtractiveAnswerer:
             is_decision = float(p.chunk.meta.get("doc_type") == "Beschluss/Entscheidung")
             for si, (s, e) in enumerate(spans):
                 sent = text[s:e].strip()
-                if (len(sent) < _MIN_SENT_CHARS or len(sent.split()) < _MIN_SENT_WORDS or sent.endswith("?")
-                        or _HEADER_LINE.search(sent)
+                if (len(sent) < _MIN_SENT_CHARS or len(_LOWER_WORD.findall(sent)) < _MIN_SENT_WORDS
+                        or sent.endswith("?") or _HEADER_LINE.search(sent)
                         or _NOT_STATEMENT.search(sent) or _is_heading(sent, headings)):
                     continue
                 terms = sets[si]
@@ -228,7 +232,7 @@ class ExtractiveAnswerer:
         scored = self.score_sentences(qterms, passages, question)
         # the Länder, towns and years the question names must be in the passage a sentence comes from
         ok = {pi for pi in {x.passage for x in scored}
-              if not missing_specifics(question, passages[pi].chunk.text + " " + _meta_text(passages[pi]))}
+              if not missing_specifics(question, _evidence_text(passages[pi]))}
         scored = [x for x in scored if x.passage in ok]
         if not scored:
             return refusal(passages)
@@ -320,6 +324,7 @@ _LAENDER = ("Baden-Württemberg", "Bayern", "Berlin", "Brandenburg", "Bremen", "
 _LAND_RE = re.compile(r"\b(" + "|".join(re.escape(x) for x in _LAENDER) + r")(?![-\w])")
 _PLACE_RE = re.compile(r"\b(?:Stadt|Gemeinde|Landkreis|Kreis|Landeshauptstadt)\s+([A-ZÄÖÜ][\wäöüß-]+)")
 _YEAR_RE = re.compile(r"(?<![/\d.-])\b((?:19|20)\d{2})\b(?!\s*[/-]\s*\d)")
+_TR_RE = re.compile(r"\bTR[- ]?(\d{5}(?:-\d+)?)\b", re.I)  # a technical guideline: "TR-03116-4"
 
 
 def missing_specifics(question: str, evidence: str) -> list[str]:
@@ -330,14 +335,20 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
     ['Thüringen']
     >>> missing_specifics("Was galt 2022 laut Beschluss 2023/02?", "Beschluss 2023/02 vom 29.03.2022")
     []
+    >>> missing_specifics("Was verlangt die TR-03116-4?", "Die Vorgaben der BSI TR-02102-1 gelten.")
+    ['03116-4']
     """
     wanted = _LAND_RE.findall(question) + _PLACE_RE.findall(question) + _YEAR_RE.findall(question)
-    return [w for w in dict.fromkeys(wanted) if not re.search(r"(?<![\w-])" + re.escape(w) + r"(?![-\w])", evidence)]
+    missing = [w for w in dict.fromkeys(wanted) if not re.search(r"(?<![\w-])" + re.escape(w) + r"(?![-\w])", evidence)]
+    # "TR-03160" is found in "BSI-TR-03160-1.pdf": a guideline number names all its parts
+    return missing + [c for c in dict.fromkeys(_TR_RE.findall(question)) if c not in evidence]
 
 
-def _meta_text(p: Passage) -> str:
+def _evidence_text(p: Passage) -> str:
+    """The passage with what its document is (file name, title, section, session, decision, date)."""
     m = p.chunk.meta
-    return " ".join(str(m.get(k) or "") for k in ("title", "section", "session", "decision", "date", "year", "publisher"))
+    keys = ("title", "section", "session", "decision", "date", "year", "publisher")
+    return " ".join([p.chunk.text, p.chunk.source, *(str(m.get(k) or "") for k in keys)])
 
 
 def _quotable(p: Passage) -> bool:
