@@ -1,11 +1,12 @@
 """Quick evaluation loop over an already-built index (no baseline, no report): for tuning retrieval and
 answer settings. Usage: python benchmarks/tune.py DATA_DIR QUESTIONS [key=value ...]
 
-Keys are RetrievalConfig / AnswerConfig fields, e.g. w_bm25=1.5 min_coverage=0.4.
+Keys are RetrievalConfig / AnswerConfig fields, e.g. w_bm25=1.5 min_coverage=0.4 weights=(2,0.2,0.8,2.6,0.6,6.6,0.2).
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import sys
@@ -25,8 +26,11 @@ def main() -> None:
     overrides = dict(a.split("=", 1) for a in sys.argv[3:])
     rfields = {f.name: f for f in dataclasses.fields(RetrievalConfig)}
     afields = {f.name: f for f in dataclasses.fields(AnswerConfig)}
-    r_kw = {k: type(getattr(RetrievalConfig(), k))(v) for k, v in overrides.items() if k in rfields}
-    a_kw = {k: type(getattr(AnswerConfig(), k))(v) for k, v in overrides.items() if k in afields}
+    def parse(default: object, v: str) -> object:
+        return ast.literal_eval(v) if isinstance(default, tuple) else type(default)(v)
+
+    r_kw = {k: parse(getattr(RetrievalConfig(), k), v) for k, v in overrides.items() if k in rfields}
+    a_kw = {k: parse(getattr(AnswerConfig(), k), v) for k, v in overrides.items() if k in afields}
     assistant = Assistant(Settings.from_env(data_dir=data_dir), RetrievalConfig(**r_kw), AnswerConfig(**a_kw))
     items = load_gold(questions)
     results = ask_items(assistant, items, depth=10, k=5)

@@ -31,8 +31,27 @@ _FILLER = {"eigentlich", "überhaupt", "genau", "bitte", "inzwischen", "mal", "d
            "wissen", "zukommt", "zukommen", "gerne", "gern", "konkret", "etwa", "irgendwas", "irgendwie", "jetzt",
            "nun", "da", "dabei", "dazu", "damit", "so", "also", "kurz", "grob"}
 # the asker describing themselves: "wir als kleine Gemeinde", "uns als Landkreis"
-_SELF = re.compile(r"\b(?:wir|uns)\s+als\s+(?:(?:eine?|kleine[rn]?|große[rn]?|kreisangehörige[rn]?|ländliche[rn]?)\s+)*"
-                   r"(?:gemeinde|stadt|kommune|verwaltung|landkreis|kreis|amt|verbandsgemeinde|samtgemeinde)\b", re.I)
+_SELF = re.compile(r"\b(?:(?:wir|uns)\s+als|unse?re?[rnms]?)\s+"
+                   r"(?:(?:eine?|kleine[rn]?|große[rn]?|kreisangehörige[rn]?|ländliche[rn]?)\s+)*"
+                   r"(?:gemeinde|stadt|kommune|verwaltung|landkreis|kreis|amt|verbandsgemeinde|samtgemeinde|"
+                   r"stadtverwaltung|gemeindeverwaltung|kreisverwaltung|behörde)\b", re.I)
+_SELF_AS = re.compile(r"\b(?:wir|uns)\s+als\s+(?:(?:eine?|kleine[rn]?|große[rn]?|kreisangehörige[rn]?|ländliche[rn]?)\s+)*"
+                      r"(?:gemeinde|stadt|kommune|verwaltung|landkreis|kreis|amt|verbandsgemeinde|samtgemeinde)\b", re.I)
+_WORD = re.compile(r"[\w-]+")
+
+
+def search_text(question: str) -> str:
+    """The question as the searches should see it: without the asker describing themselves and without
+    filler words.
+
+    >>> search_text("Was kommt da eigentlich auf uns als kleine Gemeinde zu?")
+    'Was kommt auf zu?'
+    >>> search_text("Welche Pflichten hat unsere Gemeinde nach dem EGovG?")
+    'Welche Pflichten hat nach dem EGovG?'
+    """
+    text = _SELF.sub(" ", question)
+    text = _WORD.sub(lambda m: "" if m.group(0).lower() in _FILLER else m.group(0), text)
+    return re.sub(r"\s+([?.!,])", r"\1", " ".join(text.split()))
 
 
 @dataclass(frozen=True)
@@ -53,7 +72,9 @@ class QueryTerms:
     corrections: dict[str, str] = field(default_factory=dict)  # "Komunalpakt" -> "kommunalpakt"
 
     def corrected(self, query: str) -> str:
-        """The query with its typos' corrections appended (for the keyword and the dense search)."""
+        """The query for the keyword and the dense search: filler and self-description out, typos'
+        corrections appended."""
+        query = search_text(query)
         return f"{query} {' '.join(self.corrections.values())}" if self.corrections else query
 
     @property
@@ -92,13 +113,15 @@ def _is_noun(surface: str, first: bool) -> bool:
     return surface[:1].isupper() and not first
 
 
-def analyse_query(question: str, index: BM25Index) -> QueryTerms:
-    """Weighted terms of a question, typo-tolerant against the index vocabulary.
+def analyse_query(question: str, index: BM25Index, keep_self: bool = False) -> QueryTerms:
+    """Weighted terms of a question, typo-tolerant against the index vocabulary. The asker describing
+    themselves ("unsere Gemeinde") is left out unless `keep_self`: the refusal check keeps it, because
+    "Wie hoch ist der Anteil unserer Gemeinde?" asks for a figure no document holds.
 
     Words seen in no document are looked up with one edit ("Komunalpakt" -> "kommunalpakt")."""
     out = QueryTerms()
     seen: set[str] = set()
-    question = _SELF.sub(" ", question)
+    question = _SELF_AS.sub(" ", question) if keep_self else _SELF.sub(" ", question)
     for i, m in enumerate(_SURFACE.finditer(question)):
         surface = m.group(0).strip(".-/")
         if not surface or surface.lower() in _FILLER:

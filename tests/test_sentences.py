@@ -208,3 +208,30 @@ def test_sentence_sims_without_vectors_is_none(built: tuple[Path, Settings]) -> 
     _root, settings = built
     snap = IndexReader(settings).snapshot()
     assert sentence_sims(snap, None) is None
+
+
+def test_fragments_imprints_and_metadata_are_not_statements() -> None:
+    bm25 = BM25Index.build(["Die Richtlinie gilt für den Freistaat Thüringen.", "Anderes Thema hier."])
+    text = ("Version Datum Name Beschreibung\n1.0 14.11.2024 BSI Veröffentlichungsversion\n"
+            "E-Mail: portalverbund@bsi.bund.de\nInternet: https://www.bsi.bund.de\n"
+            "Für den Freistaat Thüringen.\nurl: https://example.org/richtlinie\n"
+            "Die Richtlinie gilt ab 2025 für alle Onlinedienste im Freistaat Thüringen.")
+    q = analyse_query("Ab wann gilt die Richtlinie in Thüringen?", bm25)
+    feats = ExtractiveAnswerer(bm25.tokenize).sentence_features(q, [_passage(text)], "Ab wann gilt das?")
+    assert [f.text for f in feats] == ["Die Richtlinie gilt ab 2025 für alle Onlinedienste im Freistaat Thüringen."]
+
+
+def test_guideline_numbers_must_be_in_the_evidence() -> None:
+    assert missing_specifics("Welche TLS-Version schreibt die TR-03116-4 vor?", "Nach BSI TR-02102-1 …") == ["03116-4"]
+    assert missing_specifics("Was sagt TR-03160 zum Vertrauensniveau?", "pdf/bsi/BSI-TR-03160-1.pdf …") == []
+
+
+def test_self_description_is_searched_without_but_refused_with() -> None:
+    """'unsere Gemeinde' names the asker, not the topic: the searches leave it out, the refusal check keeps
+    it (a figure for 'unsere Gemeinde' is in no document)."""
+    bm25 = BM25Index.build(["Die Gemeinde führt Akten elektronisch.", "Die Behörden des Bundes führen Akten."])
+    q = "Welche Pflichten hat unsere Gemeinde bei der Aktenführung?"
+    search = {t.stem for t in analyse_query(q, bm25).terms}
+    refusal = {t.stem for t in analyse_query(q, bm25, keep_self=True).terms}
+    assert "gemeind" in refusal and "gemeind" not in search
+    assert "pflicht" in search and "pflicht" in refusal

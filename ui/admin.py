@@ -364,7 +364,8 @@ def progress_markdown(state: JobState) -> str:
         f"✓ **Aktualisierung abgeschlossen** in {elapsed:.0f} s.",
         f"Neu: {len(rep.get('added', []))} · geändert: {len(rep.get('changed', []))} · "
         f"entfernt: {len(rep.get('removed', []))} · unverändert: {rep.get('unchanged', 0)} · "
-        f"Abschnitte: {rep.get('chunks_total', 0)} ({rep.get('chunks_embedded', 0)} neu eingebettet)",
+        f"Abschnitte: {rep.get('chunks_total', 0)} ({rep.get('chunks_embedded', 0)} neu eingebettet) · "
+        f"Sätze neu eingebettet: {rep.get('sentences_embedded', 0)}",
     ]
     if rep.get("switched"):
         lines.append(f"Neue Index-Version ist live: `{rep.get('version')}` – der Chat nutzt sie ab sofort.")

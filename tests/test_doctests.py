@@ -1,0 +1,26 @@
+"""The examples in the modules' docstrings are tests too (they document the German edge cases)."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import eval as eval_pkg
+import ingest
+import rag
+
+MODULES = sorted(
+    f"{pkg.__name__}.{m.name}"
+    for pkg in (rag, ingest, eval_pkg)
+    for m in pkgutil.iter_modules(pkg.__path__)
+    if m.name != "__main__"
+)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} doctests failed in {name}"
