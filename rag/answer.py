@@ -46,6 +46,7 @@ class AnswerConfig:
     # its rounded, shrunk form, chosen on the gold set and checked on the own set (see docs/EVALUATION.md)
     weights: tuple[float, ...] = (2.0, 0.5, 0.6, 1.5, 0.6, 2.0, 0.2)
     bias: float = -4.0
+    part_coverage: float = 0.34  # a sub-question counts as answered by a sentence covering a third of it
     min_coverage: float = 0.4  # refuse when no sentence window covers this share of the (weighted) question
     unknown_noun_coverage: float = 0.5  # ... or this share when the question names a noun no document has
 
@@ -194,6 +195,33 @@ class ExtractiveAnswerer:
         return [dataclasses.replace(x, score=_sigmoid(b + sum(wi * fi for wi, fi in zip(w, x.features, strict=True))))
                 for x in self.sentence_features(qterms, passages, question)]
 
+    def _answer_part(self, text: str, terms: QueryTerms, chosen: list[Scored], scored: Sequence[Scored],
+                     files: set[tuple[str, int | None]], where: Callable[[Scored], tuple[str, int | None]]) -> None:
+        """Make sure one chosen sentence answers the sub-question `text`; swap in the best candidate if none
+        does (the weakest chosen sentence makes room, the best one always stays)."""
+        wanted = answer_type(text)
+
+        def fits(x: Scored) -> float:
+            cov = terms.coverage(set(self.tokenize(x.text))) if terms.terms else 0.0
+            typed = bool(wanted and has_answer_type(wanted, x.text))
+            if terms.terms and cov < self.cfg.part_coverage or wanted and not typed:
+                return 0.0
+            return cov + float(typed) + x.score
+
+        if any(fits(x) for x in chosen):
+            return
+        open_files = len(files) < self.cfg.max_sources + 1
+        cands = [x for x in scored if x not in chosen and (where(x) in files or open_files)]
+        best = max(cands, key=fits, default=None)
+        if best is None or not fits(best):
+            return
+        if len(chosen) >= self.cfg.max_sentences:
+            if len(chosen) < 2:
+                return  # the best sentence always stays
+            chosen.remove(min(chosen[1:], key=lambda x: x.score))
+        chosen.append(best)
+        files.add(where(best))
+
     def window_coverage(self, qterms: QueryTerms, passages: Sequence[Passage]) -> float:
         """The best share of the question one sentence covers together with its neighbours and its
         passage's title/section/decision: evidence has to sit together, not be scattered over a page."""
@@ -225,9 +253,11 @@ class ExtractiveAnswerer:
 
     def answer(
         self, qterms: QueryTerms, passages: Sequence[Passage], missing_refs: Sequence[str] = (), question: str = "",
-        refusal_terms: QueryTerms | None = None,
+        refusal_terms: QueryTerms | None = None, parts: Sequence[tuple[str, QueryTerms]] = (),
     ) -> Answer:
-        """`qterms` rank the sentences; `refusal_terms` (default: the same) decide whether to answer at all."""
+        """`qterms` rank the sentences; `refusal_terms` (default: the same) decide whether to answer at all;
+        `parts` are the sub-questions of a question that asks several things (see `question_parts`), each of
+        which gets a sentence of its own when the best sentences leave it unanswered."""
         if not passages or missing_refs:
             return refusal(passages, missing_refs)
         if self.should_refuse(refusal_terms or qterms, passages):
@@ -259,6 +289,8 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(x)
             files.add(src)
+        for text, terms in parts:
+            self._answer_part(text, terms, chosen, scored, files, where)
         sources = {x.passage for x in chosen}
         evidence = " ".join(passages[pi].chunk.text for pi in sources)
         if answer_type_missing(question, evidence):
@@ -352,6 +384,24 @@ def _evidence_text(p: Passage) -> str:
     m = p.chunk.meta
     keys = ("title", "section", "session", "decision", "date", "year", "publisher")
     return " ".join([p.chunk.text, p.chunk.source, *(str(m.get(k) or "") for k in keys)])
+
+
+_PART_SPLIT = re.compile(r"(?<=\?)\s+|[,;]?\s+(?=und\s+(?:wer|was|wie|wann|welche[rnms]?|gibt|gilt|ist|sind|muss|"
+                         r"müssen|seit|bis|ab|wo|warum|ob)\b)", re.I)
+
+
+def question_parts(question: str) -> list[str]:
+    """The sub-questions of a question that asks several things ([] for a simple question).
+
+    >>> question_parts("Müssen wir EfA-Leistungen über den Marktplatz beziehen? Seit wann gilt das?")
+    ['Müssen wir EfA-Leistungen über den Marktplatz beziehen?', 'Seit wann gilt das?']
+    >>> question_parts("Wer soll den Marktplatz aufbauen, und wie werden die Kommunen beteiligt?")
+    ['Wer soll den Marktplatz aufbauen', 'und wie werden die Kommunen beteiligt?']
+    >>> question_parts("Was regelt § 1a OZG?")
+    []
+    """
+    parts = [p.strip() for p in _PART_SPLIT.split(question) if p and len(p.split()) >= 2]
+    return parts if len(parts) >= 2 else []
 
 
 def _quotable(p: Passage) -> bool:

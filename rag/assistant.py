@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from rag.answer import REFUSAL, AnswerConfig, ExtractiveAnswerer, SentenceSims, make_citation, refusal
+from rag.answer import (
+    REFUSAL,
+    AnswerConfig,
+    ExtractiveAnswerer,
+    SentenceSims,
+    make_citation,
+    question_parts,
+    refusal,
+)
 from rag.embed import get_embedder
 from rag.followup import standalone_query
 from rag.grounding import analyse_query
@@ -101,7 +109,8 @@ class Assistant:
             yield from self._stream_llm(llm, question, query, passages, filters)
             return
         answerer = ExtractiveAnswerer(snap.bm25.tokenize, self.answer_config, sentence_sims(snap, qvec))
-        answer = answerer.answer(qterms, passages, missing, question=query,
+        parts = [(part, analyse_query(part, snap.bm25)) for part in question_parts(query)]
+        answer = answerer.answer(qterms, passages, missing, question=query, parts=parts,
                                  refusal_terms=analyse_query(query, snap.bm25, keep_self=True))
         allowed = [c.url for c in answer.citations if c.url]
         answer = Answer(

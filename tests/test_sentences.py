@@ -17,6 +17,7 @@ from rag.answer import (
     answer_type,
     has_answer_type,
     missing_specifics,
+    question_parts,
 )
 from rag.assistant import Assistant, sentence_sims
 from rag.grounding import analyse_query
@@ -235,3 +236,23 @@ def test_self_description_is_searched_without_but_refused_with() -> None:
     refusal = {t.stem for t in analyse_query(q, bm25, keep_self=True).terms}
     assert "gemeind" in refusal and "gemeind" not in search
     assert "pflicht" in search and "pflicht" in refusal
+
+
+def test_each_sub_question_gets_a_sentence() -> None:
+    """'Ist der Marktplatz verbindlich? Und wer entwickelt ihn weiter?': the second question gets its own
+    sentence even where sentences about the first score higher."""
+    docs = ["Der Marktplatz ist verbindlich für alle Nachnutzer von EfA-Leistungen.",
+            "Der Marktplatz ist seit 2024 verbindlich, die Nachnutzung läuft über den Marktplatz.",
+            "Der Marktplatz für EfA-Leistungen ist verbindlich und ersetzt frühere Verträge.",
+            "Die FITKO entwickelt den Marktplatz gemeinsam mit der govdigital weiter."]
+    bm25 = BM25Index.build(docs)
+    question = "Ist der Marktplatz für EfA-Leistungen verbindlich? Und wer entwickelt ihn weiter?"
+    passage = _passage(" ".join(docs))
+    ex = ExtractiveAnswerer(bm25.tokenize, AnswerConfig(max_sentences=2))
+    q = analyse_query(question, bm25)
+    plain = ex.answer(q, [passage], question=question)
+    parts = [(p, analyse_query(p, bm25)) for p in question_parts(question)]
+    assert len(parts) == 2
+    both = ex.answer(q, [passage], question=question, parts=parts)
+    assert "FITKO" not in plain.text and "FITKO" in both.text
+    assert both.text.count("[1]") == 2  # still at most max_sentences statements
