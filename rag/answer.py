@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.grounding import QueryTerms
+from rag.sentences import MIN_SENT_CHARS as _MIN_SENT_CHARS
 from rag.text import normalize, split_sentences
 from rag.types import Answer, Citation, Passage
 
@@ -21,7 +22,6 @@ REFUSAL = "Dazu finde ich in den vorliegenden Dokumenten keine belastbare Aussag
 _MONTHS = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
            "November", "Dezember"]
 _HEADER_LINE = re.compile(r"\|.*\|")  # "IT-Planungsrat | 29.03.2023 | 40. Sitzung | Beschluss 2023/02"
-_MIN_SENT_CHARS = 25
 # a statement has a few lower-case words (verbs, articles): "Digitales Forum Kommunalpakt.", "Für den Freistaat
 # Thüringen." or a table row "1.0 14.11.2024 BSI Veröffentlichung" are headings and fragments
 _MIN_SENT_WORDS = 2
