@@ -135,8 +135,8 @@ def table(steps: list[Step], total: int, bare: float | None) -> str:
     first = steps[0].report.elapsed
     rows = [
         "| step | time s | time vs first run | time vs bare model re-embedding all chunks | chunks embedded "
-        "| embedded / file's chunks | embedded / corpus chunks | checks |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| embedded / file's chunks | embedded / corpus chunks | sentences embedded | checks |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for s in steps:
         r = s.report
@@ -147,7 +147,7 @@ def table(steps: list[Step], total: int, bare: float | None) -> str:
         rows.append(
             f"| {s.name} | {r.elapsed:.3f} | {pct(r.elapsed, first)} | {vs_bare} | {r.chunks_embedded} "
             f"| {per_file} | {r.chunks_embedded}/{total} = {pct(r.chunks_embedded, total)} "
-            f"| {ok}/{len(s.checks)} {'ok' if ok == len(s.checks) else 'FAILED'} |"
+            f"| {r.sentences_embedded} | {ok}/{len(s.checks)} {'ok' if ok == len(s.checks) else 'FAILED'} |"
         )
     return "\n".join(rows)
 
