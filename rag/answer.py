@@ -172,7 +172,7 @@ class ExtractiveAnswerer:
             for si, (s, e) in enumerate(spans):
                 sent = text[s:e].strip()
                 if (len(sent) < _MIN_SENT_CHARS or len(_LOWER_WORD.findall(sent)) < _MIN_SENT_WORDS
-                        or sent.endswith("?") or _HEADER_LINE.search(sent)
+                        or sent.endswith("?") or _is_title_line(sent) or _HEADER_LINE.search(sent)
                         or _NOT_STATEMENT.search(sent) or _is_heading(sent, headings)):
                     continue
                 terms = sets[si]
@@ -455,6 +455,20 @@ def has_answer_type(kind: str, sentence: str) -> bool:
     pattern = {"money": _MONEY, "number": _NUMBER, "session": _SESSION, "date": _DATE, "actor": _ACTOR,
                "place": _PLACE}[kind]
     return bool(pattern.search(sentence))
+
+
+def _is_title_line(sentence: str) -> bool:
+    """A short line without closing punctuation is a heading ("Forderungen für die digitale Verwaltung von
+    morgen"), not a statement.
+
+    >>> _is_title_line("Forderungen für die digitale Verwaltung von morgen"), _is_title_line("Er stimmt zu.")
+    (True, False)
+    """
+    return len(sentence) < _TITLE_MAX and "\n" not in sentence and not sentence.rstrip().endswith(_CLOSING)
+
+
+_TITLE_MAX = 100
+_CLOSING = (".", "!", "?", ":", ";", ")", '"', "“", "”", "»", "«")
 
 
 def _is_heading(sentence: str, headings: set[str]) -> bool:

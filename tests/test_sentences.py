@@ -256,3 +256,13 @@ def test_each_sub_question_gets_a_sentence() -> None:
     both = ex.answer(q, [passage], question=question, parts=parts)
     assert "FITKO" not in plain.text and "FITKO" in both.text
     assert both.text.count("[1]") == 2  # still at most max_sentences statements
+
+
+def test_title_lines_are_not_quoted() -> None:
+    bm25 = BM25Index.build(["Forderungen für die digitale Verwaltung", "Anderes Thema hier."])
+    text = ("Forderungen für die digitale Verwaltung von morgen\n\n"
+            "Die Städte fordern zentrale IT-Verfahren für die digitale Verwaltung von Bund und Ländern.")
+    q = analyse_query("Was fordern die Städte für die digitale Verwaltung?", bm25)
+    feats = ExtractiveAnswerer(bm25.tokenize).sentence_features(q, [_passage(text)], "Was fordern die Städte?")
+    assert [f.text for f in feats] == ["Die Städte fordern zentrale IT-Verfahren für die digitale Verwaltung von "
+                                       "Bund und Ländern."]
