@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,8 @@ class RetrievalConfig:
     intent_boost: float = 0.1  # "beschlossen" -> decisions, "§"/law names -> laws, "BSI/TR" -> guidelines
     catalogue_penalty: float = 0.5  # provenance lists and indexes describe documents but are no evidence
     dup_jaccard: float = 0.8
+    newer_tie: float = 0.9  # dated documents scoring within this ratio of each other ...
+    topic_jaccard: float = 0.3  # ... whose titles share this share of terms: the newer first
 
 
 _DECISION_RE = re.compile(r"\b((?:19|20)\d{2})\s*[/-]\s*(\d{1,3})\b")
@@ -144,6 +146,7 @@ class HybridRetriever:
         self.embedder = embedder
         self.cfg = config or RetrievalConfig()
         self._shingle_cache: dict[int, set[str]] = {}
+        self._title_cache: dict[str, set[str]] = {}
 
     def query_vector(self, query: str, qterms: QueryTerms | None = None) -> np.ndarray:
         """The embedding `retrieve` uses for `query` (typos corrected, abbreviations expanded); computed
@@ -227,7 +230,18 @@ class HybridRetriever:
             )
             if len(passages) >= k:
                 break
-        return prefer_newer(passages)
+        return prefer_newer(passages, tie=cfg.newer_tie, same_topic=self._same_topic)
+
+    def _same_topic(self, a: Passage, b: Passage) -> bool:
+        """Two documents are on one topic when their titles share most of their terms ("Kosten der
+        Nachnutzung von EfA-Leistungen" / "… ab 2024"), not merely because both are dated."""
+        return _jaccard(self._title_terms(a), self._title_terms(b)) >= self.cfg.topic_jaccard
+
+    def _title_terms(self, p: Passage) -> set[str]:
+        got = self._title_cache.get(p.chunk.id)
+        if got is None:
+            got = self._title_cache[p.chunk.id] = set(self.snap.bm25.tokenize(str(p.chunk.meta.get("title") or "")))
+        return got
 
     def _shingles(self, idx: int) -> set[str]:
         sh = self._shingle_cache.get(idx)
@@ -243,12 +257,16 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def prefer_newer(passages: list[Passage], tie: float = 0.9) -> list[Passage]:
-    """Among dated decisions of near-equal relevance (score within `tie` of each other), newer first."""
+def prefer_newer(
+    passages: list[Passage], tie: float = 0.9, same_topic: Callable[[Passage, Passage], bool] | None = None
+) -> list[Passage]:
+    """Among dated documents of near-equal relevance (score within `tie` of each other) on the same topic
+    (`same_topic`, default: any), newer first."""
     out = list(passages)
     for i in range(len(out) - 1):
         a, b = out[i], out[i + 1]
         da, db = a.chunk.meta.get("date"), b.chunk.meta.get("date")
-        if da and db and db > da and b.score >= a.score * tie and a.chunk.source != b.chunk.source:
+        if (da and db and db > da and b.score >= a.score * tie and a.chunk.source != b.chunk.source
+                and (same_topic is None or same_topic(a, b))):
             out[i], out[i + 1] = b, a
     return out

@@ -163,6 +163,9 @@ def test_prefer_newer_swaps_near_ties_only() -> None:
     far = _p("weit", "c.md", score=0.5, date="2025-01-01")
     assert [p.chunk.source for p in prefer_newer([old, new])] == ["b.md", "a.md"]
     assert [p.chunk.source for p in prefer_newer([old, far])] == ["a.md", "c.md"]
+    # two dated documents on different topics keep their order
+    other = lambda a, b: False  # noqa: E731
+    assert [p.chunk.source for p in prefer_newer([old, new], same_topic=other)] == ["a.md", "b.md"]
 
 
 def test_filter_mask_and_references() -> None:
