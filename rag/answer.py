@@ -222,6 +222,24 @@ class ExtractiveAnswerer:
         chosen.append(best)
         files.add(where(best))
 
+    def _with_antecedent(self, x: Scored, chosen: Sequence[Scored], passages: Sequence[Passage]) -> Scored:
+        """A statement opening with a pronoun or connector ("Er bittet …", "Sie sollen …", "Damit …") is
+        quoted together with the sentence before it, which says who or what is meant."""
+        if not _ANAPHOR.match(x.text):
+            return x
+        text = passages[x.passage].chunk.text
+        spans = self._analysed(passages[x.passage])[0]
+        before = [(a, b) for a, b in spans if b <= x.start]
+        if not before:
+            return x
+        a, b = before[-1]
+        prev = text[a:b].strip()
+        taken = any(y.passage == x.passage and y.start <= a < y.end for y in chosen)
+        if (taken or x.end - a > _MAX_WITH_ANTECEDENT or len(_LOWER_WORD.findall(prev)) < _MIN_SENT_WORDS
+                or _is_title_line(prev) or prev.endswith("?") or _NOT_STATEMENT.search(prev)):
+            return x
+        return dataclasses.replace(x, start=a, text=text[a : x.end].strip())
+
     def window_coverage(self, qterms: QueryTerms, passages: Sequence[Passage]) -> float:
         """The best share of the question one sentence covers together with its neighbours and its
         passage's title/section/decision: evidence has to sit together, not be scattered over a page."""
@@ -295,7 +313,7 @@ class ExtractiveAnswerer:
         evidence = " ".join(passages[pi].chunk.text for pi in sources)
         if answer_type_missing(question, evidence):
             return refusal(passages)
-        return compose(chosen, passages)
+        return compose([self._with_antecedent(x, chosen, passages) for x in chosen], passages)
 
 
 def refusal(passages: Sequence[Passage], missing_refs: Sequence[str] = (), k: int = 3) -> Answer:
@@ -468,6 +486,9 @@ def _is_title_line(sentence: str) -> bool:
 
 
 _TITLE_MAX = 100
+_ANAPHOR = re.compile(r"(?:\d{1,2}[.)]\s+)?(Er|Sie|Es|Dies|Diese[rsmn]?|Damit|Dazu|Hierbei|Hierfür|Dabei|Davon|Dafür|"
+                      r"Deshalb|Daher|Darüber hinaus|Außerdem|Zudem|Ferner)\b")
+_MAX_WITH_ANTECEDENT = 700
 _CLOSING = (".", "!", "?", ":", ";", ")", '"', "“", "”", "»", "«")
 
 

@@ -266,3 +266,16 @@ def test_title_lines_are_not_quoted() -> None:
     feats = ExtractiveAnswerer(bm25.tokenize).sentence_features(q, [_passage(text)], "Was fordern die Städte?")
     assert [f.text for f in feats] == ["Die Städte fordern zentrale IT-Verfahren für die digitale Verwaltung von "
                                        "Bund und Ländern."]
+
+
+def test_pronoun_statement_comes_with_its_antecedent() -> None:
+    """'Er bittet das Land Hessen …' alone does not say who asks: the sentence before it is quoted too."""
+    docs = ["Der IT-Planungsrat stimmt den skizzierten Eckpunkten zum Kommunalpakt zu.",
+            "Er bittet das Land Hessen, den Kommunalpakt mit den kommunalen Spitzenverbänden auszuarbeiten."]
+    bm25 = BM25Index.build([*docs, "Anderes Thema hier."])
+    question = "Wen bittet der IT-Planungsrat, den Kommunalpakt mit den Spitzenverbänden auszuarbeiten?"
+    ex = ExtractiveAnswerer(bm25.tokenize, AnswerConfig(max_sentences=1))
+    ans = ex.answer(analyse_query(question, bm25), [_passage(" ".join(docs))], question=question)
+    assert not ans.refused
+    assert ans.text.startswith("Der IT-Planungsrat stimmt") and "Er bittet das Land Hessen" in ans.text
+    assert ans.citations[0].highlight in ans.citations[0].text  # still a verbatim span of the passage
