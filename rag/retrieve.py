@@ -233,8 +233,8 @@ class HybridRetriever:
         return prefer_newer(passages, tie=cfg.newer_tie, same_topic=self._same_topic)
 
     def _same_topic(self, a: Passage, b: Passage) -> bool:
-        """Two documents are on one topic when their titles share most of their terms ("Kosten der
-        Nachnutzung von EfA-Leistungen" / "… ab 2024"), not merely because both are dated."""
+        """Two documents are on one topic when their titles share at least `topic_jaccard` of their terms
+        ("Kosten der Nachnutzung von EfA-Leistungen" / "… ab 2024"), not merely because both are dated."""
         return _jaccard(self._title_terms(a), self._title_terms(b)) >= self.cfg.topic_jaccard
 
     def _title_terms(self, p: Passage) -> set[str]:
