@@ -313,7 +313,17 @@ class ExtractiveAnswerer:
         evidence = " ".join(passages[pi].chunk.text for pi in sources)
         if answer_type_missing(question, evidence):
             return refusal(passages)
-        return compose([self._with_antecedent(x, chosen, passages) for x in chosen], passages)
+        return compose(_drop_contained([self._with_antecedent(x, chosen, passages) for x in chosen]), passages)
+
+
+def _drop_contained(chosen: Sequence[Scored]) -> list[Scored]:
+    """A sentence already inside another chosen statement (an intro with its list, a sentence with its
+    antecedent) is not quoted twice."""
+    kept: list[Scored] = []
+    for x in sorted(chosen, key=lambda x: x.start - x.end):  # longest first
+        if not any(y.passage == x.passage and y.start <= x.start and x.end <= y.end for y in kept):
+            kept.append(x)
+    return [x for x in chosen if x in kept]
 
 
 def refusal(passages: Sequence[Passage], missing_refs: Sequence[str] = (), k: int = 3) -> Answer:

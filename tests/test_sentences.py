@@ -279,3 +279,14 @@ def test_pronoun_statement_comes_with_its_antecedent() -> None:
     assert not ans.refused
     assert ans.text.startswith("Der IT-Planungsrat stimmt") and "Er bittet das Land Hessen" in ans.text
     assert ans.citations[0].highlight in ans.citations[0].text  # still a verbatim span of the passage
+
+
+def test_a_list_item_inside_its_intro_is_not_quoted_twice() -> None:
+    text = ("Sinngemäß hat der IT-Planungsrat Folgendes beschlossen:\n"
+            "- Der IT-Planungsrat will erreichen, dass Online-Dienste wirtschaftlich angeboten werden.\n"
+            "- Der IT-Planungsrat verlangt Einvernehmen über die Kosten der Nachnutzung.")
+    bm25 = BM25Index.build([text, "Anderes Thema hier."])
+    question = "Was hat der IT-Planungsrat zu den Kosten der Nachnutzung beschlossen?"
+    ans = ExtractiveAnswerer(bm25.tokenize).answer(analyse_query(question, bm25), [_passage(text)], question=question)
+    assert not ans.refused
+    assert ans.text.count("will erreichen") == 1 and ans.text.count("verlangt Einvernehmen") == 1
