@@ -526,7 +526,7 @@ def _list_end(text: str, spans: Sequence[tuple[int, int]], i: int, max_items: in
 def _as_statement(sentence: str) -> str:
     s = re.sub(r"^\s*(?:[-•*–]|\d{1,2}[.)])\s+", "", sentence).strip()
     s = re.sub(r"\n\s*(?:[-•*–]|\d{1,2}[.)])\s+", "; ", s)  # a list folded into one statement
-    s = re.sub(r"\s+", " ", s).replace(",;", ";")
+    s = re.sub(r"\s+", " ", s).replace(",;", ";").replace(":;", ":")
     return s if s.endswith((".", "!", "?", ":", ";")) else s + "."
 
 
