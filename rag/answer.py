@@ -343,13 +343,16 @@ def compose(selected: Sequence[Scored], passages: Sequence[Passage]) -> Answer:
     number = {pi: n + 1 for n, pi in enumerate(order)}
     parts: list[str] = []
     citations: list[Citation] = []
+    previous_head = ""
     for pi in order:
         sents = sorted((s for s in selected if s.passage == pi), key=lambda s: s.start)
         p = passages[pi]
         n = number[pi]
         body = " ".join(f"{_as_statement(s.text)} [{n}]" for s in sents)
         head = lead_in(p)
-        parts.append(f"{head}: {body}" if head else body)
+        # two passages of one decision: its lead-in is said once
+        parts.append(f"{head}: {body}" if head and head != previous_head else body)
+        previous_head = head
         citations.append(make_citation(n, p, highlight=sents[0].text if len(sents) == 1 else
                                         " … ".join(s.text for s in sents)))
     notes = _newer_note(order, passages, number)

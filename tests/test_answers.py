@@ -139,6 +139,19 @@ def test_compose_numbers_sources_in_order_of_use() -> None:
     assert ans.text.index("[1]") < ans.text.index("[2]")
 
 
+def test_compose_says_a_decisions_lead_in_once() -> None:
+    from rag.answer import Scored
+
+    meta = {"decision": "Beschluss 2021/23", "publisher": "IT-Planungsrat", "session": "34. Sitzung",
+            "date": "2021-03-17"}
+    ps = [_p("Erster Teil des Beschlusses.", "d.md", **meta), _p("Zweiter Teil des Beschlusses.", "d.md", **meta)]
+    sel = [Scored(0, 0, 28, "Erster Teil des Beschlusses.", 0.9, 0.9),
+           Scored(1, 0, 29, "Zweiter Teil des Beschlusses.", 0.8, 0.8)]
+    ans = compose(sel, ps)
+    assert ans.text.count("Laut Beschluss 2021/23 des IT-Planungsrats (34. Sitzung, 17.03.2021)") == 1
+    assert [c.n for c in ans.citations] == [1, 2] and "[2]" in ans.text
+
+
 @pytest.mark.parametrize(
     ("question", "history", "expected_in"),
     [
