@@ -112,7 +112,7 @@ def test_reingest_embeds_only_new_sentences(built: tuple[Path, Settings], tmp_pa
     (copy / "laender/sachsen.md").write_text(DOCS["laender/sachsen.md"] + extra + "\n", encoding="utf-8")
     changed = ingest([copy], settings)
     assert changed.switched
-    assert changed.sentences_embedded <= 2  # the new sentence (plus at most a re-cut neighbour)
+    assert 1 <= changed.sentences_embedded <= 2  # the new sentence (plus at most a re-cut neighbour)
 
 
 def test_sentence_vectors_load_none_for_old_versions(tmp_path: Path) -> None:
