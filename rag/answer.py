@@ -37,7 +37,7 @@ class AnswerConfig:
     """Defaults chosen on the evaluation (thresholds calibrated on its unanswerable questions)."""
 
     passages: int = 5  # how many top passages may contribute sentences
-    max_sentences: int = 4  # the issue's 1-4 statements; 6 would raise fact recall to 0.62, see docs
+    max_sentences: int = 4  # the issue's 1-4 statements
     rel_cutoff: float = 0.4  # keep sentences of the main passage scoring at least this share of the best
     other_cutoff: float = 0.85  # a sentence from another passage must score this share of the best
     max_sources: int = 2
