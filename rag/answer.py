@@ -200,9 +200,12 @@ class ExtractiveAnswerer:
         """Make sure one chosen sentence answers the sub-question `text`; swap in the best candidate if none
         does (the weakest chosen sentence makes room, the best one always stays)."""
         wanted = answer_type(text)
+        sentence_terms: dict[Scored, set[str]] = {}
 
         def fits(x: Scored) -> float:
-            cov = terms.coverage(set(self.tokenize(x.text))) if terms.terms else 0.0
+            if terms.terms and x not in sentence_terms:
+                sentence_terms[x] = set(self.tokenize(x.text))
+            cov = terms.coverage(sentence_terms[x]) if terms.terms else 0.0
             typed = bool(wanted and has_answer_type(wanted, x.text))
             if terms.terms and cov < self.cfg.part_coverage or wanted and not typed:
                 return 0.0
@@ -456,25 +459,25 @@ _ACTOR = re.compile(r"\b(bund|land|länder|bmi|fitko|it-planungsrat|kommunen|beh
                     r"baden-württemberg|dr\.|[A-ZÄÖÜ][a-zäöü]+ [A-ZÄÖÜ][a-zäöü]+(?= \())", re.I)
 
 
+# (kind, the question asks for it, a sentence holds it) — the first kind whose question pattern matches wins
+_ANSWER_TYPES = (
+    ("money", _MONEY_Q, _MONEY),
+    ("number", _COUNT_Q, _NUMBER),
+    ("session", _Q_SESSION, _SESSION),
+    ("date", _Q_DATE, _DATE),
+    ("actor", _Q_WHO, _ACTOR),
+    ("place", _Q_WHERE, _PLACE),
+)
+_HOLDS = {kind: holds for kind, _asks, holds in _ANSWER_TYPES}
+
+
 def answer_type(question: str) -> str | None:
     """What kind of statement answers the question: 'date', 'session', 'money', 'number', 'actor', 'place'.
 
     >>> answer_type("Seit wann gilt das?"), answer_type("Wer übernimmt den Baustein?"), answer_type("Was ist FIM?")
     ('date', 'actor', None)
     """
-    if _MONEY_Q.search(question):
-        return "money"
-    if _COUNT_Q.search(question):
-        return "number"
-    if _Q_SESSION.search(question):
-        return "session"
-    if _Q_DATE.search(question):
-        return "date"
-    if _Q_WHO.search(question):
-        return "actor"
-    if _Q_WHERE.search(question):
-        return "place"
-    return None
+    return next((kind for kind, asks, _holds in _ANSWER_TYPES if asks.search(question)), None)
 
 
 def has_answer_type(kind: str, sentence: str) -> bool:
@@ -483,9 +486,7 @@ def has_answer_type(kind: str, sentence: str) -> bool:
     >>> has_answer_type("date", "Der Marktplatz ist ab dem 01.04.2024 verbindlich."), has_answer_type("date", "Er gilt.")
     (True, False)
     """
-    pattern = {"money": _MONEY, "number": _NUMBER, "session": _SESSION, "date": _DATE, "actor": _ACTOR,
-               "place": _PLACE}[kind]
-    return bool(pattern.search(sentence))
+    return bool(_HOLDS[kind].search(sentence))
 
 
 def _is_title_line(sentence: str) -> bool:

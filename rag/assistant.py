@@ -25,7 +25,7 @@ from rag.answer import (
 )
 from rag.embed import get_embedder
 from rag.followup import standalone_query
-from rag.grounding import analyse_query
+from rag.grounding import analyse_query, names_self
 from rag.index import IndexReader, Snapshot
 from rag.retrieve import HybridRetriever, RetrievalConfig, query_references
 from rag.sanitize import sanitize_answer
@@ -110,8 +110,8 @@ class Assistant:
             return
         answerer = ExtractiveAnswerer(snap.bm25.tokenize, self.answer_config, sentence_sims(snap, qvec))
         parts = [(part, analyse_query(part, snap.bm25)) for part in question_parts(query)]
-        answer = answerer.answer(qterms, passages, missing, question=query, parts=parts,
-                                 refusal_terms=analyse_query(query, snap.bm25, keep_self=True))
+        rterms = analyse_query(query, snap.bm25, keep_self=True) if names_self(query) else qterms
+        answer = answerer.answer(qterms, passages, missing, question=query, parts=parts, refusal_terms=rterms)
         allowed = [c.url for c in answer.citations if c.url]
         answer = Answer(
             sanitize_answer(answer.text, allowed),

@@ -31,13 +31,17 @@ _FILLER = {"eigentlich", "überhaupt", "genau", "bitte", "inzwischen", "mal", "d
            "wissen", "zukommt", "zukommen", "gerne", "gern", "konkret", "etwa", "irgendwas", "irgendwie", "jetzt",
            "nun", "da", "dabei", "dazu", "damit", "so", "also", "kurz", "grob"}
 # the asker describing themselves: "wir als kleine Gemeinde", "uns als Landkreis"
-_SELF = re.compile(r"\b(?:(?:wir|uns)\s+als|unse?re?[rnms]?)\s+"
-                   r"(?:(?:eine?|kleine[rn]?|große[rn]?|kreisangehörige[rn]?|ländliche[rn]?)\s+)*"
-                   r"(?:gemeinde|stadt|kommune|verwaltung|landkreis|kreis|amt|verbandsgemeinde|samtgemeinde|"
-                   r"stadtverwaltung|gemeindeverwaltung|kreisverwaltung|behörde)\b", re.I)
-_SELF_AS = re.compile(r"\b(?:wir|uns)\s+als\s+(?:(?:eine?|kleine[rn]?|große[rn]?|kreisangehörige[rn]?|ländliche[rn]?)\s+)*"
-                      r"(?:gemeinde|stadt|kommune|verwaltung|landkreis|kreis|amt|verbandsgemeinde|samtgemeinde)\b", re.I)
+_SELF_ADJ = r"(?:(?:eine?|kleine[rn]?|große[rn]?|kreisangehörige[rn]?|ländliche[rn]?)\s+)*"
+_SELF_BODIES = r"gemeinde|stadt|kommune|verwaltung|landkreis|kreis|amt|verbandsgemeinde|samtgemeinde"
+_SELF = re.compile(r"\b(?:(?:wir|uns)\s+als|unse?re?[rnms]?)\s+" + _SELF_ADJ + r"(?:" + _SELF_BODIES +
+                   r"|stadtverwaltung|gemeindeverwaltung|kreisverwaltung|behörde)\b", re.I)
+_SELF_AS = re.compile(r"\b(?:wir|uns)\s+als\s+" + _SELF_ADJ + r"(?:" + _SELF_BODIES + r")\b", re.I)
 _WORD = re.compile(r"[\w-]+")
+
+
+def names_self(question: str) -> bool:
+    """Whether the asker describes themselves ("unsere Gemeinde", "wir als kleine Stadt")."""
+    return bool(_SELF.search(question))
 
 
 def search_text(question: str) -> str:

@@ -13,7 +13,7 @@ with the answerer's own split of the same text.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -86,13 +86,3 @@ class SentenceVectors:
             return [None] * len(spans)
         sims = iter((self.vectors[idx] @ qvec.astype(np.float32)).tolist())
         return [None if r is None else next(sims) for r in found]
-
-
-EmbedTexts = Callable[[list[str]], np.ndarray]
-
-
-def build(chunks: Sequence[Chunk], embed: EmbedTexts) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Split and embed (through `embed`, which should be the cached embedder) the chunks' statements."""
-    owner, start, end, texts = sentence_texts(chunks)
-    vectors = embed(texts)
-    return owner, start, end, vectors
