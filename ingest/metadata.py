@@ -307,7 +307,10 @@ def extract_metadata(rel_path: str, text: str, front_matter: Mapping[str, Any]) 
         meta["year"] = year
 
     if doc_type == TR:
-        tr = _TR_RE.search(title or "") or _TR_RE.search(head) or _TR_RE.search(name.upper())
+        in_name, in_head = _TR_RE.search(name.upper()), _TR_RE.search(head)
+        if in_name and in_head and in_head.group(1).split("-")[0] != in_name.group(1).split("-")[0]:
+            in_head = None  # the text cites another guideline first; the file is named after its own
+        tr = _TR_RE.search(title or "") or in_head or in_name
         if tr and (not title or tr.group(1) not in title):
             title = f"BSI TR-{tr.group(1)}" + (f" – {title}" if title else "")
     if title:

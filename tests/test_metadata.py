@@ -278,6 +278,15 @@ def test_bsi_title_gets_the_tr_number() -> None:
     assert meta["title"] == "BSI TR-03172 – Portalverbund"
 
 
+def test_a_guideline_citing_another_first_is_named_after_its_file() -> None:
+    """TR-03172-3 cites TR-03116-4 on its first page; the file name says which guideline it is."""
+    text = "Bundesamt für Sicherheit in der Informationstechnik\nDie BSI TR-03116-4 enthält Vorgaben für TLS."
+    meta = extract_metadata("pdf/bsi/BSI-TR-03172_3_Onlinedienst.pdf", text, {"title": "Onlinedienst"})
+    assert meta["title"] == "BSI TR-03172 – Onlinedienst"
+    same = extract_metadata("pdf/bsi/BSI-TR-03172_3.pdf", "Technische Richtlinie TR-03172-3 Onlinedienst", {})
+    assert "TR-03172-3" in same["title"]  # the text's fuller number when it is the same guideline
+
+
 @pytest.mark.parametrize(
     ("rel", "title", "expected"),
     [
