@@ -36,6 +36,7 @@ class RetrievalConfig:
     w_fused: float = 1.0  # weight of the normalised fused rank score in the rerank
     w_coverage: float = 0.6  # weight of the noun/IDF-weighted share of the question's terms in the chunk
     ref_boost: float = 0.3  # a query naming "2023/02", "§ 1a OZG" or "40. Sitzung" exactly
+    period_boost: float = 0.2  # a dated document from the month or season the query names ("im März 2021")
     intent_boost: float = 0.1  # "beschlossen" -> decisions, "§"/law names -> laws, "BSI/TR" -> guidelines
     catalogue_penalty: float = 0.5  # provenance lists and indexes describe documents but are no evidence
     dup_jaccard: float = 0.8
@@ -60,6 +61,29 @@ def query_references(query: str) -> dict[str, set[str]]:
         "session": {str(int(s)) for s in _SESSION_RE.findall(query)},
         "para": {p.lower() for p in _PARA_RE.findall(query)},
     }
+
+
+_MONTH_NAMES = ("januar", "februar", "märz", "april", "mai", "juni", "juli", "august", "september", "oktober",
+                "november", "dezember")
+_SEASONS = {"frühjahr": (3, 5), "frühling": (3, 5), "sommer": (6, 8), "herbst": (9, 11), "anfang": (1, 4),
+            "mitte": (5, 8), "ende": (9, 12)}
+_PERIOD_RE = re.compile(r"\b(" + "|".join([*_MONTH_NAMES, *_SEASONS]) + r")\s+((?:19|20)\d{2})\b", re.IGNORECASE)
+
+
+def query_period(query: str) -> tuple[str, str] | None:
+    """The span of ISO dates a question names by month or season ("im März 2021", "im Frühjahr 2018").
+
+    >>> query_period("Was hat der IT-PLR im März 2021 beschlossen?"), query_period("Was galt 2021?")
+    (('2021-03-01', '2021-03-31'), None)
+    >>> query_period("Was war im Frühjahr 2018 offen?")
+    ('2018-03-01', '2018-05-31')
+    """
+    m = _PERIOD_RE.search(query)
+    if not m:
+        return None
+    word, year = m.group(1).lower(), m.group(2)
+    first, last = (_MONTH_NAMES.index(word) + 1,) * 2 if word in _MONTH_NAMES else _SEASONS[word]
+    return f"{year}-{first:02d}-01", f"{year}-{last:02d}-31"
 
 
 def _matches_refs(chunk: Chunk, refs: dict[str, set[str]]) -> int:
@@ -199,12 +223,15 @@ class HybridRetriever:
         candidates = sorted(fused.items(), key=lambda kv: -kv[1])[: max(cfg.rerank, k)]
         top = candidates[0][1] if candidates and candidates[0][1] > 0 else 1.0
         intents = query_intents(query)
+        period = query_period(query)
         terms = self.snap.chunk_terms
         scores: dict[int, float] = {}
         for idx, f in candidates:
             c = self.snap.chunks[idx]
             score = cfg.w_fused * f / top + cfg.w_coverage * qterms.coverage(terms[idx])
             score += cfg.ref_boost * _matches_refs(c, refs)
+            if period and period[0] <= str(c.meta.get("date") or "") <= period[1]:
+                score += cfg.period_boost
             if c.meta.get("doc_type") in intents:
                 score += cfg.intent_boost
             elif c.meta.get("doc_type") == "Verzeichnis" or c.meta.get("toc"):

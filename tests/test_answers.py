@@ -108,6 +108,15 @@ def test_newer_decision_first_and_named(assistant: Assistant) -> None:
 
 
 @pytest.mark.slow
+def test_a_named_month_brings_that_months_decision_first(assistant: Assistant) -> None:
+    """Without a date the newer decision leads (above); "im Juni 2021" asks for the older one."""
+    passages = assistant.retrieve("Was hat der IT-Planungsrat im Juni 2021 zu den Betriebskosten von EfA-Leistungen beschlossen?")
+    assert passages[0].chunk.source == "beschluesse/2021-24.md"
+    passages = assistant.retrieve("Was hat der IT-Planungsrat zu den Betriebskosten von EfA-Leistungen beschlossen?")
+    assert passages[0].chunk.source == "beschluesse/2024-13.md"
+
+
+@pytest.mark.slow
 def test_cli_json_shape(assistant: Assistant) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "rag", "ask", "Was regelt § 1a OZG?", "--json",
