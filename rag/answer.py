@@ -176,7 +176,18 @@ class ExtractiveAnswerer:
                         or _NOT_STATEMENT.search(sent) or _is_heading(sent, headings)):
                     continue
                 terms = sets[si]
-                if sent.endswith(":"):  # "… folgende Aufgaben wahrzunehmen:" — the list belongs to it
+                if _fragment(sent):  # a list item ("die Identifikationsnummer … speichern") or a cut sentence
+                    intro = _intro(text, spans, si)
+                    if intro is None and not _statement_before(text, spans, si):
+                        continue
+                    if intro is not None:
+                        j, intro_end = intro
+                        quoted = intro_end == spans[j][1] and text[spans[j][0] : intro_end].rstrip().endswith(":")
+                        if quoted and _list_end(text, spans, j) >= e or e - spans[j][0] > _MAX_WITH_ANTECEDENT:
+                            continue  # quoted with its introduction's list, or too far from it
+                        s, sent = spans[j][0], text[spans[j][0] : intro_end].strip() + " … " + sent
+                        terms = set(self.tokenize(sent))
+                elif sent.endswith(":"):  # "… folgende Aufgaben wahrzunehmen:" — the list belongs to it
                     e = _list_end(text, spans, si)
                     sent = text[s:e].strip()
                     terms = set(self.tokenize(sent))
@@ -226,20 +237,19 @@ class ExtractiveAnswerer:
         files.add(where(best))
 
     def _with_antecedent(self, x: Scored, chosen: Sequence[Scored], passages: Sequence[Passage]) -> Scored:
-        """A statement opening with a pronoun or connector ("Er bittet …", "Sie sollen …", "Damit …") is
-        quoted together with the sentence before it, which says who or what is meant."""
-        if not _ANAPHOR.match(x.text):
+        """A statement opening with a pronoun or connector ("Er bittet …", "Sie sollen …", "Damit …") or in
+        lower case (the rest of a sentence cut at an abbreviation) is quoted together with the sentence
+        before it, which says who or what is meant."""
+        if not _ANAPHOR.match(x.text) and not _fragment(x.text):
             return x
         text = passages[x.passage].chunk.text
         spans = self._analysed(passages[x.passage])[0]
         before = [(a, b) for a, b in spans if b <= x.start]
         if not before:
             return x
-        a, b = before[-1]
-        prev = text[a:b].strip()
+        a, _b = before[-1]
         taken = any(y.passage == x.passage and y.start <= a < y.end for y in chosen)
-        if (taken or x.end - a > _MAX_WITH_ANTECEDENT or len(_LOWER_WORD.findall(prev)) < _MIN_SENT_WORDS
-                or _is_title_line(prev) or prev.endswith("?") or _NOT_STATEMENT.search(prev)):
+        if taken or x.end - a > _MAX_WITH_ANTECEDENT or not _statement_before(text, before, len(before)):
             return x
         return dataclasses.replace(x, start=a, text=text[a : x.end].strip())
 
@@ -281,13 +291,13 @@ class ExtractiveAnswerer:
         which gets a sentence of its own when the best sentences leave it unanswered."""
         if not passages or missing_refs:
             return refusal(passages, missing_refs)
-        if self.should_refuse(refusal_terms or qterms, passages):
+        # the Länder, towns, years and associations the question names must be in the passage a sentence
+        # comes from, and only such passages count as evidence for answering at all
+        ok = {pi for pi, p in enumerate(passages[: self.cfg.passages])
+              if not missing_specifics(question, _evidence_text(p)) and not other_session(question, p)}
+        if self.should_refuse(_topic(refusal_terms or qterms, question), [p for pi, p in enumerate(passages) if pi in ok]):
             return refusal(passages)
-        scored = self.score_sentences(qterms, passages, question)
-        # the Länder, towns and years the question names must be in the passage a sentence comes from
-        ok = {pi for pi in {x.passage for x in scored}
-              if not missing_specifics(question, _evidence_text(passages[pi]))}
-        scored = [x for x in scored if x.passage in ok]
+        scored = [x for x in self.score_sentences(qterms, passages, question) if x.passage in ok]
         if not scored:
             return refusal(passages)
         best = max(scored, key=lambda x: x.score)
@@ -324,16 +334,23 @@ def _drop_contained(chosen: Sequence[Scored]) -> list[Scored]:
     antecedent) is not quoted twice."""
     kept: list[Scored] = []
     for x in sorted(chosen, key=lambda x: x.start - x.end):  # longest first
-        if not any(y.passage == x.passage and y.start <= x.start and x.end <= y.end for y in kept):
+        # (an item quoted with its list's introduction, "intro … item", spans but does not hold what lies between)
+        if not any(y.passage == x.passage and y.start <= x.start and x.end <= y.end and " … " not in y.text
+                   for y in kept):
             kept.append(x)
-    return [x for x in chosen if x in kept]
+    # two items quoted with one list's introduction would say it twice: the better one (chosen first) stays
+    out: list[Scored] = []
+    for x in chosen:
+        if x in kept and not any(y.passage == x.passage and y.start == x.start for y in out):
+            out.append(x)
+    return out
 
 
 def refusal(passages: Sequence[Passage], missing_refs: Sequence[str] = (), k: int = 3) -> Answer:
     """The honest 'not in the documents', with the nearest sources as 'möglicherweise hilfreich'."""
     text = REFUSAL
     if missing_refs:
-        text += f" ({', '.join(missing_refs)} kommt in den Dokumenten nicht vor.)"
+        text += f" (Nicht unter den Dokumenten: {', '.join(missing_refs)}.)"
     return Answer(text, refused=True, suggestions=tuple(make_citation(i + 1, p) for i, p in enumerate(passages[:k])))
 
 
@@ -373,17 +390,37 @@ _NUMBER = re.compile(r"%|prozent|\b(?!(19|20)\d\d\b)\d[\d.,]*\b|\b(zwei|drei|vie
                      r"elf|zwölf|hälfte|drittel|viertel)\b", re.I)
 
 
+_ROLE = (r"(?:CIO|Präsident(?:in)?|Leiter(?:in)?|Chef(?:in)?|Staatssekretär(?:in)?|Minister(?:in)?|"
+         r"Vorsitzende[rn]?|Beauftragte[rn]?|Geschäftsführer(?:in)?|Bürgermeister(?:in)?|Landrat|Landrätin)")
+_PERSON_Q = re.compile(rf"\bwer\b[^?]*\b{_ROLE}\b", re.I)  # "Wer ist der CIO …?", "Wer leitet als Präsident …?"
+_NAME = r"[A-ZÄÖÜ][a-zäöüß]+(?:-[A-ZÄÖÜ][a-zäöüß]+)?\s+(?:von\s+)?[A-ZÄÖÜ][a-zäöüß]+"
+_PERSON = re.compile(rf"\b(?:Dr\.|Prof\.|Herr|Frau|{_ROLE})\s+(?:Dr\.\s+)?{_NAME}|"  # "Staatssekretärin Ina-Maria Ulbrich"
+                     rf"\b{_ROLE}\b[^.;]{{0,60}},\s+{_NAME}|"  # "CIO von Hessen, Patrick Burghardt"
+                     rf"\b{_NAME},\s+(?:[\w-]+\s+){{0,3}}{_ROLE}\b")  # "Patrick Burghardt, Vorsitzender des …"
+
+
 def answer_type_missing(question: str, evidence: str) -> bool:
     """A question asking for an amount of money or a count must get one: 'Wie hoch ist die Umlage?'
     answered with sentences that name no amount is not an answer.
 
     >>> answer_type_missing("Was kostet der Dienst pro Jahr?", "Der Dienst wird 2024 eingeführt.")
     True
+
+    A question for the holder of an office wants a person, not the Land of a treaty's list of parties:
+
+    >>> answer_type_missing("Wer ist der CIO von Thüringen?", "… und dem Freistaat Thüringen wird zugestimmt.")
+    True
+    >>> answer_type_missing("Wer ist der CIO von Hessen?", "… und CIO von Hessen, Patrick Burghardt, unterschreibt.")
+    False
+    >>> answer_type_missing("Wer ist der CIO von Hessen?", "… von Patrick Burghardt, Vorsitzender und CIO von Hessen.")
+    False
     """
     if _MONEY_Q.search(question):
         return not _MONEY.search(evidence)
     if _COUNT_Q.search(question):
         return not _NUMBER.search(evidence)
+    if _PERSON_Q.search(question):
+        return not _PERSON.search(evidence)
     return False
 
 
@@ -393,6 +430,14 @@ _LAENDER = ("Baden-Württemberg", "Bayern", "Berlin", "Brandenburg", "Bremen", "
 _LAND_RE = re.compile(r"\b(" + "|".join(re.escape(x) for x in _LAENDER) + r")(?![-\w])")
 _PLACE_RE = re.compile(r"\b(?:Stadt|Gemeinde|Landkreis|Kreis|Landeshauptstadt)\s+([A-ZÄÖÜ][\wäöüß-]+)")
 _YEAR_RE = re.compile(r"(?<![/\d.-])\b((?:19|20)\d{2})\b(?!\s*[/-]\s*\d)")
+# the municipal associations and their usual short forms
+_ASSOCIATIONS = tuple((name, re.compile(pattern)) for name, pattern in (
+    ("Deutscher Landkreistag", r"\b(?:Deutsche[rn]?\s+)?Landkreistag|\bDLT\b"),
+    ("Deutscher Städtetag", r"\b(?:Deutsche[rn]?\s+)?Städtetag|\bDST\b"),
+    ("Deutscher Städte- und Gemeindebund", r"\b(?:Deutsche[rn]?\s+)?Städte-\s*und\s*Gemeindebund|\bDStGB\b"),
+    ("Vitako", r"\bVitako\b|\bVITAKO\b"),
+    ("KGSt", r"\bKGSt\b|Kommunale Gemeinschaftsstelle"),
+))
 _TR_RE = re.compile(r"\bTR[- ]?(\d{5}(?:-\d+)?)\b", re.I)  # a technical guideline: "TR-03116-4"
 
 
@@ -406,11 +451,53 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
     []
     >>> missing_specifics("Was verlangt die TR-03116-4?", "Die Vorgaben der BSI TR-02102-1 gelten.")
     ['03116-4']
+
+    An association the question asks about must be in the passage (or be its publisher): Vitako's view
+    of the Kommunalpakt is not what the IT-Planungsrat decided about it.
+
+    >>> missing_specifics("Wie bewertet der Landkreistag den Kommunalpakt?", "Der IT-Planungsrat hat ...")
+    ['Deutscher Landkreistag']
+    >>> missing_specifics("Was sagt der DStGB dazu?", "Der Deutsche Städte- und Gemeindebund begrüßt ...")
+    []
     """
     wanted = _LAND_RE.findall(question) + _PLACE_RE.findall(question) + _YEAR_RE.findall(question)
     missing = [w for w in dict.fromkeys(wanted) if not re.search(r"(?<![\w-])" + re.escape(w) + r"(?![-\w])", evidence)]
+    missing += [name for name, pattern in _ASSOCIATIONS if pattern.search(question) and not pattern.search(evidence)]
     # "TR-03160" is found in "BSI-TR-03160-1.pdf": a guideline number names all its parts
     return missing + [c for c in dict.fromkeys(_TR_RE.findall(question)) if c not in evidence]
+
+
+_DECIDED_IN = re.compile(r"\b(?:in|auf|bei)\s+(?:der|seiner|ihrer|dieser)\s+(\d{1,3})\.\s*Sitzung", re.I)
+_ASKS_DECISIONS = re.compile(r"beschl(?:o|ie)ss|beschlüsse|beschluss|entsch(?:ie|ei)d|gefasst|verabschiedet", re.I)
+
+
+def other_session(question: str, p: Passage) -> bool:
+    """A question about what was decided in a given session is not answered by a decision of another
+    session, even when that decision mentions the session ("… befasst sich in der 47. Sitzung damit").
+
+    >>> from rag.types import Chunk
+    >>> c = Chunk("x", "Der IT-Planungsrat befasst sich in der 47. Sitzung damit.", "a.md", None, 0, {"session_no": 46})
+    >>> other_session("Was wurde in der 47. Sitzung beschlossen?", Passage(c, 1.0))
+    True
+    >>> other_session("Was wurde in der 46. Sitzung beschlossen?", Passage(c, 1.0))
+    False
+    """
+    m = _DECIDED_IN.search(question)
+    if not m or not _ASKS_DECISIONS.search(question):
+        return False
+    held = p.chunk.meta.get("session_no")
+    if held is not None:
+        return str(held) != str(int(m.group(1)))
+    return not re.search(rf"\b{int(m.group(1))}\.\s*(?:IT-Planungsrats?-?)?[Ss]itzung", p.chunk.text)
+
+
+def _topic(terms: QueryTerms, question: str) -> QueryTerms:
+    """The question's terms without the named associations and Länder: the passages left are known to name
+    them, so whether the question is answered depends on the rest ("den Kommunalpakt bewertet")."""
+    named = {w for m in [*_LAND_RE.finditer(question), *(m for _n, p in _ASSOCIATIONS for m in p.finditer(question))]
+             for w in m.group(0).replace("-", " ").split()}
+    keep = [t for t in terms.terms if t.surface not in named]
+    return dataclasses.replace(terms, terms=keep) if keep and len(keep) < len(terms.terms) else terms
 
 
 def _evidence_text(p: Passage) -> str:
@@ -525,6 +612,49 @@ def _list_end(text: str, spans: Sequence[tuple[int, int]], i: int, max_items: in
         if item.rstrip().endswith("."):
             break
     return end
+
+
+def _fragment(sentence: str) -> bool:
+    """A list item cut from its introduction ("der Übertragung der Formulardaten; des Formularservers und")
+    is no statement on its own; the introduction, quoted with its list, is.
+
+    >>> _fragment("des Formularservers und;"), _fragment("• der Antrag wird geprüft."), _fragment("Er gilt.")
+    (True, True, False)
+    """
+    return _as_statement(sentence)[:1].islower()
+
+
+def _statement_before(text: str, spans: Sequence[tuple[int, int]], i: int) -> bool:
+    """Is the sentence before `spans[i]` a statement that can say what `spans[i]` refers to?"""
+    if i == 0:
+        return False
+    prev = text[spans[i - 1][0] : spans[i - 1][1]].strip()
+    return not (len(_LOWER_WORD.findall(prev)) < _MIN_SENT_WORDS or _is_title_line(prev) or prev.endswith("?")
+                or _NOT_STATEMENT.search(prev))
+
+
+def _intro(text: str, spans: Sequence[tuple[int, int]], i: int, max_items: int = 8) -> tuple[int, int] | None:
+    """(sentence index, end offset) of the introduction of the list whose item `spans[i]` is, when one
+    opens shortly before it: a sentence ending in a colon, or one left open ("…, muss"), alone or as the
+    first line of the list's first item.
+
+    >>> t = "Wer ein Register führt, muss\\n1. die Nummer speichern.\\n2. die Daten prüfen."
+    >>> spans = [(0, 53), (54, 74)]
+    >>> _intro(t, spans, 1), _intro(t, spans, 0)
+    ((0, 28), None)
+    """
+    for j in range(i - 1, max(-1, i - 1 - max_items), -1):
+        a, b = spans[j]
+        if _OPEN_INTRO.search(text[a:b]):
+            return j, b
+        first_line = text[a:b].split("\n", 1)[0]
+        if len(first_line) < b - a and _OPEN_INTRO.search(first_line):
+            return j, a + len(first_line)
+    return None
+
+
+# "… folgende Aufgaben:" or a sentence left open for its items ("Wer ein Register führt, muss")
+_OPEN_INTRO = re.compile(r"(:|,\s*(?:muss|müssen|soll|sollen|wird|werden|kann|können|hat|haben|ist|sind))\s*$")
 
 
 def _as_statement(sentence: str) -> str:

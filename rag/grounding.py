@@ -200,32 +200,50 @@ def _edit1(a: str, b: str) -> bool:
     return longer[i + 1 :] == shorter[i:]
 
 
+_TR_TXT = re.compile(r"\bTR[- ]?(\d{5}(?:-\d+)?)\b", re.I)  # a technical guideline: "TR-03116-4"
 _SESSION_TXT = re.compile(r"\b(\d{1,3})\.\s*(?:Sitzung|IT-Planungsrats?-?[Ss]itzung)")
 _DECISION_TXT = re.compile(r"\b((?:19|20)\d{2})\s*/\s*(\d{1,3})\b")
 
 
 @dataclass(frozen=True)
 class References:
-    """Every decision number and session number any document mentions (built once per index version)."""
+    """Every decision number and session number any document mentions, every § heading, and the
+    technical guidelines that are documents of the index themselves (built once per index version)."""
 
     decisions: frozenset[str]
     sessions: frozenset[str]
     sections: frozenset[str]
+    guidelines: frozenset[str] = frozenset()
 
     @classmethod
-    def build(cls, texts: Iterable[str], sections: Iterable[str]) -> References:
+    def build(cls, texts: Iterable[str], sections: Iterable[str], titles: Iterable[str] = ()) -> References:
         dec: set[str] = set()
         ses: set[str] = set()
         for t in texts:
             dec.update(f"{y}/{int(n):02d}" for y, n in _DECISION_TXT.findall(t))
             ses.update(str(int(s)) for s in _SESSION_TXT.findall(t))
         secs = {s.split(" – ")[0].split(" - ")[0].strip().lower() for s in sections if s.startswith("§")}
-        return cls(frozenset(dec), frozenset(ses), frozenset(secs))
+        trs = {code for title in titles for code in _TR_TXT.findall(title)}
+        return cls(frozenset(dec), frozenset(ses), frozenset(secs), frozenset(trs))
+
+    def has_guideline(self, code: str) -> bool:
+        """Is the guideline `code` ("03116-4", "03160") a document of the index? A number without a part
+        names all its parts ("03160" → "03160-1"); a document without a part covers every part.
+
+        >>> r = References(frozenset(), frozenset(), frozenset(), frozenset({"03160-1", "03172"}))
+        >>> r.has_guideline("03160"), r.has_guideline("03172-4"), r.has_guideline("03116-4")
+        (True, True, False)
+        """
+        base = code.split("-")[0]
+        return any(g in (code, base) or g.startswith(code + "-") for g in self.guidelines)
 
     def missing(self, refs: dict[str, set[str]], question: str) -> list[str]:
-        """References of the question that no document contains, e.g. ['Beschluss 2024/99']."""
+        """References of the question that no document contains, e.g. ['Beschluss 2024/99'], and technical
+        guidelines that other documents merely cite: "Welche TLS-Version schreibt die TR-03116-4 vor?" is
+        not answered from a passage saying that the TR-03116-4 has requirements on TLS."""
         out = [f"Beschluss {d}" for d in refs.get("decision", set()) if d not in self.decisions]
         out += [f"{s}. Sitzung" for s in refs.get("session", set()) if s not in self.sessions]
+        out += [f"TR-{c}" for c in dict.fromkeys(_TR_TXT.findall(question)) if not self.has_guideline(c)]
         for m in re.finditer(r"§\s*(\d+[a-z]?)\s+([A-ZÄÖÜ][\w-]*[A-Z]\w*)", question):
             key = f"§ {m.group(1)} {m.group(2)}".lower()
             if self.sections and key not in self.sections:

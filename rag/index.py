@@ -132,8 +132,11 @@ class Snapshot:
 
     @cached_property
     def references(self) -> References:
-        return References.build((c.text for c in self.chunks),
-                                (str(c.meta.get("section", "")) for c in self.chunks))
+        # a decision's session and number may be in its metadata only (front matter, a PDF's cover)
+        return References.build((" ".join([c.text, str(c.meta.get("session") or ""), str(c.meta.get("decision") or "")])
+                                 for c in self.chunks),
+                                (str(c.meta.get("section", "")) for c in self.chunks),
+                                {str(c.meta.get("title", "")) for c in self.chunks})
 
     @cached_property
     def status(self) -> dict[str, Any]:

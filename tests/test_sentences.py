@@ -222,6 +222,28 @@ def test_fragments_imprints_and_metadata_are_not_statements() -> None:
     assert [f.text for f in feats] == ["Die Richtlinie gilt ab 2025 für alle Onlinedienste im Freistaat Thüringen."]
 
 
+def test_list_items_come_with_their_introduction() -> None:
+    """PDF lists arrive as one line per item; an item is quoted with the sentence that opens the list,
+    items of a table without one are not quoted, and the rest of a sentence cut at an abbreviation is
+    quoted with its start."""
+    bm25 = BM25Index.build(["Die Identifikationsnummer wird gespeichert.", "Anderes Thema hier."])
+    text = ("Pflichten registerführender Stellen\nWer ein Register aus der Anlage führt, muss\n"
+            "1. die Basisdaten regelmäßig mit dem Bundeszentralamt abgleichen.\n"
+            "2. die Dokumente des Antrags dauerhaft im Fachverfahren archivieren.\n"
+            "3. die Identifikationsnummer bis Ende 2028 als Ordnungsmerkmal in jedem Register speichern.\n"
+            "Vertrauensniveau 3\n"
+            "der Übertragung der Formulardaten im Portal, des Formularservers und der Identifikationsnummer.")
+    q = analyse_query("Bis wann muss die Identifikationsnummer gespeichert sein?", bm25)
+    feats = ExtractiveAnswerer(bm25.tokenize).sentence_features(q, [_passage(text)], "Bis wann?")
+    texts = [f.text for f in feats]
+    item = [t for t in texts if "Ende 2028" in t]
+    assert item == ["Wer ein Register aus der Anlage führt, muss … 3. die Identifikationsnummer bis Ende 2028 "
+                    "als Ordnungsmerkmal in jedem Register speichern."]
+    assert not any(t.startswith("der Übertragung") for t in texts)  # no introduction, no statement
+    x = next(f for f in feats if f.text == item[0])
+    assert text[x.start :].startswith("Wer ein Register")  # the span covers the introduction and the item
+
+
 def test_guideline_numbers_must_be_in_the_evidence() -> None:
     assert missing_specifics("Welche TLS-Version schreibt die TR-03116-4 vor?", "Nach BSI TR-02102-1 …") == ["03116-4"]
     assert missing_specifics("Was sagt TR-03160 zum Vertrauensniveau?", "pdf/bsi/BSI-TR-03160-1.pdf …") == []
