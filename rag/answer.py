@@ -326,7 +326,20 @@ class ExtractiveAnswerer:
         evidence = " ".join(passages[pi].chunk.text for pi in sources)
         if answer_type_missing(question, evidence):
             return refusal(passages)
-        return compose(_drop_contained([self._with_antecedent(x, chosen, passages) for x in chosen]), passages)
+        quoted = _drop_contained([self._with_antecedent(x, chosen, passages) for x in chosen])
+        return compose(self._drop_repeated(quoted), passages)
+
+    def _drop_repeated(self, chosen: Sequence[Scored]) -> list[Scored]:
+        """The same statement from two documents (a decision and its announcement, two versions of a TR)
+        is quoted once, from the better source."""
+        kept: list[Scored] = []
+        seen: list[set[str]] = []
+        for x in chosen:
+            terms = set(self.tokenize(x.text))
+            if not any(len(terms & t) >= _REPEATED * len(terms | t) for t in seen):
+                kept.append(x)
+                seen.append(terms)
+        return kept
 
 
 def _drop_contained(chosen: Sequence[Scored]) -> list[Scored]:
@@ -590,6 +603,7 @@ _TITLE_MAX = 100
 _ANAPHOR = re.compile(r"(?:\d{1,2}[.)]\s+)?(Er|Sie|Es|Dies|Diese[rsmn]?|Damit|Dazu|Hierbei|Hierfür|Dabei|Davon|Dafür|"
                       r"Deshalb|Daher|Darüber hinaus|Außerdem|Zudem|Ferner)\b")
 _MAX_WITH_ANTECEDENT = 700
+_REPEATED = 0.75  # two statements sharing this share of their terms say the same
 _CLOSING = (".", "!", "?", ":", ";", ")", '"', "“", "”", "»", "«")
 
 

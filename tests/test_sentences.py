@@ -244,6 +244,17 @@ def test_list_items_come_with_their_introduction() -> None:
     assert text[x.start :].startswith("Wer ein Register")  # the span covers the introduction and the item
 
 
+def test_a_statement_found_in_two_documents_is_quoted_once() -> None:
+    from rag.answer import Scored
+
+    bm25 = BM25Index.build(["Die Integrität wird durch die Kanalbindung sichergestellt.", "Anderes Thema hier."])
+    a = Scored(0, 0, 10, "Die Integrität der Formulardaten wird durch die Kanalbindung des Identitätsnachweises sichergestellt.", 0.9, 0.5)
+    b = Scored(1, 0, 10, "Die Integrität der übertragenen Formulardaten wird durch die Kanalbindung des "
+                         "Identitätsnachweises sichergestellt.", 0.8, 0.5)
+    c = Scored(1, 20, 40, "Die Formulardaten werden zusätzlich mit einem Siegel der Behörde gesichert.", 0.7, 0.4)
+    assert ExtractiveAnswerer(bm25.tokenize)._drop_repeated([a, b, c]) == [a, c]
+
+
 def test_guideline_numbers_must_be_in_the_evidence() -> None:
     assert missing_specifics("Welche TLS-Version schreibt die TR-03116-4 vor?", "Nach BSI TR-02102-1 …") == ["03116-4"]
     assert missing_specifics("Was sagt TR-03160 zum Vertrauensniveau?", "pdf/bsi/BSI-TR-03160-1.pdf …") == []
