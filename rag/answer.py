@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from rag.grounding import QueryTerms
 from rag.sentences import MIN_SENT_CHARS as _MIN_SENT_CHARS
 from rag.text import normalize, split_sentences
-from rag.types import Answer, Citation, Passage
+from rag.types import Answer, Chunk, Citation, Passage
 
 REFUSAL = "Dazu finde ich in den vorliegenden Dokumenten keine belastbare Aussage."
 
@@ -130,6 +130,7 @@ def lead_in(passage: Passage) -> str:
 TermsFn = Callable[[str], list[str]]
 # embedder similarity of each (start, end) sentence of a passage to the question; None where not stored
 SentenceSims = Callable[[Passage, Sequence[tuple[int, int]]], list[float | None]]
+Following = Callable[[Passage], Chunk | None]  # the chunk after a passage's chunk in its document
 
 
 class ExtractiveAnswerer:
@@ -137,10 +138,11 @@ class ExtractiveAnswerer:
     the sentence and of its passage, plus the retrieval rank), keeps the best 1-4 and cites each."""
 
     def __init__(self, tokenize: TermsFn, config: AnswerConfig | None = None,
-                 sentence_sims: SentenceSims | None = None) -> None:
+                 sentence_sims: SentenceSims | None = None, following: Following | None = None) -> None:
         self.tokenize = tokenize
         self.cfg = config or AnswerConfig()
         self.sentence_sims = sentence_sims
+        self.following = following
         # one question's passages are split and analysed once, whether for refusal or for selection
         self._split: dict[str, tuple[list[tuple[int, int]], list[set[str]], set[str]]] = {}
 
@@ -326,8 +328,29 @@ class ExtractiveAnswerer:
         evidence = " ".join(passages[pi].chunk.text for pi in sources)
         if answer_type_missing(question, evidence):
             return refusal(passages)
-        quoted = _drop_contained([self._with_antecedent(x, chosen, passages) for x in chosen])
-        return compose(self._drop_repeated(quoted), passages)
+        quoted = self._drop_repeated(_drop_contained([self._with_antecedent(x, chosen, passages) for x in chosen]))
+        passages, quoted = self._continue_lists(passages, quoted)
+        return compose(quoted, passages)
+
+    def _continue_lists(self, passages: Sequence[Passage], chosen: list[Scored]) -> tuple[list[Passage], list[Scored]]:
+        """A list introduced at the end of a page ("… herangezogen werden: • Angriffsszenarien") goes on
+        on the next: its items there are quoted right after it, cited with their own page."""
+        out_passages, out = list(passages), []
+        for x in chosen:
+            out.append(x)
+            p = passages[x.passage]
+            text = p.chunk.text
+            intro = re.split(r"\n(?=\s*(?:[•o▪◦*–-]|\d{1,2}[.)]|[a-z][.)])\s)", x.text.split(" … ")[0], maxsplit=1)[0]
+            if self.following is None or text[x.end :].strip() or not _OPEN_INTRO.search(intro.rstrip()):
+                continue
+            nxt = self.following(p)
+            items = _leading_items(nxt.text) if nxt is not None else None
+            if nxt is None or items is None:
+                continue
+            out_passages.append(Passage(nxt, p.score))
+            a, b = items
+            out.append(Scored(len(out_passages) - 1, a, b, nxt.text[a:b].strip(), x.score, x.coverage))
+        return out_passages, out
 
     def _drop_repeated(self, chosen: Sequence[Scored]) -> list[Scored]:
         """The same statement from two documents (a decision and its announcement, two versions of a TR)
@@ -638,6 +661,39 @@ def _fragment(sentence: str) -> bool:
     return _as_statement(sentence)[:1].islower()
 
 
+_SENTENCE_START = re.compile(r"^\s*(?:Bei|Der|Die|Das|Den|Dem|Des|Im|In|Es|Eine?|Diese[rsmn]?|Zu|Zur|Zum|Für|Nach|Mit|"
+                             r"Wenn|Als|Auch|Auf|Aus|Dabei|Daher|Damit|Hierbei|Sofern|Soweit|Um|Unter|Vor|Ab|Alle|"
+                             r"Jede[rsmn]?|Sie|Er|Wir)\b")
+_ITEM_LINE = re.compile(r"^\s*(?:[•o▪◦*–-]|\d{1,2}[.)]|[a-z][.)])\s+\S")
+
+
+def _leading_items(text: str, max_chars: int = 700) -> tuple[int, int] | None:
+    """(start, end) of the list items a chunk opens with (after a running heading such as "4 Risikoanalyse"),
+    or None when it does not open with a list.
+
+    >>> t = "4 Risikoanalyse\\no Ausfall durch DDOS-Angriffe\\no Ransomware\\nBei den hier aufgezählten Risiken …"
+    >>> a, b = _leading_items(t); t[a:b]
+    'o Ausfall durch DDOS-Angriffe\\no Ransomware'
+    >>> _leading_items("Der IT-Planungsrat beschließt.") is None
+    True
+    """
+    lines = text.split("\n")
+    pos, start = 0, None
+    if lines and not _ITEM_LINE.match(lines[0]) and _is_title_line(lines[0].strip()):
+        pos = len(lines[0]) + 1  # a running heading above the list
+        lines = lines[1:]
+    start, end = pos, pos
+    for line in lines:
+        if not _ITEM_LINE.match(line) and (end == start or text[start:end].rstrip().endswith((".", ":"))
+                                           or _SENTENCE_START.match(line)):
+            break  # prose after the list, or a page that does not open with one (else: a wrapped item line)
+        if end + len(line) - start > max_chars:
+            break
+        end = pos + len(line)
+        pos = end + 1
+    return (start, end) if end > start else None
+
+
 def _statement_before(text: str, spans: Sequence[tuple[int, int]], i: int) -> bool:
     """Is the sentence before `spans[i]` a statement that can say what `spans[i]` refers to?"""
     if i == 0:
@@ -672,8 +728,14 @@ _OPEN_INTRO = re.compile(r"(:|,\s*(?:muss|müssen|soll|sollen|wird|werden|kann|k
 
 
 def _as_statement(sentence: str) -> str:
-    s = re.sub(r"^\s*(?:[-•*–]|\d{1,2}[.)])\s+", "", sentence).strip()
-    s = re.sub(r"\n\s*(?:[-•*–]|\d{1,2}[.)])\s+", "; ", s)  # a list folded into one statement
+    """One quotable statement: list markers become "; ", whitespace is folded.
+
+    >>> _as_statement("• Angriffe:\\no Ausfall durch DDOS-Angriffen o Angriff mittels Ransomware\\n▪ Supply Chain")
+    'Angriffe: Ausfall durch DDOS-Angriffen; Angriff mittels Ransomware; Supply Chain.'
+    """
+    s = re.sub(r"^\s*(?:[-•*–▪◦o]|\d{1,2}[.)])\s+", "", sentence).strip()
+    s = re.sub(r"\n\s*(?:[-•*–▪◦o]|\d{1,2}[.)])\s+", "; ", s)  # a list folded into one statement
+    s = re.sub(r"\s+[▪◦o]\s+(?=[A-ZÄÖÜ])", "; ", s)  # sub-items a PDF run into one line ("… DDOS o Angriff …")
     s = re.sub(r"\s+", " ", s).replace(",;", ";").replace(":;", ":")
     return s if s.endswith((".", "!", "?", ":", ";")) else s + "."
 

@@ -18,6 +18,7 @@ from rag.answer import (
     REFUSAL,
     AnswerConfig,
     ExtractiveAnswerer,
+    Following,
     SentenceSims,
     make_citation,
     question_parts,
@@ -30,7 +31,7 @@ from rag.index import IndexReader, Snapshot
 from rag.retrieve import HybridRetriever, RetrievalConfig, query_references
 from rag.sanitize import sanitize_answer
 from rag.settings import Settings
-from rag.types import Answer, Passage
+from rag.types import Answer, Chunk, Passage
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,19 @@ def sentence_sims(snap: Snapshot, qvec: np.ndarray | None) -> SentenceSims | Non
     if vectors is None or qvec is None:
         return None
     return lambda p, spans: vectors.similarities(snap.by_id.get(p.chunk.id, -1), spans, qvec)
+
+
+def following(snap: Snapshot) -> Following:
+    """The chunk after a passage's chunk in its document (chunks are stored in document order)."""
+
+    def after(p: Passage) -> Chunk | None:
+        i = snap.by_id.get(p.chunk.id)
+        if i is None or i + 1 >= len(snap.chunks):
+            return None
+        nxt = snap.chunks[i + 1]
+        return nxt if nxt.source == p.chunk.source else None
+
+    return after
 
 
 class Assistant:
@@ -108,7 +122,8 @@ class Assistant:
         if llm is not None and passages:
             yield from self._stream_llm(llm, question, query, passages, filters)
             return
-        answerer = ExtractiveAnswerer(snap.bm25.tokenize, self.answer_config, sentence_sims(snap, qvec))
+        answerer = ExtractiveAnswerer(snap.bm25.tokenize, self.answer_config, sentence_sims(snap, qvec),
+                                      following(snap))
         parts = [(part, analyse_query(part, snap.bm25)) for part in question_parts(query)]
         rterms = analyse_query(query, snap.bm25, keep_self=True) if names_self(query) else qterms
         answer = answerer.answer(qterms, passages, missing, question=query, parts=parts, refusal_terms=rterms)

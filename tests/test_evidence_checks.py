@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from pdfgen import make_pdf
 
 from ingest.pipeline import ingest
 from rag.answer import REFUSAL
@@ -58,12 +59,25 @@ DOCS = {
 }
 
 
+# a guideline whose list of threats starts at the foot of page 2 and goes on at the top of page 3
+RISK_PAGES = [
+    "Technische Richtlinie Onlinedienste\nSicherer Betrieb von Onlinediensten der Verwaltung",
+    "Die Risikoanalyse ist vor der Inbetriebnahme durchzuführen und jährlich zu wiederholen.\n"
+    "Die nachfolgenden Bedrohungen sollen bei jeder Risikoanalyse betrachtet werden:\n"
+    "- Angriffsszenarien auf den Onlinedienst",
+    "4 Risikoanalyse\n- Ausfall des Onlinedienstes durch DDOS-Angriffe\n- Verschlüsselung der Daten durch Ransomware\n"
+    "- Supply-Chain-Angriffe auf eingesetzte Bibliotheken\n"
+    "Die Liste ist nicht abschließend.",
+]
+
+
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     root = tmp_path_factory.mktemp("corpus")
     for rel, text in DOCS.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text, encoding="utf-8")
+    make_pdf(root / "bsi" / "onlinedienste.pdf", RISK_PAGES, title="Sicherer Betrieb von Onlinediensten")
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
     assert ingest([root], settings).switched
     return Assistant(settings, use_llm=False)
@@ -115,3 +129,15 @@ def test_a_list_item_is_quoted_with_its_introduction(assistant: Assistant) -> No
     intro = ans.text.find("Wer ein Register aus der Anlage führt, muss")
     assert 0 <= intro < ans.text.find("die Identifikationsnummer bis spätestens Ende 2028")
     assert ans.citations[0].highlight and "Ende 2028" in ans.citations[0].highlight
+
+
+@pytest.mark.slow
+def test_a_list_going_on_on_the_next_page_is_quoted_with_that_page(assistant: Assistant) -> None:
+    ans = assistant.ask("Welche Bedrohungen sollen bei der Risikoanalyse eines Onlinedienstes betrachtet werden?")
+    assert not ans.refused
+    pages = [(c.file, c.page) for c in ans.citations]
+    assert ("bsi/onlinedienste.pdf", 2) in pages and ("bsi/onlinedienste.pdf", 3) in pages
+    assert "Ransomware" in ans.text and "DDOS" in ans.text
+    assert ans.text.index("Angriffsszenarien") < ans.text.index("Ransomware")  # intro, then its items
+    page3 = next(c for c in ans.citations if c.page == 3)
+    assert page3.highlight and "Ransomware" in page3.highlight
