@@ -47,6 +47,8 @@ class AnswerConfig:
     weights: tuple[float, ...] = (2.0, 0.5, 0.6, 1.5, 0.6, 2.0, 0.2)
     bias: float = -4.0
     part_coverage: float = 0.34  # a sub-question counts as answered by a sentence covering a third of it
+    newer_tie: float = 0.9  # asked whether something still holds, the newest document within this share ...
+    topic_jaccard: float = 0.3  # ... on the same topic (as in RetrievalConfig) leads
     min_coverage: float = 0.4  # refuse when no sentence window covers this share of the (weighted) question
     unknown_noun_coverage: float = 0.5  # ... or this share when the question names a noun no document has
 
@@ -238,6 +240,22 @@ class ExtractiveAnswerer:
         chosen.append(best)
         files.add(where(best))
 
+    def _newest(self, best: Scored, scored: Sequence[Scored], passages: Sequence[Passage], question: str) -> Scored:
+        """"Gilt das noch?", "Wurde das später geändert?": of near-equal evidence, the newest dated document on
+        the same topic (titles sharing `topic_jaccard` of their terms) leads the answer."""
+        def date(x: Scored) -> str:
+            return str(passages[x.passage].chunk.meta.get("date") or "")
+
+        def title(x: Scored) -> set[str]:
+            return set(self.tokenize(str(passages[x.passage].chunk.meta.get("title") or "")))
+
+        if not date(best):
+            return best
+        topic = title(best)
+        dated = [x for x in scored if x.score >= best.score * self.cfg.newer_tie and date(x)
+                 and len(topic & title(x)) >= self.cfg.topic_jaccard * len(topic | title(x))]
+        return max(dated, key=lambda x: (date(x), x.score), default=best)
+
     def _with_antecedent(self, x: Scored, chosen: Sequence[Scored], passages: Sequence[Passage]) -> Scored:
         """A statement opening with a pronoun or connector ("Er bittet …", "Sie sollen …", "Damit …") or in
         lower case (the rest of a sentence cut at an abbreviation) is quoted together with the sentence
@@ -303,6 +321,8 @@ class ExtractiveAnswerer:
         if not scored:
             return refusal(passages)
         best = max(scored, key=lambda x: x.score)
+        if _ASKS_CHANGE.search(question):
+            best = self._newest(best, scored, passages, question)
         def where(x: Scored) -> tuple[str, int | None]:
             return passages[x.passage].chunk.source, passages[x.passage].chunk.page
 
@@ -485,6 +505,8 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
     ['Thüringen']
     >>> missing_specifics("Was galt 2022 laut Beschluss 2023/02?", "Beschluss 2023/02 vom 29.03.2022")
     []
+    >>> missing_specifics("Gilt die Planung von 2022 noch?", "ersetzt die Programmplanung (Beschluss 2022-06)")
+    []
     >>> missing_specifics("Was verlangt die TR-03116-4?", "Die Vorgaben der BSI TR-02102-1 gelten.")
     ['03116-4']
 
@@ -496,8 +518,10 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
     >>> missing_specifics("Was sagt der DStGB dazu?", "Der Deutsche Städte- und Gemeindebund begrüßt ...")
     []
     """
-    wanted = _LAND_RE.findall(question) + _PLACE_RE.findall(question) + _YEAR_RE.findall(question)
+    wanted = _LAND_RE.findall(question) + _PLACE_RE.findall(question)
     missing = [w for w in dict.fromkeys(wanted) if not re.search(r"(?<![\w-])" + re.escape(w) + r"(?![-\w])", evidence)]
+    # a year counts wherever it stands, also in a decision number ("Programmplanung (Beschluss 2022-06)")
+    missing += [y for y in dict.fromkeys(_YEAR_RE.findall(question)) if not re.search(rf"(?<!\d){y}(?!\d)", evidence)]
     missing += [name for name, pattern in _ASSOCIATIONS if pattern.search(question) and not pattern.search(evidence)]
     # "TR-03160" is found in "BSI-TR-03160-1.pdf": a guideline number names all its parts
     return missing + [c for c in dict.fromkeys(_TR_RE.findall(question)) if c not in evidence]
@@ -505,6 +529,10 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
 
 _DECIDED_IN = re.compile(r"\b(?:in|auf|bei)\s+(?:der|seiner|ihrer|dieser)\s+(\d{1,3})\.\s*Sitzung", re.I)
 _ASKS_DECISIONS = re.compile(r"beschl(?:o|ie)ss|beschlüsse|beschluss|entsch(?:ie|ei)d|gefasst|verabschiedet", re.I)
+
+
+_ASKS_CHANGE = re.compile(r"\b(noch|geändert|ersetzt|abgelöst|neuere?[nrs]?|aktuell\w*|inzwischen|später|"
+                          r"mittlerweile|derzeit|heute|zuletzt)\b", re.I)
 
 
 def other_session(question: str, p: Passage) -> bool:

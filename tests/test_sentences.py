@@ -255,6 +255,24 @@ def test_a_statement_found_in_two_documents_is_quoted_once() -> None:
     assert ExtractiveAnswerer(bm25.tokenize)._drop_repeated([a, b, c]) == [a, c]
 
 
+def test_asked_whether_it_still_holds_the_newest_near_equal_decision_on_the_topic_leads() -> None:
+    from rag.answer import Scored
+
+    bm25 = BM25Index.build(["Kosten der Nachnutzung von EfA-Leistungen", "Anderes Thema hier."])
+    old = _passage("Die Kosten werden nach Einwohnern verteilt.", title="Kosten der Nachnutzung von EfA-Leistungen",
+                   date="2021-06-23")
+    new = _passage("Ab 2024 wird über den Marktplatz abgerechnet.", title="Kosten der Nachnutzung ab 2024",
+                   date="2024-03-20")
+    other = _passage("Die Cloud wird weiterentwickelt.", title="Deutsche Verwaltungscloud", date="2025-01-01")
+    passages = [old, new, other]
+    ex = ExtractiveAnswerer(bm25.tokenize)
+    best = Scored(0, 0, 10, old.chunk.text, 1.0, 0.8)
+    near, far, off_topic = (Scored(1, 0, 10, new.chunk.text, 0.95, 0.6), Scored(1, 0, 10, new.chunk.text, 0.5, 0.3),
+                            Scored(2, 0, 10, other.chunk.text, 0.99, 0.6))
+    assert ex._newest(best, [best, near, off_topic], passages, "Gilt das noch?") == near
+    assert ex._newest(best, [best, far, off_topic], passages, "Gilt das noch?") == best
+
+
 def test_guideline_numbers_must_be_in_the_evidence() -> None:
     assert missing_specifics("Welche TLS-Version schreibt die TR-03116-4 vor?", "Nach BSI TR-02102-1 …") == ["03116-4"]
     assert missing_specifics("Was sagt TR-03160 zum Vertrauensniveau?", "pdf/bsi/BSI-TR-03160-1.pdf …") == []
