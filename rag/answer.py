@@ -110,7 +110,12 @@ def make_citation(n: int, passage: Passage, highlight: str | None = None) -> Cit
 
 
 def lead_in(passage: Passage) -> str:
-    """'Laut Beschluss 2023/02 des IT-Planungsrats (40. Sitzung, 29.03.2023)' or '' when nothing fits."""
+    """'Laut Beschluss 2023/02 des IT-Planungsrats (40. Sitzung, 29.03.2023)' or '' when nothing fits.
+
+    >>> from rag.types import Chunk
+    >>> lead_in(Passage(Chunk("x", "…", "ozg.md", None, 0, {"section": "§ 1a OZG – Portalverbund"}), 1.0))
+    'Nach § 1a OZG (Portalverbund)'
+    """
     m = passage.chunk.meta
     decision = m.get("decision")
     date = german_date(m.get("date"))
@@ -118,9 +123,11 @@ def lead_in(passage: Passage) -> str:
     if decision:
         who = " des IT-Planungsrats" if m.get("publisher") == "IT-Planungsrat" else ""
         return f"Laut {decision}{who}" + (f" ({bits})" if bits else "")
-    section = m.get("section")
-    if section and str(section).startswith("§"):
-        return f"Nach {str(section).split(' – ')[0].split(' - ')[0]}"
+    section = str(m.get("section") or "")
+    if section.startswith("§"):
+        number, _sep, heading = section.replace(" - ", " – ").partition(" – ")
+        # the paragraph's heading says what it is about: "Nach § 1a OZG (Portalverbund …)"
+        return f"Nach {number}" + (f" ({heading})" if heading and len(heading) <= 80 else "")
     if m.get("doc_type") == "Technische Richtlinie" and m.get("title"):
         page = f", S. {passage.chunk.page}" if passage.chunk.page else ""
         return f"Laut {m['title']}{page}"
