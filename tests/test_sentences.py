@@ -216,6 +216,7 @@ def test_fragments_imprints_and_metadata_are_not_statements() -> None:
     text = ("Version Datum Name Beschreibung\n1.0 14.11.2024 BSI Veröffentlichungsversion\n"
             "E-Mail: portalverbund@bsi.bund.de\nInternet: https://www.bsi.bund.de\n"
             "Für den Freistaat Thüringen.\nurl: https://example.org/richtlinie\n"
+            "Die Richtlinie für den Freistaat Thüringen kann hier eingesehen werden: .\n"
             "Die Richtlinie gilt ab 2025 für alle Onlinedienste im Freistaat Thüringen.")
     q = analyse_query("Ab wann gilt die Richtlinie in Thüringen?", bm25)
     feats = ExtractiveAnswerer(bm25.tokenize).sentence_features(q, [_passage(text)], "Ab wann gilt das?")
