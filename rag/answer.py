@@ -51,7 +51,7 @@ class AnswerConfig:
     newer_tie: float = 0.9  # asked whether something still holds, the newest document within this share ...
     topic_jaccard: float = 0.3  # ... on the same topic (as in RetrievalConfig) leads
     min_coverage: float = 0.4  # refuse when no sentence window covers this share of the (weighted) question
-    unknown_noun_coverage: float = 0.5  # ... or this share when the question names a noun no document has
+    unknown_noun_coverage: float = 0.45  # ... or this share when the question names a noun no document has
 
 
 @dataclass(frozen=True)
