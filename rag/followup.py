@@ -11,16 +11,17 @@ from collections.abc import Sequence
 
 from rag.text import tokenize
 
-_ANAPHORA = {
-    "das", "dies", "diese", "dieser", "dieses", "diesem", "diesen", "er", "sie", "es", "ihn", "ihm", "ihr",
-    "dazu", "davon", "darüber", "dafür", "damit", "dort", "dabei", "deren", "dessen", "dem", "denen",
-    "daran", "darin", "hierzu", "hierfür", "demnach", "selbe", "gleiche", "jenes", "beschluss", "gesetz",
+# words that point back into the conversation: strong ones on their own ("Ist sie …?", "Was steht da drin?"),
+# weak ones (also articles and demonstratives: "das OZG") only in a question with almost no words of its own
+_STRONG_ANAPHORA = {
+    "er", "ihn", "ihm", "dazu", "davon", "darüber", "dafür", "dort", "dabei", "deren", "dessen", "daran", "darin",
+    "drin", "hierzu", "hierfür", "demnach", "selbe", "selben", "gleiche", "jenes",
 }
-_FOLLOWUP_START = re.compile(
-    r"^\s*(und|aber|also|was ist mit|wie ist es mit|wie sieht es|gilt das|und was|und wer|und wann|und wie|"
-    r"welche(?:r|s)? davon|dazu|außerdem|noch|ab wann|bis wann)\b",
-    re.IGNORECASE,
-)
+_WEAK_ANAPHORA = {"das", "dies", "diese", "dieser", "dieses", "diesem", "diesen", "es", "ihr", "dem", "denen", "damit",
+                  "beschluss", "gesetz"}
+_PRONOUN_SUBJECT = re.compile(r"^\s*\w+\s+(sie|er)\b")  # "Ist sie …", "Hat er …" (lower-case: not the formal "Sie")
+_FOLLOWUP_START = re.compile(r"^\s*(und|aber|also|welche(?:r|s)? davon|dazu|außerdem)\b", re.IGNORECASE)
+_ASKS_ABOUT = re.compile(r"^\s*(was ist mit|wie ist es mit|wie sieht es)\b", re.IGNORECASE)  # "… mit Hessen?"
 _WORD = re.compile(r"[\wÄÖÜäöüß§/.-]+")
 _STOP_CAPS = {"Was", "Wer", "Wie", "Wann", "Welche", "Welcher", "Welches", "Warum", "Wo", "Gibt", "Ist", "Sind",
               "Hat", "Haben", "Kann", "Können", "Muss", "Müssen", "Soll", "Sollen", "Und", "Der", "Die", "Das",
@@ -32,20 +33,38 @@ def is_followup(question: str, history: Sequence[str]) -> bool:
     """True when the question leans on the conversation: starts like one, or points back with few own terms."""
     if not history:
         return False
-    if _FOLLOWUP_START.search(question):
+    if _FOLLOWUP_START.search(question) or _PRONOUN_SUBJECT.search(question):
         return True
-    words = {w.lower() for w in _WORD.findall(question)}
+    lower = {w.lower() for w in _WORD.findall(question)}
+    topic = topic_terms(question)
+    if _ASKS_ABOUT.search(question):
+        return len(topic) <= 1
+    if lower & _STRONG_ANAPHORA and len(topic) <= 1:
+        return True
     own_terms = [t for t in tokenize(question) if len(t) > 3]
-    return bool(words & _ANAPHORA) and len(own_terms) <= 3
+    return _weak_pronoun(question) and len(own_terms) <= 3 and len(topic) <= 1
+
+
+def _weak_pronoun(question: str) -> bool:
+    """A demonstrative used as a pronoun ("Betrifft das auch uns?"), not as an article ("das OZG").
+
+    >>> _weak_pronoun("Betrifft das auch unser Standesamt?"), _weak_pronoun("Wozu dient das Identifikationsnummerngesetz?")
+    (True, False)
+    """
+    words = _WORD.findall(question)
+    return any(w.lower() in _WEAK_ANAPHORA and (i + 1 == len(words) or not words[i + 1][:1].isupper())
+               for i, w in enumerate(words))
 
 
 def topic_terms(text: str) -> list[str]:
     """Capitalised nouns, abbreviations, numbers and references of a question, in order, deduplicated."""
     out: list[str] = []
-    for w in _WORD.findall(text):
+    for i, w in enumerate(_WORD.findall(text)):
         w = w.strip(".-/")
         if not w or w in _STOP_CAPS:
             continue
+        if i == 0 and not re.search(r"[A-ZÄÖÜ\d]", w[1:]):
+            continue  # the first word is capitalised anyway ("Betrifft das …?"); "FIM", "OZG" still count
         notable = (w[0].isupper() and len(w) > 2) or re.fullmatch(r"\d{4}/\d{1,3}|§|\d+[a-z]?", w)
         if notable and w not in out:
             out.append(w)
