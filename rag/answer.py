@@ -491,11 +491,11 @@ def answer_type_missing(question: str, evidence: str) -> bool:
 _LAENDER = ("Baden-Württemberg", "Bayern", "Berlin", "Brandenburg", "Bremen", "Hamburg", "Hessen",
              "Mecklenburg-Vorpommern", "Niedersachsen", "Nordrhein-Westfalen", "Rheinland-Pfalz", "Saarland",
              "Sachsen-Anhalt", "Sachsen", "Schleswig-Holstein", "Thüringen")
-_LAND_RE = re.compile(r"\b(" + "|".join(re.escape(x) for x in _LAENDER) + r")(?![-\w])")
+_LAND_RE = re.compile(r"\b(" + "|".join(re.escape(x) for x in _LAENDER) + r")(?![-\w])", re.I)
 _PLACE_RE = re.compile(r"\b(?:Stadt|Gemeinde|Landkreis|Kreis|Landeshauptstadt)\s+([A-ZÄÖÜ][\wäöüß-]+)")
 _YEAR_RE = re.compile(r"(?<![/\d.-])\b((?:19|20)\d{2})\b(?!\s*[/-]\s*\d)")
 # the municipal associations and their usual short forms
-_ASSOCIATIONS = tuple((name, re.compile(pattern)) for name, pattern in (
+_ASSOCIATIONS = tuple((name, re.compile(pattern, re.I)) for name, pattern in (
     ("Deutscher Landkreistag", r"\b(?:Deutsche[rn]?\s+)?Landkreistag|\bDLT\b"),
     ("Deutscher Städtetag", r"\b(?:Deutsche[rn]?\s+)?Städtetag|\bDST\b"),
     ("Deutscher Städte- und Gemeindebund", r"\b(?:Deutsche[rn]?\s+)?Städte-\s*und\s*Gemeindebund|\bDStGB\b"),
@@ -527,7 +527,8 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
     []
     """
     wanted = _LAND_RE.findall(question) + _PLACE_RE.findall(question)
-    missing = [w for w in dict.fromkeys(wanted) if not re.search(r"(?<![\w-])" + re.escape(w) + r"(?![-\w])", evidence)]
+    missing = [w for w in dict.fromkeys(wanted)
+               if not re.search(r"(?<![\w-])" + re.escape(w) + r"(?![-\w])", evidence, re.I)]
     # a year counts wherever it stands, also in a decision number ("Programmplanung (Beschluss 2022-06)")
     missing += [y for y in dict.fromkeys(_YEAR_RE.findall(question)) if not re.search(rf"(?<!\d){y}(?!\d)", evidence)]
     missing += [name for name, pattern in _ASSOCIATIONS if pattern.search(question) and not pattern.search(evidence)]

@@ -201,6 +201,9 @@ def test_missing_specifics() -> None:
     assert missing_specifics("Was gilt in Sachsen?", "Sachsen-Anhalt hat ...") == ["Sachsen"]
     assert missing_specifics("Wie viele Dienste hat die Stadt Nürnberg?", "Die Stadt München ...") == ["Nürnberg"]
     assert missing_specifics("Was wurde 2022 beschlossen?", "Beschluss vom 22.06.2022") == []
+    # typed in lower case, as many users do
+    assert missing_specifics("wer ist cio in thüringen?", "Der CIO des Freistaats Sachsen ...") == ["thüringen"]
+    assert missing_specifics("was sagt der landkreistag?", "Der Deutsche Landkreistag fordert ...") == []
     assert missing_specifics("Was steht in Beschluss 2023/02?", "anderer Text") == []  # a number, not a year
 
 
