@@ -581,7 +581,8 @@ def _evidence_text(p: Passage) -> str:
 
 
 _PART_SPLIT = re.compile(r"(?<=\?)\s+|[,;]?\s+(?=und\s+(?:wer|was|wie|wann|welche[rnms]?|gibt|gilt|ist|sind|muss|"
-                         r"müssen|seit|bis|ab|wo|warum|ob)\b)", re.I)
+                         r"müssen|seit|bis|ab|wo|warum|ob)\b)|[,;]\s+(?=(?:wer|wie|wann|welche[rnms]?|seit wann|"
+                         r"bis wann|warum)\s+(?:hat|ist|sind|wird|werden|soll|sollen|muss|müssen|kann|gilt)\b)", re.I)
 
 
 def question_parts(question: str) -> list[str]:
@@ -591,6 +592,8 @@ def question_parts(question: str) -> list[str]:
     ['Müssen wir EfA-Leistungen über den Marktplatz beziehen?', 'Seit wann gilt das?']
     >>> question_parts("Wer soll den Marktplatz aufbauen, und wie werden die Kommunen beteiligt?")
     ['Wer soll den Marktplatz aufbauen', 'und wie werden die Kommunen beteiligt?']
+    >>> question_parts("Was ist der EfA-Marktplatz, wer hat ihn aufgebaut und müssen wir ihn nutzen?")
+    ['Was ist der EfA-Marktplatz', 'wer hat ihn aufgebaut', 'und müssen wir ihn nutzen?']
     >>> question_parts("Was regelt § 1a OZG?")
     []
     """
