@@ -248,7 +248,7 @@ class ExtractiveAnswerer:
         chosen.append(best)
         files.add(where(best))
 
-    def _newest(self, best: Scored, scored: Sequence[Scored], passages: Sequence[Passage], question: str) -> Scored:
+    def _newest(self, best: Scored, scored: Sequence[Scored], passages: Sequence[Passage]) -> Scored:
         """"Gilt das noch?", "Wurde das später geändert?": of near-equal evidence, the newest dated document on
         the same topic (titles sharing `topic_jaccard` of their terms) leads the answer."""
         def date(x: Scored) -> str:
@@ -330,7 +330,7 @@ class ExtractiveAnswerer:
             return refusal(passages)
         best = max(scored, key=lambda x: x.score)
         if _ASKS_CHANGE.search(question):
-            best = self._newest(best, scored, passages, question)
+            best = self._newest(best, scored, passages)
         def where(x: Scored) -> tuple[str, int | None]:
             return passages[x.passage].chunk.source, passages[x.passage].chunk.page
 
@@ -538,8 +538,7 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
 
 _DECIDED_IN = re.compile(r"\b(?:in|auf|bei)\s+(?:der|seiner|ihrer|dieser)\s+(\d{1,3})\.\s*Sitzung", re.I)
 _ASKS_DECISIONS = re.compile(r"beschl(?:o|ie)ss|beschlüsse|beschluss|entsch(?:ie|ei)d|gefasst|verabschiedet", re.I)
-
-
+# "Gilt das noch?", "Wurde das später geändert?", "Was gilt heute?": the newest document on the topic leads
 _ASKS_CHANGE = re.compile(r"\b(noch|geändert|ersetzt|abgelöst|neuere?[nrs]?|aktuell\w*|inzwischen|später|"
                           r"mittlerweile|derzeit|heute|zuletzt)\b", re.I)
 

@@ -273,8 +273,8 @@ def test_asked_whether_it_still_holds_the_newest_near_equal_decision_on_the_topi
     best = Scored(0, 0, 10, old.chunk.text, 1.0, 0.8)
     near, far, off_topic = (Scored(1, 0, 10, new.chunk.text, 0.95, 0.6), Scored(1, 0, 10, new.chunk.text, 0.5, 0.3),
                             Scored(2, 0, 10, other.chunk.text, 0.99, 0.6))
-    assert ex._newest(best, [best, near, off_topic], passages, "Gilt das noch?") == near
-    assert ex._newest(best, [best, far, off_topic], passages, "Gilt das noch?") == best
+    assert ex._newest(best, [best, near, off_topic], passages) == near
+    assert ex._newest(best, [best, far, off_topic], passages) == best
 
 
 def test_guideline_numbers_must_be_in_the_evidence() -> None:
