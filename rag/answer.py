@@ -434,8 +434,11 @@ def compose(selected: Sequence[Scored], passages: Sequence[Passage]) -> Answer:
         n = number[pi]
         body = " ".join(f"{_as_statement(s.text)} [{n}]" for s in sents)
         head = lead_in(p)
-        # two passages of one decision: its lead-in is said once
-        parts.append(f"{head}: {body}" if head and head != previous_head else body)
+        # two passages of one decision: its lead-in is said once; another page of the same guideline: "Ebenda"
+        said = head
+        if head and previous_head and p.chunk.page and head.startswith(previous_head.rsplit(", S. ", 1)[0] + ", S. "):
+            said = f"Ebenda, S. {p.chunk.page}"
+        parts.append(f"{said}: {body}" if head and head != previous_head else body)
         previous_head = head
         citations.append(make_citation(n, p, highlight=sents[0].text if len(sents) == 1 else
                                         " … ".join(s.text for s in sents)))

@@ -161,6 +161,18 @@ def test_compose_says_a_decisions_lead_in_once() -> None:
     assert [c.n for c in ans.citations] == [1, 2] and "[2]" in ans.text
 
 
+def test_compose_says_ebenda_for_another_page_of_one_guideline() -> None:
+    from rag.answer import Scored
+
+    meta = {"doc_type": "Technische Richtlinie", "title": "BSI TR-03172-3 Onlinedienst"}
+    ps = [_p("Liste beginnt:", "tr.pdf", page=21, **meta), _p("Punkt eins; Punkt zwei.", "tr.pdf", page=22, **meta)]
+    sel = [Scored(0, 0, 14, "Liste beginnt:", 0.9, 0.9), Scored(1, 0, 23, "Punkt eins; Punkt zwei.", 0.9, 0.9)]
+    ans = compose(sel, ps)
+    assert ans.text.startswith("Laut BSI TR-03172-3 Onlinedienst, S. 21: Liste beginnt:")
+    assert "Ebenda, S. 22: Punkt eins; Punkt zwei. [2]" in ans.text
+    assert [(c.n, c.page) for c in ans.citations] == [(1, 21), (2, 22)]
+
+
 @pytest.mark.parametrize(
     ("question", "history", "expected_in"),
     [
