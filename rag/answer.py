@@ -40,7 +40,7 @@ class AnswerConfig:
     passages: int = 5  # how many top passages may contribute sentences
     max_sentences: int = 4  # the 1-4 statements
     rel_cutoff: float = 0.4  # keep sentences of the main passage scoring at least this share of the best
-    other_cutoff: float = 0.85  # a sentence from another passage must score this share of the best
+    other_cutoff: float = 0.9  # a sentence from another passage must score this share of the best
     max_sources: int = 2
     # sentence score = sigmoid(bias + sum of weight * feature), features in FEATURES order. A logistic
     # regression on the gold set (benchmarks/fit_answer_weights.py, 5-fold CV) gave the directions; these are
