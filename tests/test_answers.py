@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from files import write_files
 
 from ingest.pipeline import ingest
 from rag.answer import REFUSAL, compose, german_date, lead_in, make_citation
@@ -49,10 +50,7 @@ DOCS = {
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    root = tmp_path_factory.mktemp("corpus")
-    for rel, text in DOCS.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
+    root = write_files(tmp_path_factory.mktemp("corpus"), DOCS)
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
     ingest([root], settings)
     return Assistant(settings, use_llm=False)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from files import write_files
 from pdfgen import make_pdf
 
 from rag.settings import Settings
@@ -67,10 +68,7 @@ UNANSWERABLE = "Wie hoch ist die Hundesteuer für einen Kampfhund in Köln?"
 
 
 def write_test_corpus(root: Path) -> Path:
-    for rel, text in DOCS.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    write_files(root, DOCS)
     (root / PDF_NAME).parent.mkdir(parents=True, exist_ok=True)
     make_pdf(root / PDF_NAME, PDF_PAGES, title="Leitfaden Datensicherung")
     return root

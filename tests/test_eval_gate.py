@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from files import write_files
 
 from eval import harness
 from eval.harness import EXIT_GATE, EXIT_OK, EvalConfig, run
@@ -76,10 +77,7 @@ class Tiny:
 
 
 def write_tiny(root: Path) -> Tiny:
-    corpus = root / "corpus"
-    for rel, text in DOCS.items():
-        (corpus / rel).parent.mkdir(parents=True, exist_ok=True)
-        (corpus / rel).write_text(text, encoding="utf-8")
+    corpus = write_files(root / "corpus", DOCS)
     questions = root / "tiny.jsonl"
     questions.write_text(
         "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in QUESTIONS), encoding="utf-8"

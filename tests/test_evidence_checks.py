@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from files import write_files
 from pdfgen import make_pdf
 
 from ingest.pipeline import ingest
@@ -73,10 +74,7 @@ RISK_PAGES = [
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    root = tmp_path_factory.mktemp("corpus")
-    for rel, text in DOCS.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
+    root = write_files(tmp_path_factory.mktemp("corpus"), DOCS)
     make_pdf(root / "bsi" / "onlinedienste.pdf", RISK_PAGES, title="Sicherer Betrieb von Onlinediensten")
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
     assert ingest([root], settings).switched

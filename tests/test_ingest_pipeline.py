@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from files import write_files
 
 from ingest.pipeline import ingest, ingest_lock
 from rag.errors import IngestLockedError, ModelMismatchError
@@ -42,11 +43,7 @@ DOCS = {
 
 
 def write_corpus(root: Path, docs: dict[str, str] = DOCS) -> Path:
-    for rel, text in docs.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text, encoding="utf-8")
-    return root
+    return write_files(root, docs)
 
 
 def stored(settings: Settings) -> dict[str, tuple[str, str, int | None]]:

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from files import write_files
 
 from ingest.pipeline import ingest
 from rag.answer import (
     FEATURES,
     AnswerConfig,
     ExtractiveAnswerer,
+    Scored,
     answer_type,
     has_answer_type,
     missing_specifics,
@@ -51,10 +53,7 @@ DOCS = {
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Settings]:
-    root = tmp_path_factory.mktemp("corpus")
-    for rel, text in DOCS.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
+    root = write_files(tmp_path_factory.mktemp("corpus"), DOCS)
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
     report = ingest([root], settings)
     assert report.switched and report.sentences_embedded > 0
@@ -104,10 +103,7 @@ def test_reingest_embeds_only_new_sentences(built: tuple[Path, Settings], tmp_pa
     again = ingest([root], settings)
     assert not again.switched and again.sentences_embedded == 0  # nothing changed: index left alone
     # a copy with one new sentence: only that sentence goes through the model
-    copy = tmp_path / "corpus"
-    for rel, text in DOCS.items():
-        (copy / rel).parent.mkdir(parents=True, exist_ok=True)
-        (copy / rel).write_text(text, encoding="utf-8")
+    copy = write_files(tmp_path / "corpus", DOCS)
     extra = "Die Kommunen können EfA-Leistungen ohne eigenes Vergabeverfahren über den Marktplatz abrufen."
     (copy / "laender/sachsen.md").write_text(DOCS["laender/sachsen.md"] + extra + "\n", encoding="utf-8")
     changed = ingest([copy], settings)
@@ -165,6 +161,13 @@ def _passage(text: str, **meta: str) -> Passage:
     return Passage(chunk, 1.0)
 
 
+def _features(vocabulary: str, question: str, text: str, asked: str) -> list[Scored]:
+    """The sentence features of `text` for `question` (terms weighted on a two-document index) as the
+    answerer sees them for the standalone question `asked`."""
+    bm25 = BM25Index.build([vocabulary, "Anderes Thema hier."])
+    return ExtractiveAnswerer(bm25.tokenize).sentence_features(analyse_query(question, bm25), [_passage(text)], asked)
+
+
 def test_features_and_weights_line_up() -> None:
     assert len(AnswerConfig().weights) == len(FEATURES)
     bm25 = BM25Index.build(["Der Marktplatz ist ab dem 01.04.2024 verbindlich.", "Anderes Thema hier."])
@@ -215,14 +218,13 @@ def test_sentence_sims_without_vectors_is_none(built: tuple[Path, Settings]) -> 
 
 
 def test_fragments_imprints_and_metadata_are_not_statements() -> None:
-    bm25 = BM25Index.build(["Die Richtlinie gilt für den Freistaat Thüringen.", "Anderes Thema hier."])
     text = ("Version Datum Name Beschreibung\n1.0 14.11.2024 BSI Veröffentlichungsversion\n"
             "E-Mail: portalverbund@bsi.bund.de\nInternet: https://www.bsi.bund.de\n"
             "Für den Freistaat Thüringen.\nurl: https://example.org/richtlinie\n"
             "Die Richtlinie für den Freistaat Thüringen kann hier eingesehen werden: .\n"
             "Die Richtlinie gilt ab 2025 für alle Onlinedienste im Freistaat Thüringen.")
-    q = analyse_query("Ab wann gilt die Richtlinie in Thüringen?", bm25)
-    feats = ExtractiveAnswerer(bm25.tokenize).sentence_features(q, [_passage(text)], "Ab wann gilt das?")
+    feats = _features("Die Richtlinie gilt für den Freistaat Thüringen.", "Ab wann gilt die Richtlinie in Thüringen?",
+                      text, "Ab wann gilt das?")
     assert [f.text for f in feats] == ["Die Richtlinie gilt ab 2025 für alle Onlinedienste im Freistaat Thüringen."]
 
 
@@ -230,15 +232,14 @@ def test_list_items_come_with_their_introduction() -> None:
     """PDF lists arrive as one line per item; an item is quoted with the sentence that opens the list,
     items of a table without one are not quoted, and the rest of a sentence cut at an abbreviation is
     quoted with its start."""
-    bm25 = BM25Index.build(["Die Identifikationsnummer wird gespeichert.", "Anderes Thema hier."])
     text = ("Pflichten registerführender Stellen\nWer ein Register aus der Anlage führt, muss\n"
             "1. die Basisdaten regelmäßig mit dem Bundeszentralamt abgleichen.\n"
             "2. die Dokumente des Antrags dauerhaft im Fachverfahren archivieren.\n"
             "3. die Identifikationsnummer bis Ende 2028 als Ordnungsmerkmal in jedem Register speichern.\n"
             "Vertrauensniveau 3\n"
             "der Übertragung der Formulardaten im Portal, des Formularservers und der Identifikationsnummer.")
-    q = analyse_query("Bis wann muss die Identifikationsnummer gespeichert sein?", bm25)
-    feats = ExtractiveAnswerer(bm25.tokenize).sentence_features(q, [_passage(text)], "Bis wann?")
+    feats = _features("Die Identifikationsnummer wird gespeichert.",
+                      "Bis wann muss die Identifikationsnummer gespeichert sein?", text, "Bis wann?")
     texts = [f.text for f in feats]
     item = [t for t in texts if "Ende 2028" in t]
     assert item == ["Wer ein Register aus der Anlage führt, muss … 3. die Identifikationsnummer bis Ende 2028 "
@@ -249,8 +250,6 @@ def test_list_items_come_with_their_introduction() -> None:
 
 
 def test_a_statement_found_in_two_documents_is_quoted_once() -> None:
-    from rag.answer import Scored
-
     bm25 = BM25Index.build(["Die Integrität wird durch die Kanalbindung sichergestellt.", "Anderes Thema hier."])
     a = Scored(0, 0, 10, "Die Integrität der Formulardaten wird durch die Kanalbindung des Identitätsnachweises sichergestellt.", 0.9, 0.5)
     b = Scored(1, 0, 10, "Die Integrität der übertragenen Formulardaten wird durch die Kanalbindung des "
@@ -260,8 +259,6 @@ def test_a_statement_found_in_two_documents_is_quoted_once() -> None:
 
 
 def test_asked_whether_it_still_holds_the_newest_near_equal_decision_on_the_topic_leads() -> None:
-    from rag.answer import Scored
-
     bm25 = BM25Index.build(["Kosten der Nachnutzung von EfA-Leistungen", "Anderes Thema hier."])
     old = _passage("Die Kosten werden nach Einwohnern verteilt.", title="Kosten der Nachnutzung von EfA-Leistungen",
                    date="2021-06-23")
@@ -314,11 +311,10 @@ def test_each_sub_question_gets_a_sentence() -> None:
 
 
 def test_title_lines_are_not_quoted() -> None:
-    bm25 = BM25Index.build(["Forderungen für die digitale Verwaltung", "Anderes Thema hier."])
     text = ("Forderungen für die digitale Verwaltung von morgen\n\n"
             "Die Städte fordern zentrale IT-Verfahren für die digitale Verwaltung von Bund und Ländern.")
-    q = analyse_query("Was fordern die Städte für die digitale Verwaltung?", bm25)
-    feats = ExtractiveAnswerer(bm25.tokenize).sentence_features(q, [_passage(text)], "Was fordern die Städte?")
+    feats = _features("Forderungen für die digitale Verwaltung", "Was fordern die Städte für die digitale Verwaltung?",
+                      text, "Was fordern die Städte?")
     assert [f.text for f in feats] == ["Die Städte fordern zentrale IT-Verfahren für die digitale Verwaltung von "
                                        "Bund und Ländern."]
 
