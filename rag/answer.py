@@ -12,15 +12,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.grounding import QueryTerms
+from rag.grounding import TR_CODE, QueryTerms
 from rag.sentences import MIN_SENT_CHARS as _MIN_SENT_CHARS
-from rag.text import normalize, split_sentences
+from rag.text import MONTHS, jaccard, normalize, split_sentences
 from rag.types import Answer, Chunk, Citation, Passage
 
 REFUSAL = "Dazu finde ich in den vorliegenden Dokumenten keine belastbare Aussage."
 
-_MONTHS = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
-           "November", "Dezember"]
 _HEADER_LINE = re.compile(r"\|.*\|")  # "IT-Planungsrat | 29.03.2023 | 40. Sitzung | Beschluss 2023/02"
 # a statement has a few lower-case words (verbs, articles): "Digitales Forum Kommunalpakt.", "Für den Freistaat
 # Thüringen." or a table row "1.0 14.11.2024 BSI Veröffentlichung" are headings and fragments
@@ -261,7 +259,7 @@ class ExtractiveAnswerer:
             return best
         topic = title(best)
         dated = [x for x in scored if x.score >= best.score * self.cfg.newer_tie and date(x)
-                 and len(topic & title(x)) >= self.cfg.topic_jaccard * len(topic | title(x))]
+                 and jaccard(topic, title(x)) >= self.cfg.topic_jaccard]
         return max(dated, key=lambda x: (date(x), x.score), default=best)
 
     def _with_antecedent(self, x: Scored, chosen: Sequence[Scored], passages: Sequence[Passage]) -> Scored:
@@ -505,7 +503,6 @@ _ASSOCIATIONS = tuple((name, re.compile(pattern, re.I)) for name, pattern in (
     ("Vitako", r"\bVitako\b|\bVITAKO\b"),
     ("KGSt", r"\bKGSt\b|Kommunale Gemeinschaftsstelle"),
 ))
-_TR_RE = re.compile(r"\bTR[- ]?(\d{5}(?:-\d+)?)\b", re.I)  # a technical guideline: "TR-03116-4"
 
 
 def missing_specifics(question: str, evidence: str) -> list[str]:
@@ -536,7 +533,7 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
     missing += [y for y in dict.fromkeys(_YEAR_RE.findall(question)) if not re.search(rf"(?<!\d){y}(?!\d)", evidence)]
     missing += [name for name, pattern in _ASSOCIATIONS if pattern.search(question) and not pattern.search(evidence)]
     # "TR-03160" is found in "BSI-TR-03160-1.pdf": a guideline number names all its parts
-    return missing + [c for c in dict.fromkeys(_TR_RE.findall(question)) if c not in evidence]
+    return missing + [c for c in dict.fromkeys(TR_CODE.findall(question)) if c not in evidence]
 
 
 _DECIDED_IN = re.compile(r"\b(?:in|auf|bei)\s+(?:der|seiner|ihrer|dieser)\s+(\d{1,3})\.\s*Sitzung", re.I)
@@ -614,8 +611,8 @@ _Q_SESSION = re.compile(r"\b(welche[rnms]? sitzung|in welcher sitzung)\b", re.I)
 _Q_WHO = re.compile(r"^\W*(und\s+)?wer\b|\bwer (hat|ist|soll|muss|darf|übernimmt|war|wird|hatte)\b|"
                     r"\b(welche[rnms]? (land|länder|behörde|stelle|organisation|gremium|bundesland))\b", re.I)
 _Q_WHERE = re.compile(r"^\W*(und\s+)?wo\b|\bwo (hat|ist|fand|wurde|sitzt)\b|\bin welcher stadt\b", re.I)
-_DATE = re.compile(r"\b\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b|\b\d{1,2}\.\s?(" + "|".join(_MONTHS) +
-                   r")\b|\b(" + "|".join(_MONTHS) + r")\s+\d{4}\b|\b(19|20)\d\d\b", re.I)
+_DATE = re.compile(r"\b\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b|\b\d{1,2}\.\s?(" + "|".join(MONTHS) +
+                   r")\b|\b(" + "|".join(MONTHS) + r")\s+\d{4}\b|\b(19|20)\d\d\b", re.I)
 _SESSION = re.compile(r"\b\d{1,3}\.\s?(sitzung|it-planungsratssitzung)\b|\bumlaufverfahren\b", re.I)
 _PLACE = re.compile(r"\b(in|im|nach)\s+[A-ZÄÖÜ][a-zäöüß]+")
 _ACTOR = re.compile(r"\b(bund|land|länder|bmi|fitko|it-planungsrat|kommunen|behörde|ministerium|hessen|bayern|"

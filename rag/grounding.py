@@ -200,7 +200,7 @@ def _edit1(a: str, b: str) -> bool:
     return longer[i + 1 :] == shorter[i:]
 
 
-_TR_TXT = re.compile(r"\bTR[- ]?(\d{5}(?:-\d+)?)\b", re.I)  # a technical guideline: "TR-03116-4"
+TR_CODE = re.compile(r"\bTR[- ]?(\d{5}(?:-\d+)?)\b", re.I)  # a technical guideline's number: "TR-03116-4"
 _SESSION_TXT = re.compile(r"\b(\d{1,3})\.\s*(?:Sitzung|IT-Planungsrats?-?[Ss]itzung)")
 _DECISION_TXT = re.compile(r"\b((?:19|20)\d{2})\s*/\s*(\d{1,3})\b")
 
@@ -223,7 +223,7 @@ class References:
             dec.update(f"{y}/{int(n):02d}" for y, n in _DECISION_TXT.findall(t))
             ses.update(str(int(s)) for s in _SESSION_TXT.findall(t))
         secs = {s.split(" – ")[0].split(" - ")[0].strip().lower() for s in sections if s.startswith("§")}
-        trs = {code for title in titles for code in _TR_TXT.findall(title)}
+        trs = {code for title in titles for code in TR_CODE.findall(title)}
         return cls(frozenset(dec), frozenset(ses), frozenset(secs), frozenset(trs))
 
     def has_guideline(self, code: str) -> bool:
@@ -243,7 +243,7 @@ class References:
         not answered from a passage saying that the TR-03116-4 has requirements on TLS."""
         out = [f"Beschluss {d}" for d in refs.get("decision", set()) if d not in self.decisions]
         out += [f"{s}. Sitzung" for s in refs.get("session", set()) if s not in self.sessions]
-        out += [f"TR-{c}" for c in dict.fromkeys(_TR_TXT.findall(question)) if not self.has_guideline(c)]
+        out += [f"TR-{c}" for c in dict.fromkeys(TR_CODE.findall(question)) if not self.has_guideline(c)]
         for m in re.finditer(r"§\s*(\d+[a-z]?)\s+([A-ZÄÖÜ][\w-]*[A-Z]\w*)", question):
             key = f"§ {m.group(1)} {m.group(2)}".lower()
             if self.sections and key not in self.sections:

@@ -16,7 +16,7 @@ import numpy as np
 from rag.embed import Embedder
 from rag.grounding import QueryTerms, analyse_query
 from rag.index import Snapshot
-from rag.text import expand_query, normalize
+from rag.text import MONTHS, expand_query, jaccard, normalize
 from rag.types import Chunk, Passage
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,7 @@ def query_references(query: str) -> dict[str, set[str]]:
     }
 
 
-_MONTH_NAMES = ("januar", "februar", "märz", "april", "mai", "juni", "juli", "august", "september", "oktober",
-                "november", "dezember")
+_MONTH_NAMES = tuple(m.lower() for m in MONTHS)
 _SEASONS = {"frühjahr": (3, 5), "frühling": (3, 5), "sommer": (6, 8), "herbst": (9, 11), "anfang": (1, 4),
             "mitte": (5, 8), "ende": (9, 12)}
 _PERIOD_RE = re.compile(r"\b(" + "|".join([*_MONTH_NAMES, *_SEASONS]) + r")\s+((?:19|20)\d{2})\b", re.IGNORECASE)
@@ -242,7 +241,7 @@ class HybridRetriever:
         kept_shingles: list[set[str]] = []
         for idx, score in ranked:
             sh = self._shingles(idx)
-            if any(_jaccard(sh, other) >= cfg.dup_jaccard for other in kept_shingles):
+            if any(jaccard(sh, other) >= cfg.dup_jaccard for other in kept_shingles):
                 continue  # the same text in another version of a law, or a duplicated page
             kept_shingles.append(sh)
             d_rank = dense_rank.get(idx)
@@ -262,7 +261,7 @@ class HybridRetriever:
     def _same_topic(self, a: Passage, b: Passage) -> bool:
         """Two documents are on one topic when their titles share at least `topic_jaccard` of their terms
         ("Kosten der Nachnutzung von EfA-Leistungen" / "… ab 2024"), not merely because both are dated."""
-        return _jaccard(self._title_terms(a), self._title_terms(b)) >= self.cfg.topic_jaccard
+        return jaccard(self._title_terms(a), self._title_terms(b)) >= self.cfg.topic_jaccard
 
     def _title_terms(self, p: Passage) -> set[str]:
         got = self._title_cache.get(p.chunk.id)
@@ -276,12 +275,6 @@ class HybridRetriever:
             sh = _shingles(self.snap.chunks[idx].text)
             self._shingle_cache[idx] = sh
         return sh
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    if not a or not b:
-        return 0.0
-    return len(a & b) / len(a | b)
 
 
 def prefer_newer(

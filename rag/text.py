@@ -56,6 +56,21 @@ def normalize(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
+MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+          "November", "Dezember")
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    """Shared share of two sets (0 when either is empty).
+
+    >>> jaccard({"kosten", "efa"}, {"kosten", "2024"})
+    0.3333333333333333
+    """
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
 # ---------------------------------------------------------------------------------------------- stop words
 
 def _wordset(text: str) -> frozenset[str]:
