@@ -135,7 +135,8 @@ def _line_breaks(text: str) -> list[int]:
         nxt = lines[i + 1].lstrip()
         if not cur:
             continue
-        if not nxt or cur[0] in "#%|" or nxt[0] in "#%|" or _LIST_ALWAYS.match(nxt):
+        # a header row ("IT-Planungsrat | 29.03.2023 | 40. Sitzung | Beschluss 2023/02") ends at its line
+        if not nxt or cur[0] in "#%|" or nxt[0] in "#%|" or " | " in cur or _LIST_ALWAYS.match(nxt):
             cuts.append(end)
             continue
         last = _LAST_WORD.search(cur)
