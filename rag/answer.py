@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.grounding import TR_CODE, QueryTerms
+from rag.retrieve import query_intents, query_period
 from rag.sentences import MIN_SENT_CHARS as _MIN_SENT_CHARS
 from rag.text import MONTHS, jaccard, normalize, split_sentences
 from rag.types import Answer, Chunk, Citation, Passage
@@ -43,7 +44,7 @@ class AnswerConfig:
     # sentence score = sigmoid(bias + sum of weight * feature), features in FEATURES order. A logistic
     # regression on the gold set (benchmarks/fit_answer_weights.py, 5-fold CV) gave the directions; these are
     # its rounded, shrunk form, chosen on the gold set and checked on the own set (see docs/EVALUATION.md)
-    weights: tuple[float, ...] = (2.0, 0.5, 0.6, 1.5, 0.6, 2.0, 0.2)
+    weights: tuple[float, ...] = (2.0, 0.5, 0.6, 1.5, 0.6, 2.0, 0.2, 0.3)
     bias: float = -4.0
     part_coverage: float = 0.34  # a sub-question counts as answered by a sentence covering a third of it
     newer_tie: float = 0.9  # asked whether something still holds, the newest document within this share ...
@@ -73,6 +74,7 @@ FEATURES = (
     "answer_type",  # holds what the question asks for (a date for "Seit wann …?")
     "passage_score",  # retrieval score of the passage relative to the top passage
     "decision",  # the passage is a decision of the IT-Planungsrat
+    "primary",  # the passage is of the kind the question asks about: "beschlossen" a decision, "§ … OZG" a law
 )
 _SIM_MISSING = 0.1  # a sentence without a stored vector counts as clearly less similar
 
@@ -168,6 +170,7 @@ class ExtractiveAnswerer:
         out: list[Scored] = []
         cfg = self.cfg
         wanted = answer_type(question)
+        intents = query_intents(question)
         top = max((p.score for p in passages[: cfg.passages]), default=0.0) or 1.0
         for pi, p in enumerate(passages[: cfg.passages]):
             if not _quotable(p):
@@ -178,11 +181,14 @@ class ExtractiveAnswerer:
             headings = {normalize(str(p.chunk.meta.get(k, ""))).lower().rstrip(".") for k in ("title", "section")}
             headings |= {h.split(" > ")[-1] for h in headings}
             sims = self.sentence_sims(p, spans) if self.sentence_sims else [None] * len(spans)
-            is_decision = float(p.chunk.meta.get("doc_type") == "Beschluss/Entscheidung")
+            doc_type = p.chunk.meta.get("doc_type")
+            is_decision = float(doc_type == "Beschluss/Entscheidung")
+            primary = float(doc_type in intents)  # the law, decision or guideline the question asks about
             for si, (s, e) in enumerate(spans):
                 sent = text[s:e].strip()
                 if (len(sent) < _MIN_SENT_CHARS or len(_LOWER_WORD.findall(sent)) < _MIN_SENT_WORDS
-                        or sent.endswith("?") or _is_title_line(sent) or _HEADER_LINE.search(sent)
+                        or sent.endswith("?") or _is_title_line(sent) and not _opens_list(text, spans, si)
+                        or _HEADER_LINE.search(sent)
                         or _NOT_STATEMENT.search(sent) or _is_heading(sent, headings)):
                     continue
                 terms = sets[si]
@@ -192,18 +198,18 @@ class ExtractiveAnswerer:
                         continue
                     if intro is not None:
                         j, intro_end = intro
-                        quoted = intro_end == spans[j][1] and text[spans[j][0] : intro_end].rstrip().endswith(":")
+                        quoted = intro_end == spans[j][1] and _opens_list(text, spans, j)
                         if quoted and _list_end(text, spans, j) >= e or e - spans[j][0] > _MAX_WITH_ANTECEDENT:
                             continue  # quoted with its introduction's list, or too far from it
                         s, sent = spans[j][0], text[spans[j][0] : intro_end].strip() + " … " + sent
                         terms = set(self.tokenize(sent))
-                elif sent.endswith(":"):  # "… folgende Aufgaben wahrzunehmen:" — the list belongs to it
+                elif _opens_list(text, spans, si):  # "… folgende Aufgaben wahrzunehmen:" — the list belongs to it
                     e = _list_end(text, spans, si)
                     sent = text[s:e].strip()
                     terms = set(self.tokenize(sent))
                 cov = qterms.coverage(terms)
                 typed = float(bool(wanted and has_answer_type(wanted, sent)))
-                feats = (cov, passage_cov, 1.0 / (1.0 + pi), 0.0, typed, p.score / top, is_decision)
+                feats = (cov, passage_cov, 1.0 / (1.0 + pi), 0.0, typed, p.score / top, is_decision, primary)
                 out.append(Scored(pi, s, e, sent, 0.0, cov, sims[si], feats))
         # embedder similarity counts relative to the best sentence of this question: e5 similarities sit in
         # a narrow band (0.83-0.94), what matters is how far a sentence is from the best one
@@ -321,6 +327,7 @@ class ExtractiveAnswerer:
         # comes from, and only such passages count as evidence for answering at all
         ok = {pi for pi, p in enumerate(passages[: self.cfg.passages])
               if not missing_specifics(question, _evidence_text(p)) and not other_session(question, p)}
+        ok -= _outside_period(question, passages, ok)
         if self.should_refuse(_topic(refusal_terms or qterms, question), [p for pi, p in enumerate(passages) if pi in ok]):
             return refusal(passages)
         scored = [x for x in self.score_sentences(qterms, passages, question) if x.passage in ok]
@@ -449,7 +456,7 @@ def compose(selected: Sequence[Scored], passages: Sequence[Passage]) -> Answer:
 
 _MONEY_Q = re.compile(r"\b(was kostet|wie ?viel (geld|euro|kostet|kosten)|wie hoch (ist|sind) (der|die|das) [\w-]*(betrag|kosten|"
                       r"umlage|beitrag|förder|budget|summe|entgelt|gebühr|preis|hebesatz))|\bin euro\b", re.I)
-_COUNT_Q = re.compile(r"\b(wie ?viele|welchen anteil|wie hoch (ist|sind) (der|die) [\w-]*(anteil|quote|satz))\b", re.I)
+_COUNT_Q = re.compile(r"\b(wie ?viele[nr]?|welchen anteil|wie hoch (ist|sind) (der|die) [\w-]*(anteil|quote|satz))\b", re.I)
 _MONEY = re.compile(r"€|\beuro\b|\bmio\b|millionen|milliarden|\btsd\b|tausend", re.I)
 _NUMBER = re.compile(r"%|prozent|\b(?!(19|20)\d\d\b)\d[\d.,]*\b|\b(zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|"
                      r"elf|zwölf|hälfte|drittel|viertel)\b", re.I)
@@ -492,6 +499,8 @@ def answer_type_missing(question: str, evidence: str) -> bool:
 _LAENDER = ("Baden-Württemberg", "Bayern", "Berlin", "Brandenburg", "Bremen", "Hamburg", "Hessen",
              "Mecklenburg-Vorpommern", "Niedersachsen", "Nordrhein-Westfalen", "Rheinland-Pfalz", "Saarland",
              "Sachsen-Anhalt", "Sachsen", "Schleswig-Holstein", "Thüringen")
+_LAND_SHORT = {"NRW": "Nordrhein-Westfalen", "RLP": "Rheinland-Pfalz", "BaWü": "Baden-Württemberg",
+               "M-V": "Mecklenburg-Vorpommern", "MV": "Mecklenburg-Vorpommern"}
 _LAND_RE = re.compile(r"\b(" + "|".join(re.escape(x) for x in _LAENDER) + r")(?![-\w])", re.I)
 _PLACE_RE = re.compile(r"\b(?:Stadt|Gemeinde|Landkreis|Kreis|Landeshauptstadt)\s+([A-ZÄÖÜ][\wäöüß-]+)")
 _YEAR_RE = re.compile(r"(?<![/\d.-])\b((?:19|20)\d{2})\b(?!\s*[/-]\s*\d)")
@@ -511,6 +520,8 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
 
     >>> missing_specifics("Wer ist CIO in Thüringen?", "Der CIO des Freistaats Sachsen ist ...")
     ['Thüringen']
+    >>> missing_specifics("Was regelt das EGovG NRW?", "§ 4a EGovG"), missing_specifics("EGovG NRW?", "EGovG NRW")
+    (['Nordrhein-Westfalen'], [])
     >>> missing_specifics("Was galt 2022 laut Beschluss 2023/02?", "Beschluss 2023/02 vom 29.03.2022")
     []
     >>> missing_specifics("Gilt die Planung von 2022 noch?", "ersetzt die Programmplanung (Beschluss 2022-06)")
@@ -529,6 +540,9 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
     wanted = _LAND_RE.findall(question) + _PLACE_RE.findall(question)
     missing = [w for w in dict.fromkeys(wanted)
                if not re.search(r"(?<![\w-])" + re.escape(w) + r"(?![-\w])", evidence, re.I)]
+    # "das E-Government-Gesetz NRW" is Nordrhein-Westfalen's, not the federal EGovG
+    missing += [land for short, land in _LAND_SHORT.items() if re.search(rf"\b{short}\b", question)
+                and land not in missing and not re.search(rf"\b{short}\b|{land}", evidence, re.I)]
     # a year counts wherever it stands, also in a decision number ("Programmplanung (Beschluss 2022-06)")
     missing += [y for y in dict.fromkeys(_YEAR_RE.findall(question)) if not re.search(rf"(?<!\d){y}(?!\d)", evidence)]
     missing += [name for name, pattern in _ASSOCIATIONS if pattern.search(question) and not pattern.search(evidence)]
@@ -563,13 +577,30 @@ def other_session(question: str, p: Passage) -> bool:
     return not re.search(rf"\b{int(m.group(1))}\.\s*(?:IT-Planungsrats?-?)?[Ss]itzung", p.chunk.text)
 
 
+def _outside_period(question: str, passages: Sequence[Passage], candidates: set[int]) -> set[int]:
+    """Asked what was decided "im März 2021", the passages dated at another time are no answer, as long as
+    one dated in that month is at hand (undated ones, such as press reports, stay).
+
+    >>> from rag.types import Chunk
+    >>> ps = [Passage(Chunk(str(i), "…", "a.md", None, 0, {"date": d}), 1.0) for i, d in enumerate(["2021-06-23", "2021-03-17", None])]
+    >>> _outside_period("Was wurde im März 2021 beschlossen?", ps, {0, 1, 2}), _outside_period("Was gilt?", ps, {0, 1, 2})
+    ({0}, set())
+    """
+    span = query_period(question)
+    if span is None:
+        return set()
+    dated = {pi: str(passages[pi].chunk.meta.get("date") or "") for pi in candidates}
+    inside = {pi for pi, d in dated.items() if d and span[0] <= d <= span[1]}
+    return {pi for pi, d in dated.items() if d and pi not in inside} if inside else set()
+
+
 def _topic(terms: QueryTerms, question: str) -> QueryTerms:
     """The question's terms without the named associations and Länder: the passages left are known to name
     them, so whether the question is answered depends on the rest ("den Kommunalpakt bewertet")."""
     named = {w for m in [*_LAND_RE.finditer(question), *(m for _n, p in _ASSOCIATIONS for m in p.finditer(question))]
              for w in m.group(0).replace("-", " ").split()}
     keep = [t for t in terms.terms if t.surface not in named]
-    return dataclasses.replace(terms, terms=keep) if keep and len(keep) < len(terms.terms) else terms
+    return dataclasses.replace(terms, terms=keep if keep else terms.terms, hyphen_whole=False)
 
 
 def _evidence_text(p: Passage) -> str:
@@ -754,7 +785,7 @@ def _intro(text: str, spans: Sequence[tuple[int, int]], i: int, max_items: int =
     """
     for j in range(i - 1, max(-1, i - 1 - max_items), -1):
         a, b = spans[j]
-        if _OPEN_INTRO.search(text[a:b]):
+        if _OPEN_INTRO.search(text[a:b]) or _opens_list(text, spans, j):
             return j, b
         first_line = text[a:b].split("\n", 1)[0]
         if len(first_line) < b - a and _OPEN_INTRO.search(first_line):
@@ -764,6 +795,25 @@ def _intro(text: str, spans: Sequence[tuple[int, int]], i: int, max_items: int =
 
 # "… folgende Aufgaben:" or a sentence left open for its items ("Wer ein Register führt, muss")
 _OPEN_INTRO = re.compile(r"(:|,\s*(?:muss|müssen|soll|sollen|wird|werden|kann|können|hat|haben|ist|sind))\s*$")
+_ITEM_NEXT = re.compile(r"[ \t]*\n\s*(?:[•o▪◦*–-]|\d{1,2}[.)]|[a-z][.)]|\([a-z0-9]\))\s")
+
+
+def _opens_list(text: str, spans: Sequence[tuple[int, int]], i: int) -> bool:
+    """Does the sentence `spans[i]` introduce the list that follows it? It ends with a colon, or it is left
+    open (no closing full stop) and the next line is a list item ("… sind ausschließlich\\na) die Kosten …").
+
+    >>> t = "1. Berücksichtigungsfähig sind ausschließlich\\na) die Kosten des Betriebs,\\nb) die Entgelte."
+    >>> spans = [(0, 45), (46, 73), (74, 90)]
+    >>> _opens_list(t, spans, 0), _opens_list(t, spans, 1)
+    (True, False)
+    """
+    a, b = spans[i]
+    sent = text[a:b].rstrip()
+    if sent.endswith(":"):
+        return True
+    if i + 1 >= len(spans) or sent.endswith((".", "!", "?", ";", ",")) or not sent[-1:].islower():
+        return False  # a heading above a list ends with its noun ("Kosten der Nachnutzung"), an intro does not
+    return bool(_ITEM_NEXT.match(text, b))
 
 
 def _as_statement(sentence: str) -> str:
@@ -773,7 +823,9 @@ def _as_statement(sentence: str) -> str:
     'Angriffe: Ausfall durch DDOS-Angriffen; Angriff mittels Ransomware; Supply Chain.'
     """
     s = re.sub(r"^\s*(?:[-•*–▪◦o]|\d{1,2}[.)])\s+", "", sentence).strip()
-    s = re.sub(r"\n\s*(?:[-•*–▪◦o]|\d{1,2}[.)])\s+", "; ", s)  # a list folded into one statement
+    # an introduction left open ("… sind ausschließlich") gets its colon before the items
+    s = re.sub(r"^([^\n]*[a-zäöüß])(?=\n\s*(?:[-•*–▪◦o]|\d{1,2}[.)]|[a-z]\))\s)", r"\1:", s, count=1)
+    s = re.sub(r"\n\s*(?:[-•*–▪◦o]|\d{1,2}[.)]|[a-z]\))\s+", "; ", s)  # a list folded into one statement
     s = re.sub(r"\s+[▪◦o]\s+(?=[A-ZÄÖÜ])", "; ", s)  # sub-items a PDF run into one line ("… DDOS o Angriff …")
     s = re.sub(r"\s+", " ", s).replace(",;", ";").replace(":;", ":")
     return s if s.endswith((".", "!", "?", ":", ";")) else s + "."

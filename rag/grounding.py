@@ -74,6 +74,8 @@ class QueryTerms:
     unknown_nouns: list[str] = field(default_factory=list)
     unknown_codes: list[str] = field(default_factory=list)  # "TR-02102", "03116-4": named, but in no document
     corrections: dict[str, str] = field(default_factory=dict)  # "Komunalpakt" -> "kommunalpakt"
+    # a hyphenated compound's parts together count in full for ranking; the refusal check is stricter
+    hyphen_whole: bool = True
 
     def corrected(self, query: str) -> str:
         """The query for the keyword and the dense search: filler and self-description out, typos'
@@ -99,7 +101,11 @@ class QueryTerms:
                 got += t.weight
             elif t.parts:
                 share = sum(p in text_terms for p in t.parts) / len(t.parts)
-                got += t.weight * PART_SHARE * share
+                # a hyphenated compound names its parts ("XBasisdaten-Nachrichten": Nachrichten of XBasisdaten),
+                # so all of them together count in full; a closed compound's parts only in part
+                whole = (self.hyphen_whole and share == 1.0 and "-" in t.surface
+                         and not any(c.isdigit() for c in t.surface))
+                got += t.weight * (1.0 if whole else PART_SHARE * share)
         return got / self.total
 
     def missing(self, text_terms: AbstractSet[str], min_weight: float = 0.0) -> list[QTerm]:

@@ -1,0 +1,167 @@
+"""Which sentences an answer quotes, end to end (real ingest, real embedder): a decision's first item right
+under its header row, a list introduced without a colon, the primary source the question asks for, a month
+the question names, a Land named by its short form, hyphenated compounds and "wie viele" questions."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from files import write_files
+
+from ingest.pipeline import ingest
+from rag.answer import FEATURES, REFUSAL, AnswerConfig, ExtractiveAnswerer, answer_type
+from rag.assistant import Assistant
+from rag.grounding import analyse_query
+from rag.settings import Settings
+from rag.text import split_sentences
+
+DOCS = {
+    # the header row is followed by the first item without a blank line, as on it-planungsrat.de
+    "beschluesse/2025-03.md": (
+        "---\ntitel: Portfoliosteuerung\ndatum: 26.03.2025\nsitzung: 46. Sitzung\nbeschluss: 2025/03\n---\n\n"
+        "Portfoliosteuerung\n"
+        "IT-Planungsrat | 26.03.2025 | 46. Sitzung | Beschluss 2025/03\n"
+        "Der IT-Planungsrat bestätigt die Initialisierung neuer Vorhaben aus den Projektmitteln der "
+        "Schwerpunktthemen im Wirtschaftsplan 2025 in einem Umfang von zunächst 15 Mio. Euro.\n"
+        "Die FITKO wird mit der Abfrage von Vorhabenskizzen unter den Mitgliedern beauftragt.\n"
+    ),
+    # a list whose introduction ends without a colon ("… sind ausschließlich")
+    "beschluesse/2021-24.md": (
+        "---\ntitel: Kosten der Nachnutzung von EfA-Leistungen\ndatum: 23.06.2021\nsitzung: 35. Sitzung\n"
+        "beschluss: 2021/24\n---\n\nKosten der Nachnutzung von EfA-Leistungen\n\n"
+        "1. Berücksichtigungsfähige Kosten der Nachnutzung von EfA-Antragsdiensten sind ausschließlich\n\n"
+        "a) die Kosten des Betriebs der technischen Infrastruktur,\n\n"
+        "b) die Kosten der fachlichen Weiterentwicklung der Software und des Changemanagements,\n\n"
+        "c) die Kosten, die unmittelbar dem Betrieb des Online-Dienstes zuzurechnen sind.\n\n"
+        "2. Maßgeblich für die Definition dieser Kostenarten ist die Begleitunterlage des Beschlusses.\n"
+    ),
+    # two decisions on one topic, months apart
+    "beschluesse/2021-05.md": (
+        "---\ntitel: Registermodernisierung\ndatum: 17.03.2021\nsitzung: 34. Sitzung\nbeschluss: 2021/05\n---\n\n"
+        "Registermodernisierung\n\n"
+        "1. Der IT-Planungsrat beschließt das Zielbild einer modernisierten Registerlandschaft.\n"
+        "2. Er bittet das Koordinierungsprojekt, einen Vorschlag für ein Steuerungsprojekt Registermodernisierung "
+        "vorzulegen.\n"
+    ),
+    "beschluesse/2021-25.md": (
+        "---\ntitel: Gesamtsteuerung Registermodernisierung\ndatum: 23.06.2021\nsitzung: 35. Sitzung\n"
+        "beschluss: 2021/25\n---\n\nGesamtsteuerung Registermodernisierung\n\n"
+        "1. Der IT-Planungsrat beschließt die Einrichtung eines Projektes Gesamtsteuerung Registermodernisierung.\n"
+        "2. Das Projekt löst das bisherige Koordinierungsprojekt Registermodernisierung ab.\n"
+    ),
+    # a press report that says more about the decision in its own words than the decision itself
+    "presse/dvc-bericht.md": (
+        "---\ntitel: Deutsche Verwaltungscloud: IT-Planungsrat beschließt Finanzierung\n---\n\n"
+        "Deutsche Verwaltungscloud\n\n"
+        "Die FITKO berichtet, dass der Betrieb der Deutschen Verwaltungscloud künftig über ein "
+        "Refinanzierungsinstrument bezahlt werden soll.\n"
+    ),
+    "beschluesse/2025-07.md": (
+        "---\ntitel: Refinanzierung des Betriebs der DVC\ndatum: 26.03.2025\nsitzung: 46. Sitzung\n"
+        "beschluss: 2025/07\n---\n\nRefinanzierung DVC\n\n"
+        "1. Der IT-Planungsrat beschließt das Vorgehen zur Refinanzierung des Betriebs der Deutschen "
+        "Verwaltungscloud (DVC).\n"
+        "2. Er bittet die FITKO, das Refinanzierungsinstrument ab 2026 zu operationalisieren.\n"
+    ),
+    "gesetze/egovg.md": (
+        "% Gesetz zur Förderung der elektronischen Verwaltung (E-Government-Gesetz - EGovG)\n\n"
+        "# § 4a – Elektronischer Rechnungsempfang\n\n"
+        "(1) Elektronische Rechnungen, die nach Erfüllung von öffentlichen Aufträgen ausgestellt wurden, "
+        "sind von den Auftraggebern des Bundes zu empfangen und zu verarbeiten.\n"
+    ),
+    "bsi/xbasisdaten.md": (
+        "---\ntitel: 'BSI TR-03176-1: Sichere Datenübermittlung, Teil XBasisdaten'\n---\n\n"
+        "Löschfristen in XBasisdaten\n\n"
+        "Die Löschfrist für nicht zugestellte Nachrichten im Sinne des Rahmendokuments beträgt 10 Tage.\n"
+        "Zwischen zwei Intermediären MUSS ein Integritätssicherungsverfahren verwendet werden.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    root = write_files(tmp_path_factory.mktemp("corpus"), DOCS)
+    settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
+    assert ingest([root], settings).switched
+    return Assistant(settings, use_llm=False)
+
+
+def test_a_header_row_ends_at_its_line() -> None:
+    text = DOCS["beschluesse/2025-03.md"].split("---\n\n", 1)[1]
+    sentences = [text[a:b] for a, b in split_sentences(text)]
+    assert "IT-Planungsrat | 26.03.2025 | 46. Sitzung | Beschluss 2025/03" in sentences
+    assert any(s.startswith("Der IT-Planungsrat bestätigt") and s.endswith("15 Mio. Euro.") for s in sentences)
+
+
+@pytest.mark.slow
+def test_the_item_under_a_header_row_is_quoted(assistant: Assistant) -> None:
+    ans = assistant.ask("Wie viel Geld ist 2025 für neue Vorhaben aus den Schwerpunktthemen vorgesehen?")
+    assert not ans.refused and "15 Mio. Euro" in ans.text
+    assert ans.citations[0].file == "beschluesse/2025-03.md"
+
+
+@pytest.mark.slow
+def test_a_list_introduced_without_a_colon_is_quoted_with_its_items(assistant: Assistant) -> None:
+    ans = assistant.ask("Welche Kosten der Nachnutzung von EfA-Antragsdiensten sind berücksichtigungsfähig?")
+    assert not ans.refused and ans.citations[0].file == "beschluesse/2021-24.md"
+    assert "ausschließlich: die Kosten des Betriebs" in ans.text
+    for item in ("technischen Infrastruktur", "Changemanagements", "Betrieb des Online-Dienstes"):
+        assert item in ans.text
+
+
+@pytest.mark.slow
+def test_a_named_month_answers_from_that_months_decision_only(assistant: Assistant) -> None:
+    ans = assistant.ask("Was hat der IT-Planungsrat im März 2021 zur Registermodernisierung beschlossen?")
+    assert not ans.refused
+    assert {c.file for c in ans.citations} == {"beschluesse/2021-05.md"}
+    later = assistant.ask("Was hat der IT-Planungsrat im Juni 2021 zur Registermodernisierung beschlossen?")
+    assert {c.file for c in later.citations} == {"beschluesse/2021-25.md"}
+
+
+@pytest.mark.slow
+def test_asked_what_was_decided_the_decision_leads_not_the_report(assistant: Assistant) -> None:
+    question = "Was hat der IT-Planungsrat zur Finanzierung der Deutschen Verwaltungscloud beschlossen?"
+    ans = assistant.ask(question)
+    assert not ans.refused and ans.citations[0].file == "beschluesse/2025-07.md"
+    # the sentence feature behind it: a passage of the kind the question asks for is the primary source
+    snap = assistant.snapshot()
+    passages = assistant.retrieve(question, k=8)
+    answerer = ExtractiveAnswerer(snap.bm25.tokenize, AnswerConfig())
+    primary = {passages[x.passage].chunk.source: x.features[FEATURES.index("primary")]
+               for x in answerer.sentence_features(analyse_query(question, snap.bm25), passages, question)}
+    assert primary["beschluesse/2025-07.md"] == 1.0 and primary["presse/dvc-bericht.md"] == 0.0
+    law_q = "Was regelt § 4a EGovG?"
+    law = answerer.sentence_features(analyse_query(law_q, snap.bm25), assistant.retrieve(law_q, k=8), law_q)
+    by_kind = {x.text[:12]: x.features[FEATURES.index("primary")] for x in law}
+    assert by_kind["(1) Elektron"] == 1.0 and all(v == 0.0 for k, v in by_kind.items() if k != "(1) Elektron")
+
+
+@pytest.mark.slow
+def test_a_land_named_by_its_short_form_must_be_in_the_evidence(assistant: Assistant) -> None:
+    nrw = assistant.ask("Was regelt das E-Government-Gesetz NRW zum Empfang elektronischer Rechnungen?")
+    assert nrw.refused and nrw.text.startswith(REFUSAL)
+    federal = assistant.ask("Was regelt das E-Government-Gesetz zum Empfang elektronischer Rechnungen?")
+    assert not federal.refused and "Elektronische Rechnungen" in federal.text
+
+
+@pytest.mark.slow
+def test_a_hyphenated_compound_counts_through_its_parts(assistant: Assistant) -> None:
+    snap = assistant.snapshot()
+    terms = analyse_query("Wann werden XBasisdaten-Nachrichten gelöscht?", snap.bm25)
+    compound = next(t for t in terms.terms if t.surface == "XBasisdaten-Nachrichten")
+    parts_only = set(compound.parts)
+    assert compound.stem not in parts_only and len(parts_only) == 2
+    share = compound.weight / terms.total
+    assert terms.coverage(parts_only) == pytest.approx(share)  # both parts: in full, not 0.6 of it
+    assert terms.coverage({compound.parts[0]}) == pytest.approx(share * 0.6 / 2)
+    # the refusal check is stricter: there the parts count 0.6 of the compound, as for a closed compound
+    strict = dataclasses.replace(terms, hyphen_whole=False)
+    assert strict.coverage(parts_only) == pytest.approx(share * 0.6)
+    ans = assistant.ask("Nach wie vielen Tagen werden nicht zugestellte XBasisdaten-Nachrichten gelöscht?")
+    assert not ans.refused and "10 Tage" in ans.text
+
+
+def test_wie_viele_asks_for_a_number_and_names_nothing() -> None:
+    assert answer_type("Nach wie vielen Tagen wird gelöscht?") == "number"
+    assert answer_type("Wie viele Länder machen mit?") == "number"
