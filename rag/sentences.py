@@ -43,11 +43,15 @@ def sentence_texts(chunks: Sequence[Chunk]) -> tuple[np.ndarray, np.ndarray, np.
     end: list[int] = []
     texts: list[str] = []
     for i, c in enumerate(chunks):
+        # the document's title and section say what a sentence is about ("Er bittet das Land Hessen, …"
+        # is about the Kommunalpakt), so they are embedded with it
+        head = " | ".join(str(v) for v in (c.meta.get("title"), c.meta.get("section")) if v)
         for a, b in statement_spans(c.text):
             owner.append(i)
             start.append(a)
             end.append(b)
-            texts.append(" ".join(c.text[a:b].split())[:MAX_EMBED_CHARS])
+            sentence = " ".join(c.text[a:b].split())[:MAX_EMBED_CHARS]
+            texts.append(f"{head}: {sentence}" if head else sentence)
     as_int = lambda xs: np.asarray(xs, dtype=np.int32)  # noqa: E731
     return as_int(owner), as_int(start), as_int(end), texts
 

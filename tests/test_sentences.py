@@ -75,6 +75,9 @@ def test_ingest_stores_a_vector_per_statement(built: tuple[Path, Settings]) -> N
     assert vectors.vectors.shape == (len(texts), 384)
     norms = np.linalg.norm(vectors.vectors, axis=1)
     assert np.allclose(norms, 1.0, atol=0.01)  # stored as float16, still unit vectors
+    # each sentence is embedded with its document's title, which says what "Er bittet …" is about
+    marktplatz = [t for o, t in zip(owner, texts, strict=True) if snap.chunks[o].source == "beschluesse/2024-13.md"]
+    assert marktplatz and all(t.startswith("Marktplatz für EfA-Leistungen: ") for t in marktplatz)
 
 
 @pytest.mark.slow
