@@ -41,6 +41,7 @@ class AnswerConfig:
     rel_cutoff: float = 0.4  # keep sentences of the main passage scoring at least this share of the best
     other_cutoff: float = 0.9  # a sentence from another passage must score this share of the best
     max_sources: int = 2
+    redundancy: float = 0.2  # a sentence's score minus this times its term overlap (Jaccard) with those chosen
     # sentence score = sigmoid(bias + sum of weight * feature), features in FEATURES order. A logistic
     # regression on the gold set (benchmarks/fit_answer_weights.py, 5-fold CV) gave the directions; these are
     # its rounded, shrunk form, chosen on the gold set and checked on the own set (see docs/EVALUATION.md)
@@ -343,7 +344,7 @@ class ExtractiveAnswerer:
         # sentences from the best passage's document (its other chunks; for a PDF the same page) compete on
         # equal terms; other documents must come close to the best sentence, at most max_sources are cited
         same = [x for x in scored if where(x) == main_file and x.score >= best.score * self.cfg.rel_cutoff]
-        chosen = sorted(same, key=lambda x: -x.score)[: self.cfg.max_sentences]
+        chosen = self._diverse(same, self.cfg.max_sentences)
         files = {main_file}
         for x in sorted(scored, key=lambda x: -x.score):
             if len(chosen) >= self.cfg.max_sentences:
@@ -364,6 +365,23 @@ class ExtractiveAnswerer:
         quoted = self._drop_repeated(_drop_contained([self._with_antecedent(x, chosen, passages) for x in chosen]))
         passages, quoted = self._continue_lists(passages, quoted)
         return compose(quoted, passages)
+
+    def _diverse(self, cands: Sequence[Scored], k: int) -> list[Scored]:
+        """The best k sentences, each next one penalised by how much it repeats those already chosen
+        (maximal marginal relevance over content terms): an answer that says "verabschiedet" three times
+        leaves no room for who does what by when."""
+        lam = self.cfg.redundancy
+        terms = {id(x): set(self.tokenize(x.text)) for x in cands}
+        chosen: list[Scored] = []
+        left = sorted(cands, key=lambda x: -x.score)
+        while left and len(chosen) < k:
+            def gain(x: Scored) -> float:
+                return x.score - lam * max((jaccard(terms[id(x)], terms[id(y)]) for y in chosen), default=0.0)
+
+            nxt = max(left, key=gain)
+            chosen.append(nxt)
+            left.remove(nxt)
+        return chosen
 
     def _continue_lists(self, passages: Sequence[Passage], chosen: list[Scored]) -> tuple[list[Passage], list[Scored]]:
         """A list introduced at the end of a page ("… herangezogen werden: • Angriffsszenarien") goes on

@@ -10,7 +10,7 @@ import pytest
 from files import write_files
 
 from ingest.pipeline import ingest
-from rag.answer import FEATURES, REFUSAL, AnswerConfig, ExtractiveAnswerer, answer_type
+from rag.answer import FEATURES, REFUSAL, AnswerConfig, ExtractiveAnswerer, Scored, answer_type
 from rag.assistant import Assistant
 from rag.grounding import analyse_query
 from rag.settings import Settings
@@ -165,3 +165,18 @@ def test_a_hyphenated_compound_counts_through_its_parts(assistant: Assistant) ->
 def test_wie_viele_asks_for_a_number_and_names_nothing() -> None:
     assert answer_type("Nach wie vielen Tagen wird gelöscht?") == "number"
     assert answer_type("Wie viele Länder machen mit?") == "number"
+
+
+def test_a_sentence_repeating_the_chosen_ones_makes_room_for_a_new_one() -> None:
+    def scored(text: str, score: float, start: int) -> Scored:
+        return Scored(0, start, start + len(text), text, score, 0.5)
+
+    def tokenize(text: str) -> list[str]:
+        return text.lower().rstrip(".").split()
+
+    said = scored("Der Kommunalpakt wurde in der 41. Sitzung verabschiedet.", 0.70, 0)
+    again = scored("Der Kommunalpakt wurde in der Sitzung verabschiedet.", 0.66, 100)
+    new = scored("Hessen soll ihn mit den Spitzenverbänden ausarbeiten.", 0.62, 200)
+    plain = ExtractiveAnswerer(tokenize, dataclasses.replace(AnswerConfig(), redundancy=0.0))
+    assert plain._diverse([said, again, new], 2) == [said, again]
+    assert ExtractiveAnswerer(tokenize, AnswerConfig())._diverse([said, again, new], 2) == [said, new]
