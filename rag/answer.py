@@ -117,6 +117,9 @@ def lead_in(passage: Passage) -> str:
     >>> from rag.types import Chunk
     >>> lead_in(Passage(Chunk("x", "…", "ozg.md", None, 0, {"section": "§ 1a OZG – Portalverbund"}), 1.0))
     'Nach § 1a OZG (Portalverbund)'
+    >>> tr = {"doc_type": "Technische Richtlinie", "title": "Technische Richtlinie TR-03172 Portalverbund"}
+    >>> lead_in(Passage(Chunk("x", "…", "tr.pdf", 4, 0, tr), 1.0))
+    'Laut der Technischen Richtlinie TR-03172 Portalverbund, S. 4'
     """
     m = passage.chunk.meta
     decision = m.get("decision")
@@ -132,7 +135,9 @@ def lead_in(passage: Passage) -> str:
         return f"Nach {number}" + (f" ({heading})" if heading and len(heading) <= 80 else "")
     if m.get("doc_type") == "Technische Richtlinie" and m.get("title"):
         page = f", S. {passage.chunk.page}" if passage.chunk.page else ""
-        return f"Laut {m['title']}{page}"
+        # "laut" takes the dative: "Laut der Technischen Richtlinie TR-03172 …", not "Laut Technische Richtlinie"
+        title = re.sub(r"^Technische Richtlinie\b", "der Technischen Richtlinie", str(m["title"]))
+        return f"Laut {title.rstrip(':')}{page}"
     if m.get("publisher") in {"Deutscher Städtetag", "DStGB", "Deutscher Landkreistag", "Vitako", "KGSt"}:
         return f"Laut {m['publisher']}" + (f" ({date})" if date else "")
     return ""
