@@ -7,13 +7,11 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from files import write_files
+from files import assistant_over
 
-from ingest.pipeline import ingest
 from rag.answer import FEATURES, REFUSAL, AnswerConfig, ExtractiveAnswerer, Scored, answer_type
 from rag.assistant import Assistant
 from rag.grounding import analyse_query
-from rag.settings import Settings
 from rag.text import split_sentences
 
 DOCS = {
@@ -81,10 +79,7 @@ DOCS = {
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    root = write_files(tmp_path_factory.mktemp("corpus"), DOCS)
-    settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
-    assert ingest([root], settings).switched
-    return Assistant(settings, use_llm=False)
+    return assistant_over(tmp_path_factory, DOCS)
 
 
 def test_a_header_row_ends_at_its_line() -> None:

@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from files import write_files
+from files import assistant_over
 
-from ingest.pipeline import ingest
 from rag.answer import REFUSAL, compose, german_date, lead_in, make_citation
 from rag.assistant import Assistant
 from rag.followup import is_followup, standalone_query
@@ -50,10 +49,7 @@ DOCS = {
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    root = write_files(tmp_path_factory.mktemp("corpus"), DOCS)
-    settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
-    ingest([root], settings)
-    return Assistant(settings, use_llm=False)
+    return assistant_over(tmp_path_factory, DOCS)
 
 
 @pytest.mark.slow
