@@ -29,7 +29,8 @@ _LOWER_WORD = re.compile(r"(?<![\w-])[a-zäöüß]{2,}\b")
 _NOT_STATEMENT = re.compile(r"^\[\d+\]\s|Available:|(?:\.\s?){6,}|^(Inhalt|Inhaltsverzeichnis)\b|"
                             r"^(url|kategorie|herausgeber|lizenz|titel|datei):\s|"  # no metadata blocks,
                             r"^(E-Mail|Internet|Tel\.|Telefon|Fax|Postfach)\b|©|\bPostfach \d|"  # no imprints,
-                            r":\s*\.\s*\Z", re.M)  # no pointer to a link the page had ("… können hier eingesehen werden: .")
+                            r"^(?:Amtliche\s+)?Quellen?:\s|"  # no source line ("Amtliche Quelle: https://…"),
+                            r":\s*\)?\s*\.\s*\Z", re.M)  # no pointer to a link the page had ("… eingesehen werden: .")
 
 
 @dataclass(frozen=True)

@@ -175,3 +175,11 @@ def test_a_sentence_repeating_the_chosen_ones_makes_room_for_a_new_one() -> None
     plain = ExtractiveAnswerer(tokenize, dataclasses.replace(AnswerConfig(), redundancy=0.0))
     assert plain._diverse([said, again, new], 2) == [said, again]
     assert ExtractiveAnswerer(tokenize, AnswerConfig())._diverse([said, again, new], 2) == [said, new]
+
+
+def test_a_source_line_is_no_statement() -> None:
+    from rag.answer import _NOT_STATEMENT
+
+    assert _NOT_STATEMENT.search("Amtliche Quelle: https://it-planungsrat.de/beschluss/beschluss-2023-02 (Eckpunkte als PDF: ).")
+    assert _NOT_STATEMENT.search("Quelle: Bundesanzeiger vom 12.04.2023")
+    assert not _NOT_STATEMENT.search("Der IT-Planungsrat stimmt den Eckpunkten zu (siehe Anlage).")
