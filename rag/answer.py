@@ -162,6 +162,14 @@ class ExtractiveAnswerer:
         self.following = following
         # one question's passages are split and analysed once, whether for refusal or for selection
         self._split: dict[str, tuple[list[tuple[int, int]], list[set[str]], set[str]]] = {}
+        self._text_terms: dict[str, set[str]] = {}
+
+    def _terms(self, text: str) -> set[str]:
+        """The terms of a quotable statement, tokenised once per question however often it is compared."""
+        got = self._text_terms.get(text)
+        if got is None:
+            got = self._text_terms[text] = set(self.tokenize(text))
+        return got
 
     def _analysed(self, p: Passage) -> tuple[list[tuple[int, int]], list[set[str]], set[str]]:
         """(sentence spans, terms of each sentence, terms of the whole passage incl. title/section)."""
@@ -234,12 +242,9 @@ class ExtractiveAnswerer:
         """Make sure one chosen sentence answers the sub-question `text`; swap in the best candidate if none
         does (the weakest chosen sentence makes room, the best one always stays)."""
         wanted = answer_type(text)
-        sentence_terms: dict[Scored, set[str]] = {}
 
         def fits(x: Scored) -> float:
-            if terms.terms and x not in sentence_terms:
-                sentence_terms[x] = set(self.tokenize(x.text))
-            cov = terms.coverage(sentence_terms[x]) if terms.terms else 0.0
+            cov = terms.coverage(self._terms(x.text)) if terms.terms else 0.0
             typed = bool(wanted and has_answer_type(wanted, x.text))
             if terms.terms and cov < self.cfg.part_coverage or wanted and not typed:
                 return 0.0
@@ -377,12 +382,12 @@ class ExtractiveAnswerer:
         (maximal marginal relevance over content terms): an answer that says "verabschiedet" three times
         leaves no room for who does what by when."""
         lam = self.cfg.redundancy
-        terms = {id(x): set(self.tokenize(x.text)) for x in cands}
         chosen: list[Scored] = []
         left = sorted(cands, key=lambda x: -x.score)
         while left and len(chosen) < k:
             def gain(x: Scored) -> float:
-                return x.score - lam * max((jaccard(terms[id(x)], terms[id(y)]) for y in chosen), default=0.0)
+                return x.score - lam * max((jaccard(self._terms(x.text), self._terms(y.text)) for y in chosen),
+                                           default=0.0)
 
             nxt = max(left, key=gain)
             chosen.append(nxt)
@@ -415,7 +420,7 @@ class ExtractiveAnswerer:
         kept: list[Scored] = []
         seen: list[set[str]] = []
         for x in chosen:
-            terms = set(self.tokenize(x.text))
+            terms = self._terms(x.text)
             if not any(len(terms & t) >= _REPEATED * len(terms | t) for t in seen):
                 kept.append(x)
                 seen.append(terms)
@@ -840,6 +845,9 @@ def _opens_list(text: str, spans: Sequence[tuple[int, int]], i: int) -> bool:
     return bool(_ITEM_NEXT.match(text, b))
 
 
+_FOLD_MARK = r"(?:[-•*–▪◦o]|\d{1,2}[.)]|[a-z]\))"  # an item's marker on a line of its own
+
+
 def _as_statement(sentence: str) -> str:
     """One quotable statement: list markers become "; ", whitespace is folded.
 
@@ -848,8 +856,8 @@ def _as_statement(sentence: str) -> str:
     """
     s = re.sub(r"^\s*(?:[-•*–▪◦o]|\d{1,2}[.)])\s+", "", sentence).strip()
     # an introduction left open ("… sind ausschließlich") gets its colon before the items
-    s = re.sub(r"^([^\n]*[a-zäöüß])(?=\n\s*(?:[-•*–▪◦o]|\d{1,2}[.)]|[a-z]\))\s)", r"\1:", s, count=1)
-    s = re.sub(r"\n\s*(?:[-•*–▪◦o]|\d{1,2}[.)]|[a-z]\))\s+", "; ", s)  # a list folded into one statement
+    s = re.sub(rf"^([^\n]*[a-zäöüß])(?=\n\s*{_FOLD_MARK}\s)", r"\1:", s, count=1)
+    s = re.sub(rf"\n\s*{_FOLD_MARK}\s+", "; ", s)  # a list folded into one statement
     s = re.sub(r"\s+[▪◦o]\s+(?=[A-ZÄÖÜ])", "; ", s)  # sub-items a PDF run into one line ("… DDOS o Angriff …")
     s = re.sub(r"\s+", " ", s).replace(",;", ";").replace(":;", ":")
     return s if s.endswith((".", "!", "?", ":", ";")) else s + "."
