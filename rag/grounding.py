@@ -163,6 +163,9 @@ def analyse_query(question: str, index: BM25Index, keep_self: bool = False) -> Q
             alts = tuple(
                 frozenset(a) for a in (set(index.tokenize(form, parts=False)) for form in query_expansions(surface)) if a
             )
+            verb = None if noun else _participle_stem(token, index)
+            if verb:  # "gelöscht" is answered by "Löschfrist", "löschen", "löscht"
+                alts += (frozenset({verb}),)
             if alts and not known:
                 known = any(all(x in index.term_ids for x in alt) for alt in alts)
             idf = index.idf(stem) if stem else max((index.idf(p) for p in parts), default=0.0)
@@ -173,6 +176,24 @@ def analyse_query(question: str, index: BM25Index, keep_self: bool = False) -> Q
                 weight *= 0.5  # a word of no document: a typo or a colloquialism more often than a topic
             out.terms.append(QTerm(surface, stem, parts, weight, known, alts))
     return out
+
+
+_PARTICIPLE = re.compile(r"ge([a-zäöüß]{4,}?)(?:e?t)")
+
+
+def _participle_stem(token: str, index: BM25Index) -> str | None:
+    """The verb stem of a weak past participle, when documents use it: 'gelöscht' -> 'losch' (as in
+    'löschen', 'Löschfrist'), 'gespeichert' -> 'speich'. None for other words.
+
+    >>> from rag.keyword import BM25Index
+    >>> _participle_stem("gelöscht", BM25Index.build(["Daten sind zu löschen.", "Die Löschfrist beträgt 10 Tage."]))
+    'losch'
+    """
+    m = _PARTICIPLE.fullmatch(token)
+    if not m:
+        return None
+    stems = [t.stem for t in index.analyzer.analyze_word(m.group(1)) if not t.part]
+    return stems[0] if stems and stems[0] in index.term_ids else None
 
 
 def _near_term(stem: str, index: BM25Index) -> str | None:

@@ -223,6 +223,7 @@ _STEMMER = Stemmer.Stemmer("german")
 # "29.03.2023") and paragraph signs with their number ("§ 1a" -> "§1a").
 _TOKEN = re.compile(r"§+\s*\d+[^\W_]*|[^\W_]+(?:(?:-|(?<=\d)[./](?=\d))[^\W_]+)*")
 _SPLIT_PARTS = re.compile(r"[-./]")
+_FOOTNOTE = re.compile(r"([a-zäöüß]{3,})\d{1,2}")
 _NUMERIC = re.compile(r"\d+(?:[-/.]\d+)+")
 _DMY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 _YMD = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
@@ -460,6 +461,9 @@ class Analyzer:
             w = _spell(tok)
             if w in _STOP_FOLDED or (len(w) == 1 and w.isalpha()):
                 return ()
+            note = _FOOTNOTE.fullmatch(w)
+            if note:  # a PDF's footnote mark glued to its word: "Tage4" is "Tage" (and stays "tage4" too)
+                return (Term(stem(w), False), Term(stem(note.group(1)), True))
             return (Term(stem(w), False), *(Term(p, True) for p in self._closed_parts(w)))
         full = Term("-".join(stem(_spell(p)) for p in pieces), False)
         parts: list[Term] = []
