@@ -297,6 +297,21 @@ class ExtractiveAnswerer:
             return x
         return dataclasses.replace(x, start=a, text=text[a : x.end].strip())
 
+    def _with_qualification(self, x: Scored, chosen: Sequence[Scored], passages: Sequence[Passage]) -> Scored:
+        """A statement is not quoted without the restriction the next sentence puts on it ("SOLLTE: … es
+        kann Gründe geben, dies doch nicht zu tun." + "Dies muss aber sorgfältig abgewogen … werden.")."""
+        text = passages[x.passage].chunk.text
+        spans = self._analysed(passages[x.passage])[0]
+        after = [(a, b) for a, b in spans if a >= x.end]
+        if not after:
+            return x
+        a, b = after[0]
+        nxt = text[a:b].strip()
+        if (not _QUALIFIER.match(nxt) or "\n\n" in text[x.end : a] or b - x.start > _MAX_WITH_ANTECEDENT
+                or any(y.passage == x.passage and y.start <= a < y.end for y in chosen if y is not x)):
+            return x
+        return dataclasses.replace(x, end=b, text=text[x.start : b].strip())
+
     def window_coverage(self, qterms: QueryTerms, passages: Sequence[Passage]) -> float:
         """The best share of the question one sentence covers together with its neighbours and its
         passage's title/section/decision: evidence has to sit together, not be scattered over a page."""
@@ -367,13 +382,15 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(x)
             files.add(src)
-        for text, terms in parts:
+        # a question asking for a period, date, amount …: one statement must hold it
+        for text, terms in parts or ([(question, qterms)] if answer_type(question) else []):
             self._answer_part(text, terms, chosen, scored, files, where)
         sources = {x.passage for x in chosen}
         evidence = " ".join(passages[pi].chunk.text for pi in sources)
         if answer_type_missing(question, evidence):
             return refusal(passages)
-        quoted = self._drop_repeated(_drop_contained([self._with_antecedent(x, chosen, passages) for x in chosen]))
+        quoted = [self._with_qualification(self._with_antecedent(x, chosen, passages), chosen, passages) for x in chosen]
+        quoted = self._drop_repeated(_drop_contained(quoted))
         passages, quoted = self._continue_lists(passages, quoted)
         return compose(quoted, passages)
 
@@ -681,14 +698,37 @@ _ACTOR = re.compile(r"\b(bund|land|länder|bmi|fitko|it-planungsrat|kommunen|beh
                     r"baden-württemberg|dr\.|[A-ZÄÖÜ][a-zäöü]+ [A-ZÄÖÜ][a-zäöü]+(?= \())", re.I)
 
 
+_UNIT = r"(?:sekunden|minuten|stunden|tage[n]?|tag|wochen?|monate[n]?|monat|jahre[n]?|jahr)"
+_Q_DURATION = re.compile(r"\b(wie lange|wie oft|in welchem (abstand|turnus|rhythmus)|nach wie vielen? " + _UNIT +
+                         r"|wie viele " + _UNIT + r")\b", re.I)
+_DURATION = re.compile(r"\b(\d+|eine[nmr]?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|vierzehn|"
+                       r"dreißig|\d+-?\s?bis\s?\d+)\s+(?:\w+\s+)?" + _UNIT + r"\b|\b(\w+jährig|\w+monatig|jährlich|"
+                       r"monatlich|wöchentlich|täglich|unverzüglich|dauerhaft|unbefristet)\w*", re.I)
+# "Welche Modelle unterscheidet das BSI?", "Nach welchen Kriterien …?", "welche Schritte gibt es?": the answer
+# is an enumeration. The plural is told from the verb or the noun; a singular "Welche Behörde ist …" is no list
+_Q_LIST = re.compile(r"\b(?:welche|nach welchen|aus welchen|mit welchen|von welchen|in welchen|"
+                     r"welche (?:zwei|drei|vier|fünf|beiden))\s+(?:[\w-]+\s+){0,2}?[\w-]*(?:en|ien|nisse|e|s|er)\s+"
+                     r"(?:gibt|sind|werden|unterscheidet|unterscheiden|nennt|nennen|hebt|umfasst|umfassen|"
+                     r"darf|dürfen|muss|müssen|sollen|sollte|können|kann|hat|haben|gelten|stehen|fallen|"
+                     r"legt|regelt|sieht)\b|\bnach welchen kriterien\b|\bwelche (?:schritte|kosten|aufgaben|"
+                     r"anforderungen|funktionen|modelle|bausteine|voraussetzungen|kriterien|dateien|punkte|"
+                     r"möglichkeiten|varianten|arten|stufen|phasen|rollen|pflichten|rechte|daten|inhalte|"
+                     r"maßnahmen|regeln|ziele|themen|bereiche|komponenten|prinzipien)\b", re.I)
+_LIST = re.compile(r"(?:\n\s*(?:[•o▪◦*–-]|\d{1,2}[.)]|[a-z][.)]|\([a-z0-9]\))\s.*){2,}|"
+                   r"(?:^|\s)(?:[a-z]\)|\d\.)\s.*\s(?:[a-z]\)|\d\.)\s|"
+                   r"\b(?:[\w-]+(?:\s+[\w-]+){0,2},\s+){2,}[\w-]+(?:\s+[\w-]+){0,2}\s+(?:und|sowie|oder)\s", re.S)
+
+
 # (kind, the question asks for it, a sentence holds it) — the first kind whose question pattern matches wins
 _ANSWER_TYPES = (
     ("money", _MONEY_Q, _MONEY),
+    ("duration", _Q_DURATION, _DURATION),
     ("number", _COUNT_Q, _NUMBER),
     ("session", _Q_SESSION, _SESSION),
     ("date", _Q_DATE, _DATE),
     ("actor", _Q_WHO, _ACTOR),
     ("place", _Q_WHERE, _PLACE),
+    ("list", _Q_LIST, _LIST),
 )
 _HOLDS = {kind: holds for kind, _asks, holds in _ANSWER_TYPES}
 
@@ -725,6 +765,9 @@ _TITLE_MAX = 100
 _ANAPHOR = re.compile(r"(?:\d{1,2}[.)]\s+)?(Er|Sie|Es|Dies|Diese[rsmn]?|Damit|Dazu|Hierbei|Hierfür|Dabei|Davon|Dafür|"
                       r"Deshalb|Daher|Darüber hinaus|Außerdem|Zudem|Ferner)\b")
 _MAX_WITH_ANTECEDENT = 700
+# a sentence restricting the one before: "Dies muss aber …", "Das gilt nicht für …", "Ausgenommen sind …"
+_QUALIFIER = re.compile(r"(?:(?:Dies|Das|Diese[sr]?|Davon|Hiervon)\b[^.;:]{0,60}?\b(?:aber|jedoch|nur|nicht|"
+                        r"ausgenommen|abweichend)\b|Ausgenommen\b|Ausnahmen?\b|Abweichend\b)")
 _REPEATED = 0.75  # two statements sharing this share of their terms say the same
 _CLOSING = (".", "!", "?", ":", ";", ")", '"', "“", "”", "»", "«")
 

@@ -9,7 +9,15 @@ import dataclasses
 import pytest
 from files import assistant_over
 
-from rag.answer import FEATURES, REFUSAL, AnswerConfig, ExtractiveAnswerer, Scored, answer_type
+from rag.answer import (
+    FEATURES,
+    REFUSAL,
+    AnswerConfig,
+    ExtractiveAnswerer,
+    Scored,
+    answer_type,
+    has_answer_type,
+)
 from rag.assistant import Assistant
 from rag.grounding import analyse_query
 from rag.text import split_sentences
@@ -71,8 +79,29 @@ DOCS = {
     "bsi/xbasisdaten.md": (
         "---\ntitel: 'BSI TR-03176-1: Sichere Datenübermittlung, Teil XBasisdaten'\n---\n\n"
         "Löschfristen in XBasisdaten\n\n"
-        "Die Löschfrist für nicht zugestellte Nachrichten im Sinne des Rahmendokuments beträgt 10 Tage.\n"
+        # the footnote mark glued to its word, as pypdf reads the TR ("10 Tage4.")
+        "Die Löschfrist für nicht zugestellte Nachrichten im Sinne des Rahmendokuments beträgt 10 Tage4.\n\n"
+        "4 Diese Frist befindet sich in der Abstimmung mit dem BfDI.\n\n"
         "Zwischen zwei Intermediären MUSS ein Integritätssicherungsverfahren verwendet werden.\n"
+        "Nachrichten sind nach der Zustellung zu löschen.\n"
+    ),
+    # a definition whose next sentence restricts it
+    "bsi/schluesselwoerter.md": (
+        "---\ntitel: 'BSI TR-03176-1: Schlüsselwörter'\n---\n\nSchlüsselwörter der Anforderungen\n\n"
+        "MUSS: Dieser Ausdruck bedeutet, dass es sich um eine Anforderung handelt, die unbedingt erfüllt werden muss.\n"
+        "SOLLTE: Dieser Ausdruck bedeutet, dass eine Anforderung normalerweise erfüllt werden muss, es aber Gründe "
+        "geben kann, dies doch nicht zu tun. Dies muss aber sorgfältig abgewogen und stichhaltig begründet werden.\n"
+        "KANN: Dieser Ausdruck bedeutet, dass eine bestimmte Umsetzung gewählt werden kann.\n"
+    ),
+    # the answer to a "Wie lange …?" is a period, to a "Welche Modelle …?" an enumeration
+    "bsi/protokolle.md": (
+        "---\ntitel: 'BSI TR-03172: Protokollierung im Portalverbund'\n---\n\nProtokollierung\n\n"
+        "Die Protokolle des Antragsroutings werden zentral beim Betreiber des Routingdienstes geführt.\n"
+        "Die Protokolle des Antragsroutings enthalten den Zeitpunkt und die Kennung jeder Nachricht.\n"
+        "Die Protokolle des Antragsroutings werden durch den Betreiber gegen Veränderung geschützt.\n"
+        "Die Protokolle des Antragsroutings werden im Format der Anlage B geführt.\n"
+        "Die Protokolle des Antragsroutings werden nur den berechtigten Stellen übermittelt.\n"
+        "Die Protokolle sind zwei Jahre aufzubewahren.\n"
     ),
 }
 
@@ -158,8 +187,51 @@ def test_a_hyphenated_compound_counts_through_its_parts(assistant: Assistant) ->
 
 
 def test_wie_viele_asks_for_a_number_and_names_nothing() -> None:
-    assert answer_type("Nach wie vielen Tagen wird gelöscht?") == "number"
     assert answer_type("Wie viele Länder machen mit?") == "number"
+    assert answer_type("Nach wie vielen Tagen wird gelöscht?") == "duration"
+
+
+def test_how_long_asks_for_a_period_and_which_ones_for_an_enumeration() -> None:
+    assert answer_type("Wie lange müssen die Protokolle aufbewahrt werden?") == "duration"
+    assert answer_type("Wie oft müssen Servicekonten einem Pentest unterzogen werden?") == "duration"
+    assert has_answer_type("duration", "Die Protokolldaten sind zwei Jahre aufzubewahren.")
+    assert has_answer_type("duration", "Das Konto wird bei zweijähriger Inaktivität gelöscht.")
+    assert not has_answer_type("duration", "Die Protokolle werden zentral geführt.")
+    assert answer_type("Welche Modelle zur Nachnutzung unterscheidet das BSI?") == "list"
+    assert answer_type("Nach welchen Kriterien werden die Kosten verteilt?") == "list"
+    assert answer_type("Welche Behörde ist zuständig?") == "actor"
+    assert answer_type("Welche Rolle spielt die FITKO?") is None
+    assert has_answer_type("list", "Die Kosten sind ausschließlich\n\na) die Kosten des Betriebs,\n\nb) die Kosten der Pflege.")
+    assert has_answer_type("list", "Es gibt das zentrale, das dezentrale, das gemischte und das föderale Modell.")
+    # one comma before "und" is as often two clauses as a list: not enough
+    assert not has_answer_type("list", "Der Rat stimmt zu, der Bund und die Länder tragen die Kosten.")
+    assert not has_answer_type("list", "Der IT-Planungsrat stimmt dem Modell zu.")
+
+
+def test_asked_how_long_the_period_is_quoted(assistant: Assistant) -> None:
+    ans = assistant.ask("Wie lange werden die Protokolle des Antragsroutings aufgehoben?")
+    assert not ans.refused and "zwei Jahre" in ans.text
+
+
+def test_a_restriction_in_the_next_sentence_is_quoted_with_its_statement(assistant: Assistant) -> None:
+    ans = assistant.ask("Was bedeutet in den Anforderungen ein großgeschriebenes SOLLTE?")
+    assert not ans.refused
+    assert "dies doch nicht zu tun. Dies muss aber sorgfältig abgewogen und stichhaltig begründet werden. [1]" in ans.text
+
+
+def test_a_footnote_mark_does_not_hide_its_word() -> None:
+    from rag.keyword import BM25Index
+
+    index = BM25Index.build(["Die Löschfrist beträgt 10 Tage4."])
+    assert {"tage4", "tag"} <= set(index.tokenize("Die Löschfrist beträgt 10 Tage4."))
+    assert index.tokenize("Amt24") == ["amt24", "amt"]  # a name with digits keeps its whole form first
+
+
+def test_a_participle_is_found_through_its_verb(assistant: Assistant) -> None:
+    terms = analyse_query("Wann werden Nachrichten gelöscht?", assistant.snapshot().bm25)
+    deleted = next(t for t in terms.terms if t.surface == "gelöscht")
+    assert frozenset({"losch"}) in deleted.alts
+    assert terms.coverage({"nachricht", "losch"}) == pytest.approx(terms.coverage({"nachricht", deleted.stem}))
 
 
 def test_a_sentence_repeating_the_chosen_ones_makes_room_for_a_new_one() -> None:
