@@ -704,6 +704,11 @@ _Q_DURATION = re.compile(r"\b(wie lange|wie oft|in welchem (abstand|turnus|rhyth
 _DURATION = re.compile(r"\b(\d+|eine[nmr]?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|vierzehn|"
                        r"dreißig|\d+-?\s?bis\s?\d+)\s+(?:\w+\s+)?" + _UNIT + r"\b|\b(\w+jährig|\w+monatig|jährlich|"
                        r"monatlich|wöchentlich|täglich|unverzüglich|dauerhaft|unbefristet)\w*", re.I)
+# "Wann braucht man einen Antragsroutingdienst?", "Wann wird ein Konto gelöscht?" ask for a condition
+# ("wenn …", "sofern …"), a period ("nach drei Jahren") or a date; "Seit wann …?" asks for a date only
+_Q_WHEN = re.compile(r"^\W*(?:und\s+)?wann\s+(?:braucht|brauchen|benötigt|muss|müssen|darf|dürfen|gilt|gelten|"
+                     r"kann|können|soll|sollen|sollte|ist|sind|wird|werden|liegt|besteht|greift|entfällt|endet)\b", re.I)
+_CONDITION = re.compile(r"(?:^|[,;:–]\s*)(?:wenn|sofern|falls|soweit|sobald|solange)\b", re.I)  # a clause, not "(und soweit nötig"
 # "Welche Modelle unterscheidet das BSI?", "Nach welchen Kriterien …?", "welche Schritte gibt es?": the answer
 # is an enumeration. The plural is told from the verb or the noun; a singular "Welche Behörde ist …" is no list
 _Q_LIST = re.compile(r"\b(?:welche|nach welchen|aus welchen|mit welchen|von welchen|in welchen|"
@@ -725,6 +730,7 @@ _ANSWER_TYPES = (
     ("duration", _Q_DURATION, _DURATION),
     ("number", _COUNT_Q, _NUMBER),
     ("session", _Q_SESSION, _SESSION),
+    ("when", _Q_WHEN, re.compile("|".join(f"(?:{r.pattern})" for r in (_DATE, _DURATION, _CONDITION)), re.I)),
     ("date", _Q_DATE, _DATE),
     ("actor", _Q_WHO, _ACTOR),
     ("place", _Q_WHERE, _PLACE),

@@ -261,6 +261,8 @@ def warm_stems(words: Iterable[str]) -> None:
 
 def _finish_stem(s: str) -> str:
     s = s.translate(_UMLAUT)
+    if "graph" in s:  # both spellings are correct German: "kryptographisch" ~ "kryptografisch", "Grafik"
+        s = s.replace("graph", "graf")
     if len(s) > 6:
         if s.endswith("iert"):
             s = s[:-3]
@@ -274,6 +276,8 @@ def stem(word: str) -> str:
 
     >>> stem("Beschlüsse"), stem("Beschluss"), stem("Bürgerkonto"), stem("Buergerkonto")
     ('beschluss', 'beschluss', 'burgerkonto', 'burgerkonto')
+    >>> stem("kryptographische") == stem("kryptografisch")
+    True
     """
     s = _STEMS.get(word)
     if s is None:
@@ -554,7 +558,8 @@ _ABBREVIATION_TABLE: tuple[tuple[str, str], ...] = (
 )
 ABBREVIATIONS: dict[str, str] = {abbr.lower(): long for abbr, long in _ABBREVIATION_TABLE}
 # Groups of words a municipal reader uses interchangeably.
-SYNONYMS: tuple[tuple[str, ...], ...] = (("Kommunen", "Gemeinden", "Gemeindeverbände"),)
+SYNONYMS: tuple[tuple[str, ...], ...] = (("Kommunen", "Gemeinden", "Gemeindeverbände"), ("braucht", "benötigt"),
+                                         ("brauchen", "benötigen"))
 
 
 @lru_cache(maxsize=512)

@@ -208,6 +208,17 @@ def test_how_long_asks_for_a_period_and_which_ones_for_an_enumeration() -> None:
     assert not has_answer_type("list", "Der IT-Planungsrat stimmt dem Modell zu.")
 
 
+def test_asked_when_a_condition_period_or_date_answers() -> None:
+    assert answer_type("Wann braucht man einen Antragsroutingdienst?") == "when"
+    assert answer_type("Und wann wird das Konto gelöscht?") == "when"
+    assert answer_type("Seit wann gilt das OZG?") == "date"
+    assert has_answer_type("when", "Benötigt wird er, wenn keine Direktverbindung zum Fachverfahren besteht.")
+    assert has_answer_type("when", "Das Konto wird nach drei Jahren gelöscht.")
+    assert has_answer_type("when", "Die Regel gilt ab dem 01.01.2025.")
+    # "soweit" inside a parenthesis is no condition the sentence states
+    assert not has_answer_type("when", "Der Dienst leitet Anträge weiter (und soweit nötig auch Nachweise).")
+
+
 def test_asked_how_long_the_period_is_quoted(assistant: Assistant) -> None:
     ans = assistant.ask("Wie lange werden die Protokolle des Antragsroutings aufgehoben?")
     assert not ans.refused and "zwei Jahre" in ans.text

@@ -291,6 +291,7 @@ def test_tokenize_with_splitter_adds_part_stems() -> None:
         ("Einer-für-Alle-Leistungen", ["EfA"]),
         ("Was tun die Kommunen?", ["Gemeinden", "Gemeindeverbände"]),
         ("Gemeinden", ["Kommunen", "Gemeindeverbände"]),
+        ("Wann braucht man einen Antragsroutingdienst?", ["benötigt"]),
     ],
 )
 def test_expand_query_adds_other_forms(query: str, added: list[str]) -> None:
