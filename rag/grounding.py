@@ -166,6 +166,9 @@ def analyse_query(question: str, index: BM25Index, keep_self: bool = False) -> Q
             verb = None if noun else _participle_stem(token, index)
             if verb:  # "gelöscht" is answered by "Löschfrist", "löschen", "löscht"
                 alts += (frozenset({verb}),)
+            zu = None if noun else _zu_form(token, index)
+            if zu:  # "anbieten" is answered by "… anzubieten", "auszutauschen" by "austauschen"
+                alts += (frozenset({zu}),)
             if alts and not known:
                 known = any(all(x in index.term_ids for x in alt) for alt in alts)
             idf = index.idf(stem) if stem else max((index.idf(p) for p in parts), default=0.0)
@@ -193,6 +196,29 @@ def _participle_stem(token: str, index: BM25Index) -> str | None:
     if not m:
         return None
     stems = [t.stem for t in index.analyzer.analyze_word(m.group(1)) if not t.part]
+    return stems[0] if stems and stems[0] in index.term_ids else None
+
+
+# separable verb prefixes: "anbieten" has the zu-infinitive "anzubieten", "zustellen" has "zuzustellen"
+_SEPARABLE = re.compile(r"(ab|an|auf|aus|bei|bereit|dar|durch|ein|fest|fort|frei|her|hin|los|mit|nach|offen|"
+                        r"teil|um|vor|weg|weiter|wieder|zu|zurück|zusammen)(zu)?([a-zäöüß]{4,}en)")
+
+
+def _zu_form(token: str, index: BM25Index) -> str | None:
+    """The other infinitive of a separable verb, when documents use it: 'anbieten' -> 'anzubiet' (as in
+    '… sind verpflichtet, … anzubieten'), 'anzubieten' -> 'anbiet'. None for other words.
+
+    >>> from rag.keyword import BM25Index
+    >>> idx = BM25Index.build(["Bund und Länder sind verpflichtet, ihre Leistungen anzubieten.", "Daten austauschen."])
+    >>> _zu_form("anbieten", idx), _zu_form("auszutauschen", idx), _zu_form("bieten", idx)
+    ('anzubiet', 'austausch', None)
+    """
+    m = _SEPARABLE.fullmatch(token.lower())
+    if not m:
+        return None
+    prefix, zu, rest = m.groups()
+    other = prefix + rest if zu else prefix + "zu" + rest
+    stems = [t.stem for t in index.analyzer.analyze_word(other) if not t.part]
     return stems[0] if stems and stems[0] in index.term_ids else None
 
 
