@@ -80,6 +80,7 @@ _FM_KEYS: dict[str, tuple[str, ...]] = {
     "session": ("session", "sitzung"),
     "decision": ("decision", "beschluss", "entscheidung"),
     "law": ("law", "jurabk", "gesetz"),
+    "stand": ("stand", "fassung", "as_of"),  # of a law: the version ("Stand: 19.07.2024" or a year)
     "category": ("kategorie", "category"),
 }
 
@@ -255,6 +256,10 @@ def extract_metadata(rel_path: str, text: str, front_matter: Mapping[str, Any]) 
     if law:
         meta["law"] = law
         title = _law_title(raw_title or title or "", law)
+        stand = str(_fm(fm, "stand") or "").strip()
+        as_of = int(stand) if re.fullmatch(r"(?:19|20)\d\d", stand) else parse_german_date(stand)[1] or law_as_of(text)
+        if as_of:
+            meta["as_of"] = as_of
 
     meta["publisher"] = _publisher(fm, folders, category, host, head, header is not None, is_law, title)
     doc_type = _doc_type(fm, folders, category, name, url, head, header is not None, is_law, title)
@@ -446,6 +451,32 @@ def law_abbreviation(rel_path: str, title: str, text: str, front_matter: Mapping
     if "-BJNR" in stem:
         return stem.split("-BJNR")[0].replace("_", " ")
     return None
+
+
+# what a consolidated law text cites of its own amendments: "Zuletzt geändert durch Art. 1 G v. 3.12.2020",
+# "… des Gesetzes vom 19. Juli 2024 (BGBl. 2024 I Nr. 245)", "BGBl. I S. 2668" with its year
+_AMENDMENT_RE = re.compile(
+    r"\bG(?:esetz(?:es)?)?\s+v(?:om|\.)\s*\d{1,2}\.\s*(?:\d{1,2}\.|[A-ZÄ][a-zä]+\s+)\s*((?:19|20)\d\d)\b"
+    r"|\bBGBl\.?\s*(?:I\b\s*:?\s*)?((?:19|20)\d\d)\b|\b((?:19|20)\d\d)\s+I\s+Nr\.")
+
+_FUNDSTELLE_RE = re.compile(r"^Fundstelle\b[^\n]*(?:\n\s*:[^\n]*)?", re.M)
+
+
+def law_as_of(text: str) -> int | None:
+    """The year of the latest amendment a law's text cites: two versions of one law (a consolidated text
+    of today, an older copy) are told apart by it. None when the text cites none.
+
+    >>> law_as_of("Zuletzt geändert durch\\n:   Art. 1 G v. 3.12.2020 I 2668\\nÄnderung durch Art. 16 G v. 28.6.2021")
+    2021
+    >>> law_as_of("… mit Ablauf des vierten auf die Verkündung des Gesetzes vom 19. Juli 2024 (BGBl. 2024 I Nr. 245) …")
+    2024
+    >>> law_as_of("Fundstelle\\n:   BGBl I: 2021, 4\\n\\n§ 1 …")  # its own publication, no amendment
+    >>> law_as_of("§ 1 Anwendungsbereich. Dieses Gesetz gilt für Verwaltungsleistungen.") is None
+    True
+    """
+    text = _FUNDSTELLE_RE.sub(" ", text)  # where the law itself was published says nothing of its version
+    years = [int(y) for m in _AMENDMENT_RE.finditer(text) for y in m.groups() if y]
+    return max(years, default=None)
 
 
 def _document_date(text: str, is_law: bool) -> tuple[str | None, int | None]:

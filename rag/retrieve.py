@@ -39,6 +39,7 @@ class RetrievalConfig:
     period_boost: float = 0.2  # a dated document from the month or season the query names ("im März 2021")
     intent_boost: float = 0.1  # "beschlossen" -> decisions, "§"/law names -> laws, "BSI/TR" -> guidelines
     catalogue_penalty: float = 0.5  # provenance lists and indexes describe documents but are no evidence
+    superseded_penalty: float = 0.15  # an older version of a law the index holds newer, unless asked for the past
     dup_jaccard: float = 0.8
     newer_tie: float = 0.9  # dated documents scoring within this ratio of each other ...
     topic_jaccard: float = 0.3  # ... whose titles share this share of terms: the newer first
@@ -107,6 +108,12 @@ _INTENTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bBSI\b|\bTR[- ]?\d|Technische[n]? Richtlinie", re.I), "Technische Richtlinie"),
     (re.compile(r"\bFAQ\b|häufig gestellt", re.I), "FAQ"),
 )
+
+
+# "Was galt vor dem OZG 2.0?", "in der alten Fassung", "ursprünglich": the older version of a law is asked for
+_ASKS_PAST = re.compile(r"\b(?:früher|vormals|ursprünglich|damals|bisher|bislang|galt|galten|alte[nmrs]?|"
+                        r"ältere[nmrs]?|vorherige[nmrs]?|frühere[nmrs]?|vor\s+(?:de[mnr]|einer|ihrer|seiner)?\s*"
+                        r"(?:Änderung|Novelle|Reform|OZG[- ]?2\.0|OZG-Änderung)|vor\s+(?:19|20)\d\d)\b", re.I)
 
 
 def query_intents(query: str) -> set[str]:
@@ -224,6 +231,7 @@ class HybridRetriever:
         intents = query_intents(query)
         period = query_period(query)
         terms = self.snap.chunk_terms
+        superseded = frozenset() if _ASKS_PAST.search(query) else self.snap.superseded
         scores: dict[int, float] = {}
         for idx, f in candidates:
             c = self.snap.chunks[idx]
@@ -235,6 +243,8 @@ class HybridRetriever:
                 score += cfg.intent_boost
             elif c.meta.get("doc_type") == "Verzeichnis" or c.meta.get("toc"):
                 score -= cfg.catalogue_penalty
+            if idx in superseded:
+                score -= cfg.superseded_penalty
             scores[idx] = score
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         passages: list[Passage] = []

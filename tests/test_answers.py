@@ -42,7 +42,16 @@ DOCS = {
     "gesetze/ozg.md": (
         "% Gesetz zur Verbesserung des Onlinezugangs zu Verwaltungsleistungen (Onlinezugangsgesetz - OZG)\n\n"
         "# § 1a – Portalverbund\n\n(1) Bund und Länder sind verpflichtet, ihre Verwaltungsleistungen auch "
-        "elektronisch über Verwaltungsportale anzubieten.\n"
+        "elektronisch über Verwaltungsportale anzubieten. Das gilt ab dem Gesetz vom 19. Juli 2024 "
+        "(BGBl. 2024 I Nr. 245).\n"
+    ),
+    # the same law as it stood before 2024 (a copy with its amendment history in the header)
+    "gesetze/alt/ozg.md": (
+        "# Gesetz zur Verbesserung des Onlinezugangs zu Verwaltungsleistungen (OZG)\n\n"
+        "Zuletzt geändert durch\n:   Art. 1 G v. 3.12.2020 I 2668\n\n"
+        "## § 1 Portalverbund für digitale Verwaltungsleistungen\n\n(1) Bund und Länder sind verpflichtet, bis "
+        "spätestens zum Ablauf des fünften auf die Verkündung dieses Gesetzes folgenden Kalenderjahres ihre "
+        "Verwaltungsleistungen auch elektronisch über Verwaltungsportale anzubieten.\n"
     ),
 }
 
@@ -88,7 +97,9 @@ def test_filters_restrict_sources(assistant: Assistant) -> None:
     only_2021 = assistant.retrieve(q, k=5, filters={"year_to": 2021})
     assert only_2021 and {p.chunk.source for p in only_2021} == {"beschluesse/2021-24.md"}
     laws = assistant.retrieve("Verwaltungsportale", k=5, filters={"file": "gesetze"})
-    assert {p.chunk.source for p in laws} == {"gesetze/ozg.md"}
+    assert {p.chunk.source for p in laws} == {"gesetze/ozg.md", "gesetze/alt/ozg.md"}
+    old = assistant.retrieve("Verwaltungsportale", k=5, filters={"file": "gesetze/alt"})
+    assert {p.chunk.source for p in old} == {"gesetze/alt/ozg.md"}
     with pytest.raises(ValueError):
         assistant.retrieve(q, filters={"colour": "blue"})
 
@@ -108,6 +119,19 @@ def test_a_named_month_brings_that_months_decision_first(assistant: Assistant) -
     assert passages[0].chunk.source == "beschluesse/2021-24.md"
     passages = assistant.retrieve("Was hat der IT-Planungsrat zu den Betriebskosten von EfA-Leistungen beschlossen?")
     assert passages[0].chunk.source == "beschluesse/2024-13.md"
+
+
+@pytest.mark.slow
+def test_the_current_version_of_a_law_leads_unless_the_past_is_asked(assistant: Assistant) -> None:
+    snap = assistant.snapshot()
+    assert {c.meta.get("as_of") for c in snap.chunks if c.meta.get("law") == "OZG"} == {2020, 2024}
+    assert {snap.chunks[i].source for i in snap.superseded} == {"gesetze/alt/ozg.md"}
+    now = assistant.ask("Wer muss Verwaltungsleistungen elektronisch über Verwaltungsportale anbieten?")
+    assert not now.refused and now.citations[0].file == "gesetze/ozg.md"
+    # only the older copy has the deadline; still the current law leads, unless the earlier version is asked for
+    deadline = "Bis wann müssen Bund und Länder spätestens Verwaltungsleistungen über Verwaltungsportale anbieten?"
+    assert assistant.retrieve(deadline)[0].chunk.source == "gesetze/ozg.md"
+    assert assistant.retrieve(f"Früher: {deadline}")[0].chunk.source == "gesetze/alt/ozg.md"
 
 
 @pytest.mark.slow
