@@ -53,6 +53,7 @@ class AnswerConfig:
     topic_jaccard: float = 0.3  # ... on the same topic (as in RetrievalConfig) leads
     min_coverage: float = 0.4  # refuse when no sentence window covers this share of the (weighted) question
     unknown_noun_coverage: float = 0.45  # ... or this share when the question names a noun no document has
+    named_law_tie: float = 0.5  # "laut OZG": the law's best sentence scoring this share of the best answers alone
 
 
 @dataclass(frozen=True)
@@ -361,6 +362,12 @@ class ExtractiveAnswerer:
         if not scored:
             return refusal(passages)
         best = max(scored, key=lambda x: x.score)
+        named = named_laws(question)
+        if named:  # "laut OZG …", "nach dem IDNrG …": the law itself answers, when it says something close
+            own = [x for x in scored if str(passages[x.passage].chunk.meta.get("law") or "").casefold() in named]
+            if own and max(x.score for x in own) >= best.score * self.cfg.named_law_tie:
+                scored = own
+                best = max(own, key=lambda x: x.score)
         if _ASKS_CHANGE.search(question):
             best = self._newest(best, scored, passages)
         def where(x: Scored) -> tuple[str, int | None]:
@@ -599,6 +606,23 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
 _DECIDED_IN = re.compile(r"\b(?:in|auf|bei)\s+(?:der|seiner|ihrer|dieser)\s+(\d{1,3})\.\s*Sitzung", re.I)
 _ASKS_DECISIONS = re.compile(r"beschl(?:o|ie)ss|beschlüsse|beschluss|entsch(?:ie|ei)d|gefasst|verabschiedet", re.I)
 # "Gilt das noch?", "Wurde das später geändert?", "Was gilt heute?": the newest document on the topic leads
+# "laut OZG", "nach dem neuen OZG", "gemäß § 3 EGovG", "im IDNrG": the question names the law it asks about
+_NAMED_LAW = re.compile(r"\b(?:laut|nach|gemäß|gem\.|im|des|dem)\s+(?:de[mnrs]\s+)?(?:neuen|aktuellen|geltenden)?\s*"
+                        r"(?:§+\s*\d+[a-z]?(?:\s+Abs(?:atz|\.)\s*\d+)?\s+)?(?!(?:de[mnrs]|die|das|eine[mnrs]?)\b)([^\W\d_][\w§]*)(?![\w-])", re.I)
+
+
+def named_laws(question: str) -> set[str]:
+    """The words a question names as its source ("laut ozg"), casefolded: they count where a passage's
+    law abbreviation is one of them.
+
+    >>> sorted(named_laws("Wer muss laut OZG … anbieten? Was gilt nach dem neuen EGovG und gemäß § 3 Abs. 2 IDNrG?"))
+    ['egovg', 'idnrg', 'ozg']
+    >>> named_laws("Was hat der IT-PLR nach dem OZG-Änderungsgesetz beschlossen?"), named_laws("wer muss laut ozg …")
+    (set(), {'ozg'})
+    """
+    return {m.group(1).casefold() for m in _NAMED_LAW.finditer(question)}
+
+
 _ASKS_CHANGE = re.compile(r"\b(noch|geändert|ersetzt|abgelöst|neuere?[nrs]?|aktuell\w*|inzwischen|später|"
                           r"mittlerweile|derzeit|heute|zuletzt)\b", re.I)
 

@@ -45,6 +45,10 @@ DOCS = {
         "elektronisch über Verwaltungsportale anzubieten. Das gilt ab dem Gesetz vom 19. Juli 2024 "
         "(BGBl. 2024 I Nr. 245).\n"
     ),
+    "presse/ozg-frist.md": (
+        "# Frist verpasst\n\nEnde 2022 lief eine Frist des OZG aus, wonach Behörden 575 Verwaltungsleistungen "
+        "online anbieten müssen. Viele Kommunen schafften das nicht.\n"
+    ),
     # the same law as it stood before 2024 (a copy with its amendment history in the header)
     "gesetze/alt/ozg.md": (
         "# Gesetz zur Verbesserung des Onlinezugangs zu Verwaltungsleistungen (OZG)\n\n"
@@ -132,6 +136,15 @@ def test_the_current_version_of_a_law_leads_unless_the_past_is_asked(assistant: 
     deadline = "Bis wann müssen Bund und Länder spätestens Verwaltungsleistungen über Verwaltungsportale anbieten?"
     assert assistant.retrieve(deadline)[0].chunk.source == "gesetze/ozg.md"
     assert assistant.retrieve(f"Früher: {deadline}")[0].chunk.source == "gesetze/alt/ozg.md"
+
+
+@pytest.mark.slow
+def test_a_law_named_as_source_answers_itself(assistant: Assistant) -> None:
+    """The press text matches the wording better; "laut OZG" asks for the law."""
+    q = "Wer muss seine Verwaltungsleistungen online anbieten?"
+    assert assistant.ask(q).citations[0].file == "presse/ozg-frist.md"
+    ans = assistant.ask(q.replace("muss", "muss laut OZG"))
+    assert not ans.refused and {c.file for c in ans.citations} == {"gesetze/ozg.md"} and "Bund und Länder" in ans.text
 
 
 @pytest.mark.slow
