@@ -19,6 +19,9 @@ _STRONG_ANAPHORA = {
 }
 _WEAK_ANAPHORA = {"das", "dies", "diese", "dieser", "dieses", "diesem", "diesen", "es", "ihr", "dem", "denen", "damit",
                   "beschluss", "gesetz"}
+# particles of a conversation ("Wer wählt die Projekte denn aus?", "Was passiert dann?"): a follow-up when
+# the question names no topic of its own
+_PARTICLES = {"denn", "dann", "danach", "jetzt", "nun"}
 _PRONOUN_SUBJECT = re.compile(r"^\s*\w+\s+(sie|er)\b")  # "Ist sie …", "Hat er …" (lower-case: not the formal "Sie")
 _FOLLOWUP_START = re.compile(r"^\s*(und|aber|also|welche(?:r|s)? davon|dazu|außerdem)\b", re.IGNORECASE)
 _ASKS_ABOUT = re.compile(r"^\s*(was ist mit|wie ist es mit|wie sieht es)\b", re.IGNORECASE)  # "… mit Hessen?"
@@ -40,6 +43,8 @@ def is_followup(question: str, history: Sequence[str]) -> bool:
     if _ASKS_ABOUT.search(question):
         return len(topic) <= 1
     if lower & _STRONG_ANAPHORA and len(topic) <= 1:
+        return True
+    if lower & _PARTICLES and not topic:  # "wer wählt die projekte denn aus?" names nothing of its own
         return True
     own_terms = [t for t in tokenize(question) if len(t) > 3]
     return _weak_pronoun(question) and len(own_terms) <= 3 and len(topic) <= 1

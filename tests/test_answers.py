@@ -214,6 +214,10 @@ def test_compose_says_ebenda_for_another_page_of_one_guideline() -> None:
         ("Ist sie das ganze Jahr Vorsitzende geblieben?", ["Wer hat 2025 den Vorsitz übernommen?"], "Vorsitz"),
         ("Wie lange dürfen die Formulardaten da drin bleiben?", ["Was regelt § 8a OZG?"], "OZG"),
         ("Betrifft das auch unser Standesamt?", ["Bis wann müssen Register die IDNr speichern?"], "IDNr"),
+        # a particle of conversation in a question naming nothing of its own (typed in lower case, too)
+        ("wer wählt die projekte denn aus?", ["Was hat der IT-Planungsrat 2025 zur Portfoliosteuerung beschlossen?"],
+         "Portfoliosteuerung"),
+        ("Was ist denn der Kommunalpakt?", ["Was ist FIM?"], None),
         # questions with a topic of their own stand alone after an unrelated question (measured on the gold set
         # with the previous item as history: 12 of 146 were taken for follow-ups before, 1 now)
         ("Seit wann ist das OZG 2.0 in Kraft?", ["Was ist der Kommunalpakt?"], None),
