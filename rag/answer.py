@@ -744,7 +744,7 @@ _Q_LIST = re.compile(r"\b(?:welche|nach welchen|aus welchen|mit welchen|von welc
                      r"möglichkeiten|varianten|arten|stufen|phasen|rollen|pflichten|rechte|daten|inhalte|"
                      r"maßnahmen|regeln|ziele|themen|bereiche|komponenten|prinzipien)\b", re.I)
 _LIST = re.compile(r"(?:\n\s*(?:[•o▪◦*–-]|\d{1,2}[.)]|[a-z][.)]|\([a-z0-9]\))\s.*){2,}|"
-                   r"(?:^|\s)(?:[a-z]\)|\d\.)\s.*\s(?:[a-z]\)|\d\.)\s|"
+                   r"(?:^|\s)\(?(?:[a-z]\)|\d\.)\s.*\s\(?(?:[a-z]\)|\d\.)\s|"
                    r"\b(?:[\w-]+(?:\s+[\w-]+){0,2},\s+){2,}[\w-]+(?:\s+[\w-]+){0,2}\s+(?:und|sowie|oder)\s", re.S)
 
 

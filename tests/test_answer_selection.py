@@ -203,6 +203,8 @@ def test_how_long_asks_for_a_period_and_which_ones_for_an_enumeration() -> None:
     assert answer_type("Welche Rolle spielt die FITKO?") is None
     assert has_answer_type("list", "Die Kosten sind ausschließlich\n\na) die Kosten des Betriebs,\n\nb) die Kosten der Pflege.")
     assert has_answer_type("list", "Es gibt das zentrale, das dezentrale, das gemischte und das föderale Modell.")
+    assert has_answer_type("list", "Gefördert werden Projekte, die (a) flächendeckend wirken, (b) auf die Strategie und "
+                                   "(c) auf ein Zielbild einzahlen.")
     # one comma before "und" is as often two clauses as a list: not enough
     assert not has_answer_type("list", "Der Rat stimmt zu, der Bund und die Länder tragen die Kosten.")
     assert not has_answer_type("list", "Der IT-Planungsrat stimmt dem Modell zu.")
