@@ -79,6 +79,7 @@ FEATURES = (
     "decision",  # the passage is a decision of the IT-Planungsrat
     "primary",  # the passage is of the kind the question asks about: "beschlossen" a decision, "§ … OZG" a law
 )
+DECISION = "Beschluss/Entscheidung"  # the doc_type of the IT-Planungsrat's decisions
 _SIM_MISSING = 0.1  # a sentence without a stored vector counts as clearly less similar
 
 
@@ -198,7 +199,7 @@ class ExtractiveAnswerer:
             headings |= {h.split(" > ")[-1] for h in headings}
             sims = self.sentence_sims(p, spans) if self.sentence_sims else [None] * len(spans)
             doc_type = p.chunk.meta.get("doc_type")
-            is_decision = float(doc_type == "Beschluss/Entscheidung")
+            is_decision = float(doc_type == DECISION)
             primary = float(doc_type in intents)  # the law, decision or guideline the question asks about
             for si, (s, e) in enumerate(spans):
                 sent = text[s:e].strip()
@@ -239,13 +240,14 @@ class ExtractiveAnswerer:
                 for x in self.sentence_features(qterms, passages, question)]
 
     def _answer_part(self, text: str, terms: QueryTerms, chosen: list[Scored], scored: Sequence[Scored],
-                     files: set[tuple[str, int | None]], where: Callable[[Scored], tuple[str, int | None]]) -> None:
+                     files: set[tuple[str, int | None]], where: Callable[[Scored], tuple[str, int | None]],
+                     topic: Callable[[Scored], set[str]] = lambda x: set()) -> None:
         """Make sure one chosen sentence answers the sub-question `text`; swap in the best candidate if none
         does (the weakest chosen sentence makes room, the best one always stays)."""
         wanted = answer_type(text)
 
-        def fits(x: Scored) -> float:
-            cov = terms.coverage(self._terms(x.text)) if terms.terms else 0.0
+        def fits(x: Scored) -> float:  # the sentence on its decision's topic (the title) answers it
+            cov = terms.coverage(self._terms(x.text) | topic(x)) if terms.terms else 0.0
             typed = bool(wanted and has_answer_type(wanted, x.text))
             if terms.terms and cov < self.cfg.part_coverage or wanted and not typed:
                 return 0.0
@@ -253,9 +255,11 @@ class ExtractiveAnswerer:
 
         if any(fits(x) for x in chosen):
             return
-        open_files = len(files) < self.cfg.max_sources + 1
-        cands = [x for x in scored if x not in chosen and (where(x) in files or open_files)]
+        # a document already quoted answers first; another one only when none of those can
+        cands = [x for x in scored if x not in chosen and where(x) in files]
         best = max(cands, key=fits, default=None)
+        if (best is None or not fits(best)) and len(files) < self.cfg.max_sources + 1:
+            best = max((x for x in scored if x not in chosen), key=fits, default=None)
         if best is None or not fits(best):
             return
         if len(chosen) >= self.cfg.max_sentences:
@@ -373,6 +377,10 @@ class ExtractiveAnswerer:
         def where(x: Scored) -> tuple[str, int | None]:
             return passages[x.passage].chunk.source, passages[x.passage].chunk.page
 
+        def topic(x: Scored) -> set[str]:  # every point of a decision is on its title's topic; not so a TR's pages
+            meta = passages[x.passage].chunk.meta
+            return self._terms(str(meta.get("title") or "")) if meta.get("doc_type") == DECISION else set()
+
         main_file = where(best)
         # sentences from the best passage's document (its other chunks; for a PDF the same page) compete on
         # equal terms; other documents must come close to the best sentence, at most max_sources are cited
@@ -391,7 +399,7 @@ class ExtractiveAnswerer:
             files.add(src)
         # a question asking for a period, date, amount …: one statement must hold it
         for text, terms in parts or ([(question, qterms)] if answer_type(question) else []):
-            self._answer_part(text, terms, chosen, scored, files, where)
+            self._answer_part(text, terms, chosen, scored, files, where, topic)
         sources = {x.passage for x in chosen}
         evidence = " ".join(passages[pi].chunk.text for pi in sources)
         if answer_type_missing(question, evidence):

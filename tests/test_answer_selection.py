@@ -32,6 +32,20 @@ DOCS = {
         "Schwerpunktthemen im Wirtschaftsplan 2025 in einem Umfang von zunächst 15 Mio. Euro.\n"
         "Die FITKO wird mit der Abfrage von Vorhabenskizzen unter den Mitgliedern beauftragt.\n"
     ),
+    # a decision whose points name its topic only in the title; a later decision on the same Marktplatz
+    "beschluesse/2021-39.md": (
+        "---\ntitel: Kommunale Nachnutzung von EfA-Diensten über Govdigital\ndatum: 29.10.2021\n"
+        "sitzung: 36. Sitzung\nbeschluss: 2021/39\n---\n\nKommunale Nachnutzung von EfA-Diensten über Govdigital\n\n"
+        "1. Der IT-Planungsrat nimmt den Abschlussbericht des Vorprojekts zur Kenntnis.\n"
+        "2. Der IT-Planungsrat stimmt der Durchführung des Hauptprojekts zu. Der zu entwickelnde Marktplatz ist "
+        "anbieteroffen zu gestalten. Über ihre Spitzenverbände sind die Kommunen in steuernder Funktion einzubinden.\n"
+        "3. Der IT-Planungsrat bittet Hamburg, govdigital eG mit der Durchführung des Hauptprojekts zu beauftragen.\n"
+    ),
+    "beschluesse/2024-13.md": (
+        "---\ntitel: Marktplatz\ndatum: 20.03.2024\nsitzung: 43. Sitzung\nbeschluss: 2024/13\n---\n\nMarktplatz\n\n"
+        "1. Der IT-Planungsrat beschließt, dass der Marktplatz für die Nachnutzung von EfA-Leistungen ab dem "
+        "01.04.2024 verbindlich zu nutzen ist.\n"
+    ),
     # a list whose introduction ends without a colon ("… sind ausschließlich")
     "beschluesse/2021-24.md": (
         "---\ntitel: Kosten der Nachnutzung von EfA-Leistungen\ndatum: 23.06.2021\nsitzung: 35. Sitzung\n"
@@ -123,6 +137,16 @@ def test_the_item_under_a_header_row_is_quoted(assistant: Assistant) -> None:
     ans = assistant.ask("Wie viel Geld ist 2025 für neue Vorhaben aus den Schwerpunktthemen vorgesehen?")
     assert not ans.refused and "15 Mio. Euro" in ans.text
     assert ans.citations[0].file == "beschluesse/2025-03.md"
+
+
+@pytest.mark.slow
+def test_a_sub_question_is_answered_on_the_decisions_topic(assistant: Assistant) -> None:
+    """'Wer soll … aufbauen?' is answered by a point of the decision whose title names the topic, not by
+    swapping in the sentence of another decision that repeats the question's words."""
+    ans = assistant.ask("Wer soll den Marktplatz für die kommunale Nachnutzung von EfA-Diensten aufbauen, und wie "
+                        "werden die Kommunen beteiligt?")
+    assert not ans.refused and {c.file for c in ans.citations} == {"beschluesse/2021-39.md"}
+    assert "Spitzenverbände" in ans.text and "anbieteroffen" in ans.text
 
 
 @pytest.mark.slow
