@@ -402,3 +402,13 @@ def test_whole_shared_corpus_loads(shared_corpus: Path) -> None:
     assert len(CORPUS_FILES) >= 139
     assert failures == {} and empty == []
     assert time.perf_counter() - started < 60  # the brief: well under a minute (about 8 s on 2 idle cores)
+
+
+def test_a_laws_version_from_front_matter_or_its_amendments() -> None:
+    text = "# § 1 – Anwendungsbereich\n\nDieses Gesetz gilt ab dem Gesetz vom 19. Juli 2024 (BGBl. 2024 I Nr. 245)."
+    assert extract_metadata("laws/ozg.md", text, {"title": "Gesetz (Onlinezugangsgesetz - OZG)"})["as_of"] == 2024
+    assert extract_metadata("laws/ozg.md", text, {"law": "OZG", "stand": 2025})["as_of"] == 2025
+    assert extract_metadata("laws/ozg.md", text, {"law": "OZG", "stand": "01.08.2023"})["as_of"] == 2023
+    # no amendment cited: no version; other documents have none either
+    assert "as_of" not in extract_metadata("laws/ozg.md", "# § 1\n\nDieses Gesetz gilt.", {"law": "OZG"})
+    assert "as_of" not in extract_metadata("presse/ozg.md", text, {"title": "OZG-Reform"})
