@@ -480,7 +480,11 @@ def law_as_of(text: str) -> int | None:
 
 
 def _document_date(text: str, is_law: bool) -> tuple[str | None, int | None]:
-    """The document's own date from its first lines: the title, a date-only line, "Stand: <date>", "Vom <date>".
+    """The document's own date from its first lines: the title, a date-only line, "Stand: <date>", "Vom <date>",
+    a header row with a date cell.
+
+    >>> _document_date("Digitalvorhaben\\n\\nNr.63-25  | 26.11.2025  | FM  | Ministerium für Finanzen und Digitalisierung", False)
+    ('2025-11-26', 2025)
 
     Dates inside running text are usually about something else (deadlines, cited laws), so they are ignored.
     """
@@ -491,6 +495,8 @@ def _document_date(text: str, is_law: bool) -> tuple[str | None, int | None]:
         else:
             usable = (
                 index == 0 or len(line) <= 45 or bool(_DATE_CUE_RE.search(line) or _DATE_START_RE.match(line))
+                # a press release's header row: "Nr.63-25 | 26.11.2025 | FM | Ministerium für Finanzen …"
+                or "|" in line and any(_DATE_START_RE.match(cell.strip()) for cell in line.split("|"))
             )
         if usable:
             date, year = find_date(line[:160])
