@@ -734,7 +734,7 @@ _UNIT = r"(?:sekunden|minuten|stunden|tage[n]?|tag|wochen?|monate[n]?|monat|jahr
 _Q_DURATION = re.compile(r"\b(wie lange|wie oft|in welchem (abstand|turnus|rhythmus)|nach wie vielen? " + _UNIT +
                          r"|wie viele " + _UNIT + r")\b", re.I)
 _DURATION = re.compile(r"\b(\d+|eine[nmr]?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|vierzehn|"
-                       r"dreißig|\d+-?\s?bis\s?\d+)\s+(?:\w+\s+)?" + _UNIT + r"\b|\b(\w+jährig|\w+monatig|jährlich|"
+                       r"dreißig|\d+-?\s?bis\s?\d+)\s+(?:\w+\s+)?" + _UNIT + r"\d?\b|\b(\w+jährig|\w+monatig|jährlich|"
                        r"monatlich|wöchentlich|täglich|unverzüglich|dauerhaft|unbefristet)\w*", re.I)
 # "Wann braucht man einen Antragsroutingdienst?", "Wann wird ein Konto gelöscht?" ask for a condition
 # ("wenn …", "sofern …"), a period ("nach drei Jahren") or a date; "Seit wann …?" asks for a date only

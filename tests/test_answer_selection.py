@@ -220,6 +220,7 @@ def test_how_long_asks_for_a_period_and_which_ones_for_an_enumeration() -> None:
     assert answer_type("Wie oft müssen Servicekonten einem Pentest unterzogen werden?") == "duration"
     assert has_answer_type("duration", "Die Protokolldaten sind zwei Jahre aufzubewahren.")
     assert has_answer_type("duration", "Das Konto wird bei zweijähriger Inaktivität gelöscht.")
+    assert has_answer_type("duration", "Die Aufbewahrungsfrist beträgt mindestens und maximal zwei Jahre3.")  # footnote 3
     assert not has_answer_type("duration", "Die Protokolle werden zentral geführt.")
     assert answer_type("Welche Modelle zur Nachnutzung unterscheidet das BSI?") == "list"
     assert answer_type("Nach welchen Kriterien werden die Kosten verteilt?") == "list"
