@@ -721,7 +721,9 @@ _Q_WHO = re.compile(r"^\W*(und\s+)?wer\b|\bwer (hat|ist|soll|muss|darf|übernimm
                     r"\b(welche[rnms]? (land|länder|behörde|stelle|organisation|gremium|bundesland))\b", re.I)
 _Q_WHERE = re.compile(r"^\W*(und\s+)?wo\b|\bwo (hat|ist|fand|wurde|sitzt)\b|\bin welcher stadt\b", re.I)
 _DATE = re.compile(r"\b\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b|\b\d{1,2}\.\s?(" + "|".join(MONTHS) +
-                   r")\b|\b(" + "|".join(MONTHS) + r")\s+\d{4}\b|\b(19|20)\d\d\b", re.I)
+                   r")\b|\b(" + "|".join(MONTHS) + r")\s+\d{4}\b|\b(19|20)\d\d\b|"
+                   # a day counted from an event: "am dritten Tag nach der Bereitstellung", "mit Ablauf des Monats"
+                   r"\b(?:am|ab dem|bis zum|vom)\s+(?:\w+ten|\w+sten|\d+\.)\s+(?:werk)?tag\b|\bmit ablauf (?:des|der)\b", re.I)
 _SESSION = re.compile(r"\b\d{1,3}\.\s?(sitzung|it-planungsratssitzung)\b|\bumlaufverfahren\b", re.I)
 _PLACE = re.compile(r"\b(in|im|nach)\s+[A-ZÄÖÜ][a-zäöüß]+")
 _ACTOR = re.compile(r"\b(bund|land|länder|bmi|fitko|it-planungsrat|kommunen|behörde|ministerium|hessen|bayern|"

@@ -559,7 +559,8 @@ _ABBREVIATION_TABLE: tuple[tuple[str, str], ...] = (
 ABBREVIATIONS: dict[str, str] = {abbr.lower(): long for abbr, long in _ABBREVIATION_TABLE}
 # Groups of words a municipal reader uses interchangeably.
 SYNONYMS: tuple[tuple[str, ...], ...] = (("Kommunen", "Gemeinden", "Gemeindeverbände"), ("braucht", "benötigt"),
-                                         ("brauchen", "benötigen"))
+                                         ("brauchen", "benötigen"),
+                                         ("Bescheid", "Verwaltungsakt"), ("Bescheide", "Verwaltungsakte"))
 
 
 @lru_cache(maxsize=512)

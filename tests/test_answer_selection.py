@@ -242,6 +242,8 @@ def test_asked_when_a_condition_period_or_date_answers() -> None:
     assert has_answer_type("when", "Benötigt wird er, wenn keine Direktverbindung zum Fachverfahren besteht.")
     assert has_answer_type("when", "Das Konto wird nach drei Jahren gelöscht.")
     assert has_answer_type("when", "Die Regel gilt ab dem 01.01.2025.")
+    assert has_answer_type("date", "Der Verwaltungsakt gilt am vierten Tag nach der Bereitstellung als bekannt gegeben.")
+    assert not has_answer_type("date", "Der Verwaltungsakt gilt nach der Bereitstellung als bekannt gegeben.")
     # "soweit" inside a parenthesis is no condition the sentence states
     assert not has_answer_type("when", "Der Dienst leitet Anträge weiter (und soweit nötig auch Nachweise).")
 

@@ -292,6 +292,7 @@ def test_tokenize_with_splitter_adds_part_stems() -> None:
         ("Was tun die Kommunen?", ["Gemeinden", "Gemeindeverbände"]),
         ("Gemeinden", ["Kommunen", "Gemeindeverbände"]),
         ("Wann braucht man einen Antragsroutingdienst?", ["benötigt"]),
+        ("Ab wann gilt ein Bescheid als bekannt gegeben?", ["Verwaltungsakt"]),
     ],
 )
 def test_expand_query_adds_other_forms(query: str, added: list[str]) -> None:
