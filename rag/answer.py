@@ -225,7 +225,8 @@ class ExtractiveAnswerer:
                     sent = text[s:e].strip()
                     terms = set(self.tokenize(sent))
                 cov = qterms.coverage(terms)
-                typed = float(bool(wanted and has_answer_type(wanted, sent)))
+                typed = float(bool(wanted and has_answer_type(wanted, sent))
+                              or wanted == "list" and self._list_follows(p, e, sent))
                 feats = (cov, passage_cov, 1.0 / (1.0 + pi), 0.0, typed, p.score / top, is_decision, primary)
                 out.append(Scored(pi, s, e, sent, 0.0, cov, sims[si], feats))
         # embedder similarity counts relative to the best sentence of this question: e5 similarities sit in
@@ -233,6 +234,15 @@ class ExtractiveAnswerer:
         best_sim = max((x.sim for x in out if x.sim is not None), default=0.0)
         return [dataclasses.replace(x, features=(*x.features[:3], (x.sim - best_sim) if x.sim is not None
                                                  else -_SIM_MISSING, *x.features[4:])) for x in out]
+
+    def _list_follows(self, p: Passage, end: int, sentence: str) -> bool:
+        """The passage ends with this introduction ("… folgende Funktionen erfüllen:") and the next chunk
+        opens with its items: for a question asking for a list, it holds one (quoted with them, see
+        `_continue_lists`)."""
+        if self.following is None or p.chunk.text[end:].strip() or not _OPEN_INTRO.search(sentence.rstrip()):
+            return False
+        nxt = self.following(p)
+        return nxt is not None and _leading_items(nxt.text) is not None
 
     def score_sentences(self, qterms: QueryTerms, passages: Sequence[Passage], question: str = "") -> list[Scored]:
         w, b = self.cfg.weights, self.cfg.bias

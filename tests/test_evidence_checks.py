@@ -71,11 +71,27 @@ RISK_PAGES = [
     "Die Liste ist nicht abschließend.",
 ]
 
+# a page whose last sentence introduces a list that starts on the next page; the page says "Funktionen" often
+FORM_PAGES = [
+    "Technische Richtlinie Schriftformersatz\nElektronische Identitäten im E-Government",
+    "Es muss fachlich bewertet werden, welche Funktionen der Schriftform für den Geschäftsprozess relevant sind.\n"
+    "Es werden nicht immer alle Funktionen der Schriftform benötigt.\n"
+    "Die Funktionen der Schriftform müssen auch elektronisch erfüllt werden.\n"
+    "Welche Funktionen der Schriftform ein Verfahren erfüllt, unterscheidet die Richtlinie im Einzelnen.\n"
+    "Die Funktionen der Schriftform werden im dritten Kapitel je Verfahren bewertet.\n"
+    "Auf Papier kann die Schriftform Folgendes leisten:",
+    "- Warnfunktion: Der Erklärende wird vor Übereilung geschützt.\n"
+    "- Abschlussfunktion: Die Unterschrift schließt die Erklärung räumlich ab.\n"
+    "- Perpetuierungsfunktion: Die Erklärung ist dauerhaft festgehalten.\n"
+    "Im Weiteren wird die Erfüllung dieser Anforderungen bewertet.",
+]
+
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     root = write_files(tmp_path_factory.mktemp("corpus"), DOCS)
     make_pdf(root / "bsi" / "onlinedienste.pdf", RISK_PAGES, title="Sicherer Betrieb von Onlinediensten")
+    make_pdf(root / "bsi" / "schriftform.pdf", FORM_PAGES, title="Schriftformersatz")
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
     assert ingest([root], settings).switched
     return Assistant(settings, use_llm=False)
@@ -139,3 +155,11 @@ def test_a_list_going_on_on_the_next_page_is_quoted_with_that_page(assistant: As
     assert ans.text.index("Angriffsszenarien") < ans.text.index("Ransomware")  # intro, then its items
     page3 = next(c for c in ans.citations if c.page == 3)
     assert page3.highlight and "Ransomware" in page3.highlight
+
+
+@pytest.mark.slow
+def test_asked_which_ones_the_introduction_of_a_list_on_the_next_page_answers(assistant: Assistant) -> None:
+    """The page's other sentences repeat the question's words; only its last one introduces the answer."""
+    ans = assistant.ask("Welche Funktionen der Schriftform unterscheidet die Richtlinie?")
+    assert not ans.refused and ("bsi/schriftform.pdf", 3) in [(c.file, c.page) for c in ans.citations]
+    assert "Warnfunktion" in ans.text and "Auf Papier kann die Schriftform Folgendes leisten:" in ans.text
