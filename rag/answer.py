@@ -623,10 +623,10 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
 
 _DECIDED_IN = re.compile(r"\b(?:in|auf|bei)\s+(?:der|seiner|ihrer|dieser)\s+(\d{1,3})\.\s*Sitzung", re.I)
 _ASKS_DECISIONS = re.compile(r"beschl(?:o|ie)ss|beschlüsse|beschluss|entsch(?:ie|ei)d|gefasst|verabschiedet", re.I)
-# "Gilt das noch?", "Wurde das später geändert?", "Was gilt heute?": the newest document on the topic leads
 # "laut OZG", "nach dem neuen OZG", "gemäß § 3 EGovG", "im IDNrG": the question names the law it asks about
 _NAMED_LAW = re.compile(r"\b(?:laut|nach|gemäß|gem\.|im|des|dem)\s+(?:de[mnrs]\s+)?(?:neuen|aktuellen|geltenden)?\s*"
-                        r"(?:§+\s*\d+[a-z]?(?:\s+Abs(?:atz|\.)\s*\d+)?\s+)?(?!(?:de[mnrs]|die|das|eine[mnrs]?)\b)([^\W\d_][\w§]*)(?![\w-])", re.I)
+                        r"(?:§+\s*\d+[a-z]?(?:\s+Abs(?:atz|\.)\s*\d+)?\s+)?"  # "§ 3 Abs. 2 EGovG"
+                        r"(?!(?:de[mnrs]|die|das|eine[mnrs]?)\b)([^\W\d_][\w§]*)(?![\w-])", re.I)
 
 
 def named_laws(question: str) -> set[str]:
@@ -641,6 +641,7 @@ def named_laws(question: str) -> set[str]:
     return {m.group(1).casefold() for m in _NAMED_LAW.finditer(question)}
 
 
+# "Gilt das noch?", "Wurde das später geändert?", "Was gilt heute?": the newest document on the topic leads
 _ASKS_CHANGE = re.compile(r"\b(noch|geändert|ersetzt|abgelöst|neuere?[nrs]?|aktuell\w*|inzwischen|später|"
                           r"mittlerweile|derzeit|heute|zuletzt)\b", re.I)
 
