@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rag.keyword import BM25Index
-from rag.text import STOPWORDS, query_expansions, words
+from rag.text import STOPWORDS, query_expansions, stem, words
 
 NON_NOUN = 0.3
 PART_SHARE = 0.6  # a compound found only through its parts counts this much
@@ -132,10 +132,13 @@ def analyse_query(question: str, index: BM25Index, keep_self: bool = False) -> Q
     out = QueryTerms()
     seen: set[str] = set()
     question = _SELF_AS.sub(" ", question) if keep_self else _SELF.sub(" ", question)
+    completed = _completed_truncations(question, index)
+    out.corrections.update(completed)  # the keyword and dense search get "verschlüsselt" too
     for i, m in enumerate(_SURFACE.finditer(question)):
         surface = m.group(0).strip(".-/")
         if not surface or surface.lower() in _FILLER:
             continue
+        surface = completed.get(surface, surface)
         first = i == 0 or question[: m.start()].rstrip()[-1:] in {".", "?", "!", ":", ""}
         noun = _is_noun(surface, first)
         for token in words(surface):
@@ -178,6 +181,37 @@ def analyse_query(question: str, index: BM25Index, keep_self: bool = False) -> Q
             if not known:
                 weight *= 0.5  # a word of no document: a typo or a colloquialism more often than a topic
             out.terms.append(QTerm(surface, stem, parts, weight, known, alts))
+    return out
+
+
+# "ver- und entschlüsselt", "Schadensersatz- und Entschädigungsansprüche": the first word is cut short
+_TRUNCATED = re.compile(r"(?<![\w-])([^\W\d_]{2,})-\s+(?:und|oder|bzw\.|sowie)\s+([^\W\d_]{5,})")
+_VERB_PREFIXES = ("über", "unter", "nach", "zer", "ver", "ent", "ein", "auf", "aus", "vor", "mit", "be", "er", "ab",
+                  "an", "zu")
+
+
+def _completed_truncations(question: str, index: BM25Index) -> dict[str, str]:
+    """The words a question cuts short before "und"/"oder", completed from the word after it.
+
+    >>> from rag.keyword import BM25Index
+    >>> idx = BM25Index.build(["Daten werden verschlüsselt.", "Schadensersatzansprüche sind ausgeschlossen. Ansprüche."])
+    >>> _completed_truncations("Wo wird ver- und entschlüsselt? Gibt es Schadensersatz- oder Entschädigungsansprüche?", idx)
+    {'ver': 'verschlüsselt', 'Schadensersatz': 'Schadensersatzansprüche'}
+    """
+    out: dict[str, str] = {}
+    for m in _TRUNCATED.finditer(question):
+        head, full = m.groups()
+        if head.lower() in _VERB_PREFIXES:  # "ver- und entschlüsselt": the second word's prefix is replaced
+            prefix = next((p for p in _VERB_PREFIXES if full.lower().startswith(p) and len(full) - len(p) >= 4), None)
+            if prefix:
+                out[head] = head + full[len(prefix):]
+            continue
+        # "Schadensersatz- und Entschädigungsansprüche": the longest known tail of the second word is shared
+        for k in range(len(full) - 3, 3, -1):
+            tail = full[-k:]
+            if tail[0].isalpha() and stem(tail.lower()) in index.term_ids:
+                out[head] = head + tail.lower()
+                break
     return out
 
 

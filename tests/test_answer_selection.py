@@ -295,3 +295,25 @@ def test_a_source_line_is_no_statement() -> None:
     assert _NOT_STATEMENT.search("Amtliche Quelle: https://it-planungsrat.de/beschluss/beschluss-2023-02 (Eckpunkte als PDF: ).")
     assert _NOT_STATEMENT.search("Quelle: Bundesanzeiger vom 12.04.2023")
     assert not _NOT_STATEMENT.search("Der IT-Planungsrat stimmt den Eckpunkten zu (siehe Anlage).")
+
+
+@pytest.mark.slow
+def test_a_word_cut_short_before_und_is_completed(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """"ver- und entschlüsselt" asks for "verschlüsselt" too; the page on the routing's logging names the
+    Antragsrouting more often but encrypts nothing."""
+    docs = {
+        "bsi/routing-protokoll.md": (
+            "---\ntitel: 'BSI TR-03172-4: Protokollierung im Antragsrouting'\n---\n\nProtokollierung\n\n"
+            "Beim Antragsrouting wird jede Nachricht protokolliert, vom Eingang im Antragsrouting bis zur Abholung.\n"
+            "Die Protokolle des Antragsroutings nennen Zeitpunkt und Ziel jeder Nachricht.\n"
+        ),
+        "bsi/routing-ablauf.md": (
+            "---\ntitel: 'BSI TR-03172-4: Ablauf'\n---\n\nAblauf\n\n"
+            "Beim Antragsrouting verschlüsselt das sendende System die Daten mit dem Schlüssel des Empfängers.\n"
+            "Nur das empfangende System kann sie danach lesen.\n"
+        ),
+    }
+    assistant = assistant_over(tmp_path_factory, docs)
+    ans = assistant.ask("Wo wird beim Antragsrouting ver- und entschlüsselt?")
+    assert not ans.refused and ans.citations[0].file == "bsi/routing-ablauf.md"
+    assert "verschlüsselt das sendende System" in ans.text
