@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ingest.metadata import DECISION
 from rag.grounding import TR_CODE, QueryTerms
 from rag.retrieve import query_intents, query_period
 from rag.sentences import MIN_SENT_CHARS as _MIN_SENT_CHARS
@@ -79,7 +80,6 @@ FEATURES = (
     "decision",  # the passage is a decision of the IT-Planungsrat
     "primary",  # the passage is of the kind the question asks about: "beschlossen" a decision, "§ … OZG" a law
 )
-DECISION = "Beschluss/Entscheidung"  # the doc_type of the IT-Planungsrat's decisions
 _SIM_MISSING = 0.1  # a sentence without a stored vector counts as clearly less similar
 
 
@@ -226,7 +226,8 @@ class ExtractiveAnswerer:
                     terms = set(self.tokenize(sent))
                 cov = qterms.coverage(terms)
                 typed = float(bool(wanted and has_answer_type(wanted, sent))
-                              or wanted == "list" and self._list_follows(p, e, sent))
+                              # a list introduced at the passage's end: its items open the next chunk
+                              or wanted == "list" and self._items_after(p, e, sent) is not None)
                 feats = (cov, passage_cov, 1.0 / (1.0 + pi), 0.0, typed, p.score / top, is_decision, primary)
                 out.append(Scored(pi, s, e, sent, 0.0, cov, sims[si], feats))
         # embedder similarity counts relative to the best sentence of this question: e5 similarities sit in
@@ -235,14 +236,14 @@ class ExtractiveAnswerer:
         return [dataclasses.replace(x, features=(*x.features[:3], (x.sim - best_sim) if x.sim is not None
                                                  else -_SIM_MISSING, *x.features[4:])) for x in out]
 
-    def _list_follows(self, p: Passage, end: int, sentence: str) -> bool:
-        """The passage ends with this introduction ("… folgende Funktionen erfüllen:") and the next chunk
-        opens with its items: for a question asking for a list, it holds one (quoted with them, see
-        `_continue_lists`)."""
-        if self.following is None or p.chunk.text[end:].strip() or not _OPEN_INTRO.search(sentence.rstrip()):
-            return False
+    def _items_after(self, p: Passage, end: int, intro: str) -> tuple[Chunk, tuple[int, int]] | None:
+        """(next chunk, span of its leading list items) when `intro` ("… folgende Funktionen erfüllen:")
+        ends the passage at `end` and the next chunk opens with its items; else None."""
+        if self.following is None or p.chunk.text[end:].strip() or not _OPEN_INTRO.search(intro.rstrip()):
+            return None
         nxt = self.following(p)
-        return nxt is not None and _leading_items(nxt.text) is not None
+        items = _leading_items(nxt.text) if nxt is not None else None
+        return (nxt, items) if nxt is not None and items is not None else None
 
     def score_sentences(self, qterms: QueryTerms, passages: Sequence[Passage], question: str = "") -> list[Scored]:
         w, b = self.cfg.weights, self.cfg.bias
@@ -443,16 +444,12 @@ class ExtractiveAnswerer:
         for x in chosen:
             out.append(x)
             p = passages[x.passage]
-            text = p.chunk.text
             intro = re.split(r"\n(?=\s*(?:[•o▪◦*–-]|\d{1,2}[.)]|[a-z][.)])\s)", x.text.split(" … ")[0], maxsplit=1)[0]
-            if self.following is None or text[x.end :].strip() or not _OPEN_INTRO.search(intro.rstrip()):
+            found = self._items_after(p, x.end, intro)
+            if found is None:
                 continue
-            nxt = self.following(p)
-            items = _leading_items(nxt.text) if nxt is not None else None
-            if nxt is None or items is None:
-                continue
+            nxt, (a, b) = found
             out_passages.append(Passage(nxt, p.score))
-            a, b = items
             out.append(Scored(len(out_passages) - 1, a, b, nxt.text[a:b].strip(), x.score, x.coverage))
         return out_passages, out
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rag.keyword import BM25Index
-from rag.text import STOPWORDS, query_expansions, stem, words
+from rag.text import STOPWORDS, query_expansions, words
 
 NON_NOUN = 0.3
 PART_SHARE = 0.6  # a compound found only through its parts counts this much
@@ -166,12 +166,8 @@ def analyse_query(question: str, index: BM25Index, keep_self: bool = False) -> Q
             alts = tuple(
                 frozenset(a) for a in (set(index.tokenize(form, parts=False)) for form in query_expansions(surface)) if a
             )
-            verb = None if noun else _participle_stem(token, index)
-            if verb:  # "gelöscht" is answered by "Löschfrist", "löschen", "löscht"
-                alts += (frozenset({verb}),)
-            zu = None if noun else _zu_form(token, index)
-            if zu:  # "anbieten" is answered by "… anzubieten", "auszutauschen" by "austauschen"
-                alts += (frozenset({zu}),)
+            if not noun:  # "gelöscht" ~ "Löschfrist", "löschen"; "anbieten" ~ "… anzubieten"
+                alts += tuple(frozenset({v}) for v in (_participle_stem(token, index), _zu_form(token, index)) if v)
             if alts and not known:
                 known = any(all(x in index.term_ids for x in alt) for alt in alts)
             idf = index.idf(stem) if stem else max((index.idf(p) for p in parts), default=0.0)
@@ -209,7 +205,7 @@ def _completed_truncations(question: str, index: BM25Index) -> dict[str, str]:
         # "Schadensersatz- und Entschädigungsansprüche": the longest known tail of the second word is shared
         for k in range(len(full) - 3, 3, -1):
             tail = full[-k:]
-            if tail[0].isalpha() and stem(tail.lower()) in index.term_ids:
+            if tail[0].isalpha() and _known_stem(tail.lower(), index):
                 out[head] = head + tail.lower()
                 break
     return out
@@ -229,8 +225,7 @@ def _participle_stem(token: str, index: BM25Index) -> str | None:
     m = _PARTICIPLE.fullmatch(token)
     if not m:
         return None
-    stems = [t.stem for t in index.analyzer.analyze_word(m.group(1)) if not t.part]
-    return stems[0] if stems and stems[0] in index.term_ids else None
+    return _known_stem(m.group(1), index)
 
 
 # separable verb prefixes: "anbieten" has the zu-infinitive "anzubieten", "zustellen" has "zuzustellen"
@@ -251,8 +246,12 @@ def _zu_form(token: str, index: BM25Index) -> str | None:
     if not m:
         return None
     prefix, zu, rest = m.groups()
-    other = prefix + rest if zu else prefix + "zu" + rest
-    stems = [t.stem for t in index.analyzer.analyze_word(other) if not t.part]
+    return _known_stem(prefix + rest if zu else prefix + "zu" + rest, index)
+
+
+def _known_stem(word: str, index: BM25Index) -> str | None:
+    """The stem of `word` as a whole (not its compound parts), when some document has it."""
+    stems = [t.stem for t in index.analyzer.analyze_word(word) if not t.part]
     return stems[0] if stems and stems[0] in index.term_ids else None
 
 

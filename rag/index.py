@@ -129,17 +129,12 @@ class Snapshot:
     def superseded(self) -> frozenset[int]:
         """Chunks of a law of which the index holds a newer version (same law and publisher, a later
         `as_of`): an older copy of the OZG answers only questions about what applied before."""
+        versioned = [(i, (str(c.meta["law"]), str(c.meta.get("publisher") or "")), c.meta["as_of"])
+                     for i, c in enumerate(self.chunks) if c.meta.get("law") and isinstance(c.meta.get("as_of"), int)]
         newest: dict[tuple[str, str], int] = {}
-        for c in self.chunks:
-            law, as_of = c.meta.get("law"), c.meta.get("as_of")
-            if law and isinstance(as_of, int):
-                key = (str(law), str(c.meta.get("publisher") or ""))
-                newest[key] = max(newest.get(key, as_of), as_of)
-        return frozenset(
-            i for i, c in enumerate(self.chunks)
-            if isinstance(c.meta.get("as_of"), int) and c.meta.get("law")
-            and c.meta["as_of"] < newest[(str(c.meta["law"]), str(c.meta.get("publisher") or ""))]
-        )
+        for _i, key, as_of in versioned:
+            newest[key] = max(newest.get(key, as_of), as_of)
+        return frozenset(i for i, key, as_of in versioned if as_of < newest[key])
 
     @cached_property
     def sentences(self) -> SentenceVectors | None:
