@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ingest.metadata import DECISION
 from rag.grounding import TR_CODE, QueryTerms
-from rag.retrieve import query_intents, query_period
+from rag.retrieve import figures, query_intents, query_period
 from rag.sentences import MIN_SENT_CHARS as _MIN_SENT_CHARS
 from rag.text import MONTHS, jaccard, normalize, split_sentences
 from rag.types import Answer, Chunk, Citation, Passage
@@ -457,12 +457,13 @@ class ExtractiveAnswerer:
         """The same statement from two documents (a decision and its announcement, two versions of a TR)
         is quoted once, from the better source."""
         kept: list[Scored] = []
-        seen: list[set[str]] = []
+        seen: list[tuple[set[str], set[str]]] = []
         for x in chosen:
             terms = self._terms(x.text)
-            if not any(len(terms & t) >= _REPEATED * len(terms | t) for t in seen):
+            figures_ = figures(x.text)
+            if not any(len(terms & t) >= _REPEATED * len(terms | t) and figures_ == f for t, f in seen):
                 kept.append(x)
-                seen.append(terms)
+                seen.append((terms, figures_))
         return kept
 
 
@@ -714,7 +715,40 @@ def question_parts(question: str) -> list[str]:
     []
     """
     parts = [p.strip() for p in _PART_SPLIT.split(question) if p and len(p.split()) >= 2]
-    return parts if len(parts) >= 2 else []
+    if len(parts) >= 2:
+        return parts
+    return _alternatives(question)
+
+
+_OR = re.compile(r"(,?)\s+oder\s+")
+_CLAUSE_START = re.compile(r"(?:gibt|gab|wurde|wird|werden|wurden|ist|sind|war|hat|haben|gilt|galt|muss|müssen|kann|"
+                           r"können|soll|sollen|braucht|reicht)\b", re.I)
+
+
+def _alternatives(question: str) -> list[str]:
+    """The two alternatives of a question that asks "A or B?" ("… – am dritten oder am vierten Tag?",
+    "Gilt X noch, oder wurde X ersetzt?"): each must be answered. A plain "Präsidentin oder Präsident" is
+    no choice between answers and gives [].
+
+    >>> _alternatives("Ab wann gilt er als bekannt gegeben – am dritten oder am vierten Tag?")
+    ['am dritten', 'am vierten Tag']
+    >>> _alternatives("Gilt die Planung von 2022 noch, oder wurde die ersetzt?")
+    ['Gilt die Planung von 2022 noch', 'wurde die ersetzt']
+    >>> _alternatives("Wer leitet derzeit als Präsidentin oder Präsident das BSI?")
+    []
+    """
+    sentence = next((s for s in re.findall(r"[^?]+\?", question) if " oder " in s), "")
+    m = _OR.search(sentence)
+    if not m:
+        return []
+    left, right = sentence[: m.start()].strip(), sentence[m.end():].strip().rstrip("?").strip()
+    cut = max(left.rfind("–"), left.rfind(":"), left.rfind(" - "))
+    if cut >= 0:
+        left = left[cut + 1 :].strip()
+    elif not m.group(1) and not _CLAUSE_START.match(right):
+        return []
+    parts = [left, right]
+    return parts if all(len(p.split()) >= 2 for p in parts) else []
 
 
 def _quotable(p: Passage) -> bool:
@@ -816,7 +850,8 @@ _MAX_WITH_ANTECEDENT = 700
 # a sentence restricting the one before: "Dies muss aber …", "Das gilt nicht für …", "Ausgenommen sind …"
 _QUALIFIER = re.compile(r"(?:(?:Dies|Das|Diese[sr]?|Davon|Hiervon)\b[^.;:]{0,60}?\b(?:aber|jedoch|nur|nicht|"
                         r"ausgenommen|abweichend)\b|Ausgenommen\b|Ausnahmen?\b|Abweichend\b)")
-_REPEATED = 0.75  # two statements sharing this share of their terms say the same
+_REPEATED = 0.75  # two statements sharing this share of their terms say the same ...
+# ... unless their numbers, dates or counts differ ("am dritten Tag" in the old OZG, "am vierten Tag" in the new)
 _CLOSING = (".", "!", "?", ":", ";", ")", '"', "“", "”", "»", "«")
 
 
@@ -955,6 +990,26 @@ def _as_statement(sentence: str) -> str:
 
 
 def _newer_note(order: Sequence[int], passages: Sequence[Passage], number: dict[int, int]) -> str:
+    """Which of the cited sources is newer: of dated documents the latest, of two versions of one law the
+    later one (`as_of`).
+
+    >>> from rag.types import Chunk
+    >>> ps = [Passage(Chunk(str(i), "…", f"{i}.md", None, 0, {"law": "OZG", "as_of": y}), 1.0) for i, y in enumerate([2024, 2021])]
+    >>> _newer_note([0, 1], ps, {0: 1, 1: 2})
+    'Hinweis: Quelle [1] gibt das OZG in der Fassung von 2024 wieder, [2] eine ältere Fassung (2021); es gilt die neuere.'
+    """
+    versions: dict[str, list[tuple[int, int]]] = {}
+    for pi in order:
+        m = passages[pi].chunk.meta
+        if m.get("law") and isinstance(m.get("as_of"), int):
+            versions.setdefault(str(m["law"]), []).append((int(m["as_of"]), pi))
+    for law, got in versions.items():
+        if len({y for y, _ in got}) >= 2:
+            latest = max(got)
+            older = sorted((y, pi) for y, pi in got if y < latest[0])
+            return (f"Hinweis: Quelle [{number[latest[1]]}] gibt das {law} in der Fassung von {latest[0]} wieder, "
+                    + ", ".join(f"[{number[pi]}]" for _y, pi in older)
+                    + f" eine ältere Fassung ({', '.join(str(y) for y, _ in older)}); es gilt die neuere.")
     dated = [(passages[pi].chunk.meta.get("date"), pi) for pi in order if passages[pi].chunk.meta.get("date")]
     if len(dated) < 2 or len({d for d, _ in dated}) < 2:
         return ""

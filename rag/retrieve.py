@@ -163,6 +163,20 @@ def _year_ok(year: Any, y0: Any, y1: Any) -> bool:
     return (not y0 or y >= int(y0)) and (not y1 or y <= int(y1))
 
 
+_FIGURE = re.compile(r"\d+(?:[.,/]\d+)*|\b(?:zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf)(?:mal)?\b|"
+                     r"\b(?:erst|zweit|dritt|viert|fünft|sechst|siebt|acht|neunt|zehnt)e[nmrs]?\b", re.I)
+
+
+def figures(text: str) -> set[str]:
+    """The numbers, dates and number words of a text: two versions of a law that differ only there
+    ("am dritten Tag" / "am vierten Tag") say different things.
+
+    >>> sorted(figures("Er gilt am vierten Tag, spätestens am 31.12.2024, zweimal."))
+    ['31.12.2024', 'vierten', 'zweimal']
+    """
+    return {m.group(0).casefold() for m in _FIGURE.finditer(text)}
+
+
 def _shingles(text: str) -> set[str]:
     words = _WORD_RE.findall(normalize(text).lower())
     return {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
@@ -176,6 +190,7 @@ class HybridRetriever:
         self.embedder = embedder
         self.cfg = config or RetrievalConfig()
         self._shingle_cache: dict[int, set[str]] = {}
+        self._figure_cache: dict[int, set[str]] = {}
         self._title_cache: dict[str, set[str]] = {}
 
     def query_vector(self, query: str, qterms: QueryTerms | None = None) -> np.ndarray:
@@ -248,12 +263,13 @@ class HybridRetriever:
             scores[idx] = score
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         passages: list[Passage] = []
-        kept_shingles: list[set[str]] = []
+        kept_shingles: list[tuple[set[str], set[str]]] = []
         for idx, score in ranked:
             sh = self._shingles(idx)
-            if any(jaccard(sh, other) >= cfg.dup_jaccard for other in kept_shingles):
+            fig = self._figures(idx)
+            if any(jaccard(sh, other) >= cfg.dup_jaccard and fig == other_fig for other, other_fig in kept_shingles):
                 continue  # the same text in another version of a law, or a duplicated page
-            kept_shingles.append(sh)
+            kept_shingles.append((sh, fig))
             d_rank = dense_rank.get(idx)
             b_rank = bm25_rank.get(idx)
             passages.append(
@@ -277,6 +293,12 @@ class HybridRetriever:
         got = self._title_cache.get(p.chunk.id)
         if got is None:
             got = self._title_cache[p.chunk.id] = set(self.snap.bm25.tokenize(str(p.chunk.meta.get("title") or "")))
+        return got
+
+    def _figures(self, idx: int) -> set[str]:
+        got = self._figure_cache.get(idx)
+        if got is None:
+            got = self._figure_cache[idx] = figures(self.snap.chunks[idx].text)
         return got
 
     def _shingles(self, idx: int) -> set[str]:

@@ -43,7 +43,9 @@ DOCS = {
         "% Gesetz zur Verbesserung des Onlinezugangs zu Verwaltungsleistungen (Onlinezugangsgesetz - OZG)\n\n"
         "# § 1a – Portalverbund\n\n(1) Bund und Länder sind verpflichtet, ihre Verwaltungsleistungen auch "
         "elektronisch über Verwaltungsportale anzubieten. Das gilt ab dem Gesetz vom 19. Juli 2024 "
-        "(BGBl. 2024 I Nr. 245).\n"
+        "(BGBl. 2024 I Nr. 245).\n\n# § 9 – Bekanntgabe des Verwaltungsaktes\n\n(1) Ein elektronischer "
+        "Verwaltungsakt kann bekannt gegeben werden, indem er aus dem Postfach des Nutzerkontos abgerufen wird. "
+        "Der Verwaltungsakt gilt am vierten Tag nach der Bereitstellung zum Abruf als bekannt gegeben.\n"
     ),
     "presse/ozg-frist.md": (
         "# Frist verpasst\n\nEnde 2022 lief eine Frist des OZG aus, wonach Behörden 575 Verwaltungsleistungen "
@@ -55,7 +57,10 @@ DOCS = {
         "Zuletzt geändert durch\n:   Art. 1 G v. 3.12.2020 I 2668\n\n"
         "## § 1 Portalverbund für digitale Verwaltungsleistungen\n\n(1) Bund und Länder sind verpflichtet, bis "
         "spätestens zum Ablauf des fünften auf die Verkündung dieses Gesetzes folgenden Kalenderjahres ihre "
-        "Verwaltungsleistungen auch elektronisch über Verwaltungsportale anzubieten.\n"
+        "Verwaltungsleistungen auch elektronisch über Verwaltungsportale anzubieten.\n\n"
+        "## § 9 Bekanntgabe des Verwaltungsaktes\n\n(1) Ein elektronischer Verwaltungsakt kann bekannt gegeben "
+        "werden, indem er aus dem Postfach des Nutzerkontos abgerufen wird. Der Verwaltungsakt gilt am dritten Tag "
+        "nach der Bereitstellung zum Abruf als bekannt gegeben.\n"
     ),
 }
 
@@ -136,6 +141,19 @@ def test_the_current_version_of_a_law_leads_unless_the_past_is_asked(assistant: 
     deadline = "Bis wann müssen Bund und Länder spätestens Verwaltungsleistungen über Verwaltungsportale anbieten?"
     assert assistant.retrieve(deadline)[0].chunk.source == "gesetze/ozg.md"
     assert assistant.retrieve(f"Früher: {deadline}")[0].chunk.source == "gesetze/alt/ozg.md"
+
+
+@pytest.mark.slow
+def test_a_question_between_two_versions_gets_both_and_which_is_newer(assistant: Assistant) -> None:
+    """ "am dritten oder am vierten Tag?": the old law says the one, the current law the other. Both are
+    quoted (they differ only in the figure, so neither is dropped as a repeat), the current one first."""
+    q = "Ab wann gilt ein Verwaltungsakt im Postfach des Nutzerkontos als bekannt gegeben"
+    plain = assistant.ask(q + "?")
+    assert not plain.refused and plain.citations[0].file == "gesetze/ozg.md" and "vierten Tag" in plain.text
+    ans = assistant.ask(q + " – am dritten oder am vierten Tag?")
+    assert not ans.refused and [c.file for c in ans.citations] == ["gesetze/ozg.md", "gesetze/alt/ozg.md"]
+    assert "vierten Tag" in ans.text and "dritten Tag" in ans.text
+    assert "Quelle [1] gibt das OZG in der Fassung von 2024 wieder, [2] eine ältere Fassung (2020)" in ans.text
 
 
 @pytest.mark.slow
