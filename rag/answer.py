@@ -455,15 +455,15 @@ class ExtractiveAnswerer:
 
     def _drop_repeated(self, chosen: Sequence[Scored]) -> list[Scored]:
         """The same statement from two documents (a decision and its announcement, two versions of a TR)
-        is quoted once, from the better source."""
+        is quoted once, from the better source; two that differ in a figure (`figures`) are both kept."""
         kept: list[Scored] = []
         seen: list[tuple[set[str], set[str]]] = []
         for x in chosen:
             terms = self._terms(x.text)
-            figures_ = figures(x.text)
-            if not any(len(terms & t) >= _REPEATED * len(terms | t) and figures_ == f for t, f in seen):
+            figs = figures(x.text)
+            if not any(len(terms & t) >= _REPEATED * len(terms | t) and figs == f for t, f in seen):
                 kept.append(x)
-                seen.append((terms, figures_))
+                seen.append((terms, figs))
         return kept
 
 
@@ -703,7 +703,8 @@ _PART_SPLIT = re.compile(r"(?<=\?)\s+|[,;]?\s+(?=und\s+(?:wer|was|wie|wann|welch
 
 
 def question_parts(question: str) -> list[str]:
-    """The sub-questions of a question that asks several things ([] for a simple question).
+    """The sub-questions of a question that asks several things, else the two alternatives of an
+    "A oder B?" question (see `_alternatives`); [] for a simple question.
 
     >>> question_parts("Müssen wir EfA-Leistungen über den Marktplatz beziehen? Seit wann gilt das?")
     ['Müssen wir EfA-Leistungen über den Marktplatz beziehen?', 'Seit wann gilt das?']

@@ -189,8 +189,7 @@ class HybridRetriever:
         self.snap = snapshot
         self.embedder = embedder
         self.cfg = config or RetrievalConfig()
-        self._shingle_cache: dict[int, set[str]] = {}
-        self._figure_cache: dict[int, set[str]] = {}
+        self._text_key_cache: dict[int, tuple[set[str], set[str]]] = {}
         self._title_cache: dict[str, set[str]] = {}
 
     def query_vector(self, query: str, qterms: QueryTerms | None = None) -> np.ndarray:
@@ -263,13 +262,12 @@ class HybridRetriever:
             scores[idx] = score
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         passages: list[Passage] = []
-        kept_shingles: list[tuple[set[str], set[str]]] = []
+        kept: list[tuple[set[str], set[str]]] = []
         for idx, score in ranked:
-            sh = self._shingles(idx)
-            fig = self._figures(idx)
-            if any(jaccard(sh, other) >= cfg.dup_jaccard and fig == other_fig for other, other_fig in kept_shingles):
+            sh, figs = self._text_key(idx)
+            if any(jaccard(sh, other) >= cfg.dup_jaccard and figs == other_figs for other, other_figs in kept):
                 continue  # the same text in another version of a law, or a duplicated page
-            kept_shingles.append((sh, fig))
+            kept.append((sh, figs))
             d_rank = dense_rank.get(idx)
             b_rank = bm25_rank.get(idx)
             passages.append(
@@ -295,18 +293,13 @@ class HybridRetriever:
             got = self._title_cache[p.chunk.id] = set(self.snap.bm25.tokenize(str(p.chunk.meta.get("title") or "")))
         return got
 
-    def _figures(self, idx: int) -> set[str]:
-        got = self._figure_cache.get(idx)
+    def _text_key(self, idx: int) -> tuple[set[str], set[str]]:
+        """(word 3-shingles, figures) of a chunk: what tells a near-duplicate, computed once per chunk."""
+        got = self._text_key_cache.get(idx)
         if got is None:
-            got = self._figure_cache[idx] = figures(self.snap.chunks[idx].text)
+            text = self.snap.chunks[idx].text
+            got = self._text_key_cache[idx] = (_shingles(text), figures(text))
         return got
-
-    def _shingles(self, idx: int) -> set[str]:
-        sh = self._shingle_cache.get(idx)
-        if sh is None:
-            sh = _shingles(self.snap.chunks[idx].text)
-            self._shingle_cache[idx] = sh
-        return sh
 
 
 def prefer_newer(
