@@ -24,7 +24,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import PreformattedString
 
 from ingest.metadata import extract_metadata, normalize_decision
-from ingest.pdfparse import parse_pdf
+from ingest.pdfparse import parse_pdf, pdf_sections
 from rag.errors import LoaderError
 from rag.settings import Settings
 from rag.types import Page
@@ -327,8 +327,9 @@ def _load_pdf(path: Path, rel: str, settings: Settings) -> list[Page]:
     if empty:
         log.info("%s: page(s) %s have no text", rel, ", ".join(map(str, empty)))
     log.info("%s: %d PDF pages parsed in %.2f s", rel, len(parsed.pages), time.perf_counter() - started)
+    sections = pdf_sections(parsed.pages)
     return [
-        Page(text=text, source=rel, page=number, meta=dict(meta))
+        Page(text=text, source=rel, page=number, meta=dict(meta), sections=sections[number - 1])
         for number, text in enumerate(parsed.pages, start=1)
     ]
 

@@ -127,6 +127,97 @@ def clean_pages(pages: list[str]) -> list[str]:
     return [reflow(lines) for lines in drop_running_lines([split_lines(page) for page in pages])]
 
 
+_HEADING_LINE_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+([A-ZÄÖÜ„\"(][^\n]{1,110})$", re.MULTILINE)
+_TOC_LINE_RE = re.compile(r"(?:\.\s?){6,}\s*\d+\s*$", re.MULTILINE)
+_TOC_ENTRY_RE = re.compile(r"(?:^|\s)(?<!\.\s)(\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+([A-ZÄÖÜ„\"(][^\n]*?)\s*(?:\.\s?){3,}\s*\d*",
+                           re.MULTILINE)  # entries may share a line ("… 4 1.2 Zielsetzung ……… 5"); a page number is none
+_NOT_HEADING_RE = re.compile(r"(?:Vgl|Siehe|Ebd|Ebenda|Quelle|Link|Abruf|Abgerufen)\b", re.I)
+_DATE_START_RE = re.compile(
+    r"^(?:Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember)\b"
+)
+
+
+def _plausible_next(number: tuple[int, ...], last: tuple[int, ...]) -> bool:
+    """Whether `number` can follow heading `last` in a document: later, and no big jump ("2.3" after "2.2.1",
+    "3" after "2.4"; not "2" after "2.2", a running chapter header, nor "53133" or "3" after "1")."""
+    if number <= last:
+        return False
+    i = next((j for j, (a, b) in enumerate(zip(number, last, strict=False)) if a != b), min(len(number), len(last)))
+    previous = last[i] if i < len(last) else 0
+    return i < len(number) and number[i] - previous <= 2 and all(n <= 2 for n in number[i + 1 :])
+
+
+def _toc_entries(pages: list[str]) -> dict[tuple[int, ...], str]:
+    """Numbered entries of the table(s) of contents: (2, 1) -> "2.1 Schlüsselbegriffe der Anforderungen"."""
+    entries: dict[tuple[int, ...], str] = {}
+    for text in pages:
+        if len(_TOC_LINE_RE.findall(text)) >= 3:
+            for m in _TOC_ENTRY_RE.finditer(text):
+                entries.setdefault(tuple(int(n) for n in m.group(1).split(".")), f"{m.group(1)} {m.group(2).strip()}")
+    return entries
+
+
+def _has_prose(text: str) -> bool:
+    """Whether `text` holds more than heading lines: a line of 60+ characters or one ending a sentence."""
+    return any(len(line) >= 60 or re.search(r"[.:;!?]$", line) for line in text.strip().splitlines())
+
+
+def _first_word(title: str) -> str:
+    return re.sub(r"\W", "", title.split(maxsplit=1)[0]).casefold() if title.split() else ""
+
+
+def pdf_sections(pages: list[str]) -> list[tuple[tuple[int, str], ...]]:
+    """Per page, the (char offset, heading path) sections of a PDF with numbered headings ("2 Grundlagen",
+    "2.3 Nutzerkonten"): a section goes on across pages until the next heading, so a chunk on page 8 knows it
+    belongs to "2 Grundlagen und Begriffe > 2.3 Nutzerkonten". A heading the table of contents lists must
+    begin as listed there (a numbered list of steps "2 Authentifizierung" is no chapter) and is named as there.
+    Tables of contents, list items ending in a full stop, dates, footnotes and running chapter headers
+    are not headings.
+
+    >>> p1 = "Inhalt\\n1 Einleitung ........ 4\\n2 Begriffe und Konten ........ 5\\n2.1 Konten ........ 5"
+    >>> p2 = "1 Einleitung\\nText.\\n2 Authentisierung\\n2 Begriffe\\nDie Begriffe.\\n2.1 Konten\\nEin Konto."
+    >>> p3 = "2 Begriffe\\nWeiter.\\n1. Der Bürger füllt aus.\\n2 Vgl. Glossar\\n2.1.1 Arten\\n5 Ende"
+    >>> [[s for _, s in page] for page in pdf_sections([p1, p2, p3])]
+    [[], ['1 Einleitung', '2 Begriffe und Konten', '2 Begriffe und Konten > 2.1 Konten'], \
+['2 Begriffe und Konten > 2.1 Konten', '2 Begriffe und Konten > 2.1 Konten > 2.1.1 Arten']]
+    """
+    toc = _toc_entries(pages)
+    out: list[tuple[tuple[int, str], ...]] = []
+    path: list[tuple[tuple[int, ...], str]] = []
+    last: tuple[int, ...] = (0,)
+    for text in pages:
+        sections: list[tuple[int, str]] = []
+        if path:
+            sections.append((0, " > ".join(title for _, title in path)))
+        if len(_TOC_LINE_RE.findall(text)) < 3:
+            for m in _HEADING_LINE_RE.finditer(text):
+                number = tuple(int(n) for n in m.group(1).split("."))
+                title = m.group(2).strip()
+                if re.search(r"[.,;:]$|https?://|\bwww\.", title) or _DATE_START_RE.match(title) or \
+                        _NOT_HEADING_RE.match(title) or len(title.split()) > 14:
+                    continue
+                listed = toc.get(number)
+                if toc and listed is not None:
+                    if number <= last or _first_word(listed.split(" ", 1)[1]) != _first_word(title):
+                        continue
+                    label = listed
+                elif len(number) == 1 and toc or not _plausible_next(number, last):
+                    continue  # a chapter the contents do not list (deeper entries may be lost to line wrapping)
+                else:
+                    label = f"{m.group(1)} {title}"
+                last = number
+                path = [(n, t) for n, t in path if number[: len(n)] == n and len(n) < len(number)]
+                path.append((number, label))
+                joined = " > ".join(t for _, t in path)
+                if sections and (sections[-1][0] == m.start() or not _has_prose(text[sections[-1][0] : m.start()])):
+                    # nothing but a running chapter header ("1 Einleitung") before it: the section starts there
+                    sections[-1] = (sections[-1][0], joined)
+                else:
+                    sections.append((m.start(), joined))
+        out.append(tuple(sections))
+    return out
+
+
 def split_lines(text: str) -> list[str]:
     """Normalised lines of one page: NFC, odd spaces and ligatures replaced, whitespace collapsed.
 

@@ -31,6 +31,7 @@ _NOT_STATEMENT = re.compile(r"^\[\d+\]\s|Available:|(?:\.\s?){6,}|^(Inhalt|Inhal
                             r"^(url|kategorie|herausgeber|lizenz|titel|datei):\s|"  # no metadata blocks,
                             r"^(E-Mail|Internet|Tel\.|Telefon|Fax|Postfach)\b|©|\bPostfach \d|"  # no imprints,
                             r"^(?:Amtliche\s+)?Quellen?:\s|"  # no source line ("Amtliche Quelle: https://…"),
+                            r"^\d{1,3}\s+(?:https?://|www\.)|"  # no footnote that is a link ("16 https://www.bsi…"),
                             r":\s*\)?\s*\.\s*\Z", re.M)  # no pointer to a link the page had ("… eingesehen werden: .")
 
 
@@ -123,6 +124,8 @@ def lead_in(passage: Passage) -> str:
     >>> tr = {"doc_type": "Technische Richtlinie", "title": "Technische Richtlinie TR-03172 Portalverbund"}
     >>> lead_in(Passage(Chunk("x", "…", "tr.pdf", 4, 0, tr), 1.0))
     'Laut der Technischen Richtlinie TR-03172 Portalverbund, S. 4'
+    >>> lead_in(Passage(Chunk("x", "…", "tr.pdf", 4, 0, {**tr, "section": "1 Einleitung > 1.1 Ziel"}), 1.0))
+    'Laut der Technischen Richtlinie TR-03172 Portalverbund, S. 4 (Abschnitt 1.1 Ziel)'
     """
     m = passage.chunk.meta
     decision = m.get("decision")
@@ -138,6 +141,8 @@ def lead_in(passage: Passage) -> str:
         return f"Nach {number}" + (f" ({heading})" if heading and len(heading) <= 80 else "")
     if m.get("doc_type") == "Technische Richtlinie" and m.get("title"):
         page = f", S. {passage.chunk.page}" if passage.chunk.page else ""
+        if section:  # the innermost numbered heading of a PDF: "…, S. 4 (Abschnitt 1.1 Zielsetzung …)"
+            page += f" (Abschnitt {section.rsplit(' > ', 1)[-1]})"
         # "laut" takes the dative: "Laut der Technischen Richtlinie TR-03172 …", not "Laut Technische Richtlinie"
         title = re.sub(r"^Technische Richtlinie\b", "der Technischen Richtlinie", str(m["title"]))
         return f"Laut {title.rstrip(':')}{page}"
@@ -196,12 +201,13 @@ class ExtractiveAnswerer:
             spans, sets, passage_terms = self._analysed(p)
             passage_cov = qterms.coverage(passage_terms)
             headings = {normalize(str(p.chunk.meta.get(k, ""))).lower().rstrip(".") for k in ("title", "section")}
-            headings |= {h.split(" > ")[-1] for h in headings}
+            headings |= {part for h in headings for part in h.split(" > ")}
             sims = self.sentence_sims(p, spans) if self.sentence_sims else [None] * len(spans)
             doc_type = p.chunk.meta.get("doc_type")
             is_decision = float(doc_type == DECISION)
             primary = float(doc_type in intents)  # the law, decision or guideline the question asks about
             for si, (s, e) in enumerate(spans):
+                s = _after_heading(text, s, e, headings)
                 sent = text[s:e].strip()
                 if (len(sent) < _MIN_SENT_CHARS or len(_LOWER_WORD.findall(sent)) < _MIN_SENT_WORDS
                         or sent.endswith("?") or _is_title_line(sent) and not _opens_list(text, spans, si)
@@ -511,7 +517,7 @@ def compose(selected: Sequence[Scored], passages: Sequence[Passage]) -> Answer:
         # two passages of one decision: its lead-in is said once; another page of the same guideline: "Ebenda"
         said = head
         if head and previous_head and p.chunk.page and head.startswith(previous_head.rsplit(", S. ", 1)[0] + ", S. "):
-            said = f"Ebenda, S. {p.chunk.page}"
+            said = "Ebenda, S. " + head.rsplit(", S. ", 1)[1]  # "Ebenda, S. 5 (Abschnitt 2.1 Annahmen)"
         parts.append(f"{said}: {body}" if head and head != previous_head else body)
         previous_head = head
         citations.append(make_citation(n, p, highlight=sents[0].text if len(sents) == 1 else
@@ -854,6 +860,20 @@ _QUALIFIER = re.compile(r"(?:(?:Dies|Das|Diese[sr]?|Davon|Hiervon)\b[^.;:]{0,60}
 _REPEATED = 0.75  # two statements sharing this share of their terms say the same ...
 # ... unless their numbers, dates or counts differ ("am dritten Tag" in the old OZG, "am vierten Tag" in the new)
 _CLOSING = (".", "!", "?", ":", ";", ")", '"', "“", "”", "»", "«")
+
+
+def _after_heading(text: str, start: int, end: int, headings: set[str]) -> int:
+    """Where the sentence `text[start:end]` begins once a heading line glued to it is left out: a PDF's
+    "4.3.1.3 Penetrations-Test / Web-Check\\nServicekonten der Teilnehmer MÜSSEN …" starts at "Servicekonten".
+
+    >>> t = "2.1 Konten\\nEin Konto MUSS löschbar sein."
+    >>> t[_after_heading(t, 0, len(t), {"2.1 konten"}):]
+    'Ein Konto MUSS löschbar sein.'
+    """
+    line_end = text.find("\n", start, end)
+    if line_end > start and normalize(text[start:line_end]).lower().rstrip(".") in headings and text[line_end:end].strip():
+        return line_end + 1
+    return start
 
 
 def _is_heading(sentence: str, headings: set[str]) -> bool:

@@ -13,6 +13,25 @@ from fpdf import FPDF
 
 FONT = "Helvetica"
 
+# A guideline as the BSI writes them: a table of contents, numbered chapters whose sections run on across
+# pages, a running chapter header atop each page, a numbered list of steps that is no chapter, a footnote.
+GUIDELINE = [
+    "Technische Richtlinie Musterportal",
+    "Inhalt\n1 Einleitung ........................ 3\n1.1 Zielsetzung ........................ 3\n"
+    "1.2 Ablauf einer Antragstellung ........................ 3\n2 Anforderungen ........................ 4\n"
+    "2.1 Sitzungen ........................ 5\n2.2 Protokolle ........................ 6",
+    "1 Einleitung\nDieses Dokument richtet sich an Betreiber von Onlinediensten.\n1.1 Zielsetzung\n"
+    "Ziel ist die sichere Entwicklung nach dem Prinzip Security-by-Design.\n1.2 Ablauf einer Antragstellung\n"
+    "Ein Antrag durchläuft mehrere Schritte.\n1 Ansteuerung\n2 Authentifizierung\n3 Antragsbefüllung\n"
+    "Jeder Schritt wird protokolliert.\n1 Vgl. Glossar",
+    "1 Einleitung\nDer Ablauf endet mit der Übermittlung des Antrags an das Fachverfahren.\n"
+    "Die Übermittlung erfolgt verschlüsselt.\nDer Empfang wird bestätigt.\n2 Anforderungen\n"
+    "Die Anforderungen gelten für alle Onlinedienste.\nSie sind verbindlich.\nAusnahmen sind zu begründen.",
+    "2 Anforderungen\n2.1 Sitzungen\nEine Sitzung MUSS nach 30 Minuten ohne Aktivität beendet werden.",
+    "2 Anforderungen\nDie Sitzungsdauer ist dem Nutzer anzuzeigen.\n2.2 Protokolle\n"
+    "Protokolle MÜSSEN zwei Jahre aufbewahrt werden.",
+]
+
 
 def _new_pdf(title: str | None = None) -> FPDF:
     pdf = FPDF(format="A4")

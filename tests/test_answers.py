@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from files import assistant_over
+from pdfgen import GUIDELINE, make_pdf
 
+from ingest.pipeline import ingest
 from rag.answer import REFUSAL, compose, german_date, lead_in, make_citation
 from rag.assistant import Assistant
 from rag.followup import is_followup, standalone_query
@@ -166,6 +168,21 @@ def test_a_law_named_as_source_answers_itself(assistant: Assistant) -> None:
 
 
 @pytest.mark.slow
+def test_a_guideline_pdf_is_cited_with_page_and_section(tmp_path: Path) -> None:
+    root = tmp_path / "corpus"
+    make_pdf(root / "bsi" / "tr-muster.pdf", GUIDELINE, title="Technische Richtlinie Musterportal")
+    settings = Settings(data_dir=tmp_path / "data")
+    assert ingest([root], settings).switched
+    ans = Assistant(settings, use_llm=False).ask("Nach wie vielen Minuten ohne Aktivität muss eine Sitzung enden?")
+    assert not ans.refused and "30 Minuten" in ans.text
+    (cite,) = [c for c in ans.citations if "30 Minuten" in (c.highlight or "")]
+    # the section began on page 5 and goes on on page 6: the citation names it, the answer says it
+    assert (cite.file, cite.page, cite.section) == ("bsi/tr-muster.pdf", 5, "2 Anforderungen > 2.1 Sitzungen")
+    assert "S. 5 (Abschnitt 2.1 Sitzungen)" in ans.text
+    assert "2.1 Sitzungen Eine Sitzung" not in ans.text  # the heading line is no part of the statement
+
+
+@pytest.mark.slow
 def test_cli_json_shape(assistant: Assistant) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "rag", "ask", "Was regelt § 1a OZG?", "--json",
@@ -289,7 +306,7 @@ def test_citation_fields_and_dates() -> None:
     c = make_citation(1, p, highlight="Text.")
     assert (c.file, c.page, c.section, c.publisher, c.highlight) == ("x.pdf", 4, "2 Ziele", "BSI", "Text.")
     assert c.to_json()["page"] == 4
-    assert lead_in(p) == "Laut TR-03172, S. 4"
+    assert lead_in(p) == "Laut TR-03172, S. 4 (Abschnitt 2 Ziele)"
     assert german_date("2023-03-29") == "29.03.2023" and german_date(None) is None
 
 

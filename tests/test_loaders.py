@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from pdfgen import make_encrypted_pdf, make_image_only_pdf, make_pdf, truncate
+from pdfgen import GUIDELINE, make_encrypted_pdf, make_image_only_pdf, make_pdf, truncate
 
 from ingest.loaders import load_file, markdown_inline, relative_source, split_front_matter
 from ingest.pdfparse import clean_pages, drop_running_lines, reflow
@@ -92,6 +92,29 @@ def test_pdf_with_user_password_is_encrypted(tmp_path: Path, settings: Settings)
 
 def test_pdf_image_only_has_no_text_layer(tmp_path: Path, settings: Settings) -> None:
     assert reason_of(make_image_only_pdf(tmp_path / "scan.pdf"), tmp_path, settings) == "no text layer"
+
+
+def test_pdf_sections_follow_numbered_headings_across_pages(tmp_path: Path, settings: Settings) -> None:
+    from ingest.chunking import chunk_pages
+
+    pages = load_file(make_pdf(tmp_path / "tr.pdf", GUIDELINE), tmp_path, settings)
+    chunks = chunk_pages(pages)
+
+    def section_of(sentence: str) -> tuple[int | None, str | None]:
+        (chunk,) = [c for c in chunks if sentence in c.text]
+        return chunk.page, chunk.meta.get("section")
+
+    assert section_of("Ziel ist die sichere Entwicklung nach dem Prinzip Security-by-Design.") == (
+        3, "1 Einleitung > 1.1 Zielsetzung")
+    # the steps "2 Authentifizierung" … are not chapter 2 (the contents name chapter 2 "Anforderungen"), and
+    # section 1.2 goes on on the next page under its running header "1 Einleitung"
+    assert section_of("Der Ablauf endet mit der Übermittlung des Antrags an das Fachverfahren.") == (
+        4, "1 Einleitung > 1.2 Ablauf einer Antragstellung")
+    assert section_of("Eine Sitzung MUSS nach 30 Minuten ohne Aktivität beendet werden.") == (
+        5, "2 Anforderungen > 2.1 Sitzungen")
+    assert section_of("Die Sitzungsdauer ist dem Nutzer anzuzeigen.") == (6, "2 Anforderungen > 2.1 Sitzungen")
+    assert section_of("Protokolle MÜSSEN zwei Jahre aufbewahrt werden.") == (6, "2 Anforderungen > 2.2 Protokolle")
+    assert not any(c.meta.get("section") for c in chunks if c.page in (1, 2))
 
 
 def test_pdf_truncated_is_corrupt(tmp_path: Path, settings: Settings) -> None:
