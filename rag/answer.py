@@ -32,6 +32,7 @@ _NOT_STATEMENT = re.compile(r"^\[\d+\]\s|Available:|(?:\.\s?){6,}|^(Inhalt|Inhal
                             r"^(E-Mail|Internet|Tel\.|Telefon|Fax|Postfach)\b|©|\bPostfach \d|"  # no imprints,
                             r"^(?:Amtliche\s+)?Quellen?:\s|"  # no source line ("Amtliche Quelle: https://…"),
                             r"^\d{1,3}\s+(?:https?://|www\.)|"  # no footnote that is a link ("16 https://www.bsi…"),
+                            r"\A(?:Tabelle|Abbildung|Abb\.|Tab\.)\s*\d+[:.][^\n]*(?<!\.)\Z|"  # no caption ("Tabelle 3: Beispiel …"),
                             r":\s*\)?\s*\.\s*\Z", re.M)  # no pointer to a link the page had ("… eingesehen werden: .")
 
 
@@ -48,7 +49,7 @@ class AnswerConfig:
     # sentence score = sigmoid(bias + sum of weight * feature), features in FEATURES order. A logistic
     # regression on the gold set (benchmarks/fit_answer_weights.py, 5-fold CV) gave the directions; these are
     # its rounded, shrunk form, chosen on the gold set and checked on the own set (see docs/EVALUATION.md)
-    weights: tuple[float, ...] = (2.0, 0.5, 0.6, 1.5, 0.6, 2.0, 0.2, 0.3)
+    weights: tuple[float, ...] = (2.0, 0.5, 0.6, 1.5, 0.6, 2.0, 0.2, 0.3, 0.5)
     bias: float = -4.0
     part_coverage: float = 0.34  # a sub-question counts as answered by a sentence covering a third of it
     newer_tie: float = 0.9  # asked whether something still holds, the newest document within this share ...
@@ -80,6 +81,8 @@ FEATURES = (
     "passage_score",  # retrieval score of the passage relative to the top passage
     "decision",  # the passage is a decision of the IT-Planungsrat
     "primary",  # the passage is of the kind the question asks about: "beschlossen" a decision, "§ … OZG" a law
+    "heading",  # noun/IDF-weighted share of the question's terms in a PDF passage's numbered heading ("2.2.2.2
+    # Variante 2: Kryptographische Sicherungsmaßnahmen"); 0 elsewhere (a web page's headings repeat its title)
 )
 _SIM_MISSING = 0.1  # a sentence without a stored vector counts as clearly less similar
 
@@ -206,6 +209,8 @@ class ExtractiveAnswerer:
             doc_type = p.chunk.meta.get("doc_type")
             is_decision = float(doc_type == DECISION)
             primary = float(doc_type in intents)  # the law, decision or guideline the question asks about
+            section = str(p.chunk.meta.get("section") or "")
+            heading = qterms.coverage(self._terms(section.rsplit(" > ", 1)[-1])) if p.chunk.page and section else 0.0
             for si, (s, e) in enumerate(spans):
                 s = _after_heading(text, s, e, headings)
                 sent = text[s:e].strip()
@@ -234,7 +239,7 @@ class ExtractiveAnswerer:
                 typed = float(bool(wanted and has_answer_type(wanted, sent))
                               # a list introduced at the passage's end: its items open the next chunk
                               or wanted == "list" and self._items_after(p, e, sent) is not None)
-                feats = (cov, passage_cov, 1.0 / (1.0 + pi), 0.0, typed, p.score / top, is_decision, primary)
+                feats = (cov, passage_cov, 1.0 / (1.0 + pi), 0.0, typed, p.score / top, is_decision, primary, heading)
                 out.append(Scored(pi, s, e, sent, 0.0, cov, sims[si], feats))
         # embedder similarity counts relative to the best sentence of this question: e5 similarities sit in
         # a narrow band (0.83-0.94), what matters is how far a sentence is from the best one
@@ -862,8 +867,11 @@ _REPEATED = 0.75  # two statements sharing this share of their terms say the sam
 _CLOSING = (".", "!", "?", ":", ";", ")", '"', "“", "”", "»", "«")
 
 
+_CAPTION = re.compile(r"(?:Tabelle|Abbildung|Abb\.|Tab\.)\s*\d+[:.]")  # "Abbildung 1: Gliederung der …"
+
+
 def _after_heading(text: str, start: int, end: int, headings: set[str]) -> int:
-    """Where the sentence `text[start:end]` begins once a heading line glued to it is left out: a PDF's
+    """Where the sentence `text[start:end]` begins once a heading or caption line glued to it is left out: a PDF's
     "4.3.1.3 Penetrations-Test / Web-Check\\nServicekonten der Teilnehmer MÜSSEN …" starts at "Servicekonten".
 
     >>> t = "2.1 Konten\\nEin Konto MUSS löschbar sein."
@@ -871,7 +879,9 @@ def _after_heading(text: str, start: int, end: int, headings: set[str]) -> int:
     'Ein Konto MUSS löschbar sein.'
     """
     line_end = text.find("\n", start, end)
-    if line_end > start and normalize(text[start:line_end]).lower().rstrip(".") in headings and text[line_end:end].strip():
+    first = text[start:line_end]
+    if line_end > start and text[line_end:end].strip() and (
+            normalize(first).lower().rstrip(".") in headings or _CAPTION.match(first)):
         return line_end + 1
     return start
 

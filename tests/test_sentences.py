@@ -185,6 +185,22 @@ def test_features_and_weights_line_up() -> None:
     assert ex.sentence_features(q, [_passage(p.chunk.text, doc_type="Verzeichnis")], "x") == []
 
 
+def test_a_guidelines_heading_counts_for_its_sentences() -> None:
+    text = "Die Daten werden gesiegelt."
+    bm25 = BM25Index.build(["Kryptographische Sicherungsmaßnahmen der Formulardaten", "Anderes Thema hier."])
+    q = analyse_query("Wie sichert man Formulardaten kryptographisch?", bm25)
+    section = "2 Abgabe > 2.2.2.2 Variante 2: Kryptographische Sicherungsmaßnahmen"
+
+    def heading(page: int | None, **meta: str) -> float:
+        chunk = Chunk(id=f"c{page}", text=text, source="tr.pdf", page=page, start=0, meta={"title": "T", **meta})
+        (x,) = ExtractiveAnswerer(bm25.tokenize).sentence_features(q, [Passage(chunk, 1.0)], "x")
+        return x.features[FEATURES.index("heading")]
+
+    # the innermost numbered heading of a PDF page counts; a web page's section (its title again) does not
+    assert heading(12, section=section) > 0.1 and heading(12) == 0.0 and heading(None, section=section) == 0.0
+    assert heading(12, section="2 Abgabe > 2.1 Architektur") == 0.0
+
+
 @pytest.mark.parametrize(
     ("question", "kind", "yes", "no"),
     [
