@@ -33,7 +33,8 @@ _NOT_STATEMENT = re.compile(r"^\[\d+\]\s|Available:|(?:\.\s?){6,}|^(Inhalt|Inhal
                             r"^(?:Amtliche\s+)?Quellen?:\s|"  # no source line ("Amtliche Quelle: https://…"),
                             r"^\d{1,3}\s+(?:https?://|www\.)|"  # no footnote that is a link ("16 https://www.bsi…"),
                             r"\A(?:Tabelle|Abbildung|Abb\.|Tab\.)\s*\d+[:.][^\n]*(?<!\.)\Z|"  # no caption ("Tabelle 3: Beispiel …"),
-                            r":\s*\)?\s*\.\s*\Z", re.M)  # no pointer to a link the page had ("… eingesehen werden: .")
+                            r":\s*\)?\s*\.\s*\Z|"  # no pointer to a link the page had ("… eingesehen werden: ."),
+                            r":\s*<?https?://\S+\s*\Z", re.M)  # nor to one it has ("… eingesehen werden: https://…")
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,9 @@ class ExtractiveAnswerer:
             for si, (s, e) in enumerate(spans):
                 s = _after_heading(text, s, e, headings)
                 sent = text[s:e].strip()
-                if (len(sent) < _MIN_SENT_CHARS or len(_LOWER_WORD.findall(sent)) < _MIN_SENT_WORDS
+                short = len(sent) < _MIN_SENT_CHARS or len(_LOWER_WORD.findall(sent)) < _MIN_SENT_WORDS
+                sim = sims[si]
+                if (short and not _opens_list(text, spans, si)  # "Dazu zählt etwa" opens a list of its own
                         or sent.endswith("?") or _is_title_line(sent) and not _opens_list(text, spans, si)
                         or _HEADER_LINE.search(sent)
                         or _NOT_STATEMENT.search(sent) or _is_heading(sent, headings)):
@@ -233,6 +236,9 @@ class ExtractiveAnswerer:
                         terms = set(self.tokenize(sent))
                 elif _opens_list(text, spans, si):  # "… folgende Aufgaben wahrzunehmen:" — the list belongs to it
                     e = _list_end(text, spans, si)
+                    if short and si > 0:  # "… erste Eckpunkte skizziert. Dazu zählt etwa – …": said with what it refers to,
+                        s, sim = spans[si - 1][0], sims[si - 1]  # which is then no candidate of its own
+                        out = [x for x in out if (x.passage, x.start) != (pi, s)]
                     sent = text[s:e].strip()
                     terms = set(self.tokenize(sent))
                 cov = qterms.coverage(terms)
@@ -240,7 +246,7 @@ class ExtractiveAnswerer:
                               # a list introduced at the passage's end: its items open the next chunk
                               or wanted == "list" and self._items_after(p, e, sent) is not None)
                 feats = (cov, passage_cov, 1.0 / (1.0 + pi), 0.0, typed, p.score / top, is_decision, primary, heading)
-                out.append(Scored(pi, s, e, sent, 0.0, cov, sims[si], feats))
+                out.append(Scored(pi, s, e, sent, 0.0, cov, sim, feats))
         # embedder similarity counts relative to the best sentence of this question: e5 similarities sit in
         # a narrow band (0.83-0.94), what matters is how far a sentence is from the best one
         best_sim = max((x.sim for x in out if x.sim is not None), default=0.0)
@@ -378,9 +384,12 @@ class ExtractiveAnswerer:
         if not passages or missing_refs:
             return refusal(passages, missing_refs)
         # the Länder, towns, years and associations the question names must be in the passage a sentence
-        # comes from, and only such passages count as evidence for answering at all
+        # comes from, and only such passages count as evidence for answering at all; of a question in parts,
+        # what one part names ("Was steht in den Eckpunkten, und wie ordnet der Städte- und Gemeindebund das
+        # ein?"): a passage on the Eckpunkte answers the first part without naming the DStGB
+        asked = [text for text, _terms in parts] if len(parts) > 1 else [question]
         ok = {pi for pi, p in enumerate(passages[: self.cfg.passages])
-              if not missing_specifics(question, _evidence_text(p)) and not other_session(question, p)}
+              if any(not missing_specifics(text, _evidence_text(p)) for text in asked) and not other_session(question, p)}
         ok -= _outside_period(question, passages, ok)
         if self.should_refuse(_topic(refusal_terms or qterms, question), [p for pi, p in enumerate(passages) if pi in ok]):
             return refusal(passages)

@@ -294,6 +294,10 @@ def test_a_source_line_is_no_statement() -> None:
 
     assert _NOT_STATEMENT.search("Amtliche Quelle: https://it-planungsrat.de/beschluss/beschluss-2023-02 (Eckpunkte als PDF: ).")
     assert _NOT_STATEMENT.search("Quelle: Bundesanzeiger vom 12.04.2023")
+    assert _NOT_STATEMENT.search("Die Eckpunkte können hier eingesehen werden: https://x.de/Beschluss2023-02.pdf")
+    assert _NOT_STATEMENT.search("16 https://www.bsi.bund.de/DE/Themen/pent-tests_node.html")  # a footnote link
+    assert _NOT_STATEMENT.search("Tabelle 3: Beispiel eines Nutzerkontos")  # a caption alone
+    assert not _NOT_STATEMENT.search("Abbildung 1: Gliederung Bund und Länder haben FINK vereinbart.")
     assert not _NOT_STATEMENT.search("Der IT-Planungsrat stimmt den Eckpunkten zu (siehe Anlage).")
 
 
@@ -317,3 +321,31 @@ def test_a_word_cut_short_before_und_is_completed(tmp_path_factory: pytest.TempP
     ans = assistant.ask("Wo wird beim Antragsrouting ver- und entschlüsselt?")
     assert not ans.refused and ans.citations[0].file == "bsi/routing-ablauf.md"
     assert "verschlüsselt das sendende System" in ans.text
+
+
+@pytest.mark.slow
+def test_a_part_of_a_question_is_answered_without_what_another_part_names(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """"Was steht in den Eckpunkten, und wie ordnet der Städte- und Gemeindebund das ein?": the report on the
+    Eckpunkte names no DStGB, yet it answers the first part; its list, introduced by a short "Dazu zählt etwa"
+    without a colon, is quoted with the sentence it refers to."""
+    docs = {
+        "web/eckpunkte.md": (
+            "---\ntitel: IT-Planungsrat skizziert Eckpunkte des Kommunalpakts\n---\n\n"
+            "Der IT-Planungsrat hat in seiner 40. Sitzung erste Eckpunkte für einen Kommunalpakt skizziert. "
+            "Dazu zählt etwa\n- die Sicherstellung einer langfristigen Nachnutzungs-Finanzierung von EfA-Diensten,\n"
+            "- die Benennung kommunaler OZG-Koordinatoren in jedem Land.\n\n"
+            "Das Land Hessen wird den Kommunalpakt weiter ausarbeiten.\n"
+        ),
+        "verbaende/dstgb.md": (
+            "---\ntitel: Strategische Neuausrichtung\nherausgeber: DStGB\n---\n\n"
+            "Der Deutsche Städte- und Gemeindebund begrüßt den Kommunalpakt: neben der Nachnutzung von EfA-Diensten "
+            "wird auch die durchgängige Digitalisierung in den Blick genommen.\n"
+        ),
+    }
+    assistant = assistant_over(tmp_path_factory, docs)
+    ans = assistant.ask("Was steht inhaltlich in den Eckpunkten zum Kommunalpakt, und wie ordnet der Städte- und "
+                        "Gemeindebund das ein?")
+    assert not ans.refused and {c.file for c in ans.citations} == {"web/eckpunkte.md", "verbaende/dstgb.md"}
+    assert "Nachnutzungs-Finanzierung" in ans.text and "durchgängige Digitalisierung" in ans.text
