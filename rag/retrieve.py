@@ -37,6 +37,8 @@ class RetrievalConfig:
     w_coverage: float = 0.6  # weight of the noun/IDF-weighted share of the question's terms in the chunk
     ref_boost: float = 0.3  # a query naming "2023/02", "§ 1a OZG" or "40. Sitzung" exactly
     period_boost: float = 0.2  # a dated document from the month or season the query names ("im März 2021")
+    period_rescue: float = 1.0  # ... taken from further down the lists when no candidate is of that month,
+    rescue_coverage: float = 0.15  # if it covers the question at least this share as well as the best candidate
     intent_boost: float = 0.1  # "beschlossen" -> decisions, "§"/law names -> laws, "BSI/TR" -> guidelines
     catalogue_penalty: float = 0.5  # provenance lists and indexes describe documents but are no evidence
     superseded_penalty: float = 0.15  # an older version of a law the index holds newer, unless asked for the past
@@ -244,6 +246,15 @@ class HybridRetriever:
         top = candidates[0][1] if candidates and candidates[0][1] > 0 else 1.0
         intents = query_intents(query)
         period = query_period(query)
+        period_boost = cfg.period_boost
+        if period and not any(self._in_period(idx, period) for idx, _f in candidates):
+            # asked about "November 2025" and no document of that month among the candidates: one further
+            # down either list is what the question is about (a Land's press release on that session)
+            best = max((qterms.coverage(self.snap.chunk_terms[idx]) for idx, _f in candidates), default=0.0)
+            rescued = [(idx, f) for idx, f in fused.items() if self._in_period(idx, period)
+                       and qterms.coverage(self.snap.chunk_terms[idx]) >= cfg.rescue_coverage * best]
+            candidates += [c for c in rescued if c not in candidates]
+            period_boost = cfg.period_rescue
         terms = self.snap.chunk_terms
         superseded = frozenset() if _ASKS_PAST.search(query) else self.snap.superseded
         scores: dict[int, float] = {}
@@ -251,8 +262,8 @@ class HybridRetriever:
             c = self.snap.chunks[idx]
             score = cfg.w_fused * f / top + cfg.w_coverage * qterms.coverage(terms[idx])
             score += cfg.ref_boost * _matches_refs(c, refs)
-            if period and period[0] <= str(c.meta.get("date") or "") <= period[1]:
-                score += cfg.period_boost
+            if period and self._in_period(idx, period):
+                score += period_boost
             if c.meta.get("doc_type") in intents:
                 score += cfg.intent_boost
             elif c.meta.get("doc_type") == "Verzeichnis" or c.meta.get("toc"):
@@ -281,6 +292,9 @@ class HybridRetriever:
             if len(passages) >= k:
                 break
         return prefer_newer(passages, tie=cfg.newer_tie, same_topic=self._same_topic)
+
+    def _in_period(self, idx: int, period: tuple[str, str]) -> bool:
+        return period[0] <= str(self.snap.chunks[idx].meta.get("date") or "") <= period[1]
 
     def _same_topic(self, a: Passage, b: Passage) -> bool:
         """Two documents are on one topic when their titles share at least `topic_jaccard` of their terms

@@ -15,6 +15,7 @@ from pdfgen import GUIDELINE, make_pdf
 from ingest.pipeline import ingest
 from rag.answer import REFUSAL, compose, german_date, lead_in, make_citation
 from rag.assistant import Assistant
+from rag.embed import get_embedder
 from rag.followup import is_followup, standalone_query
 from rag.retrieve import filter_mask, prefer_newer, query_intents, query_references
 from rag.settings import Settings
@@ -130,6 +131,31 @@ def test_a_named_month_brings_that_months_decision_first(assistant: Assistant) -
     assert passages[0].chunk.source == "beschluesse/2021-24.md"
     passages = assistant.retrieve("Was hat der IT-Planungsrat zu den Betriebskosten von EfA-Leistungen beschlossen?")
     assert passages[0].chunk.source == "beschluesse/2024-13.md"
+
+
+@pytest.mark.slow
+def test_a_named_month_finds_its_document_further_down_the_lists(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Asked about "November 2025" with no candidate of that month (here only two are kept), the report of
+    that month's session is taken from further down the lists and leads; one that is off the topic is not."""
+    from rag.retrieve import HybridRetriever, RetrievalConfig
+
+    def page(title: str, date: str, body: str) -> str:
+        return f"---\ntitel: {title}\ndatum: {date}\n---\n\n{title}\n\n{body}\n"
+
+    docs = {f"presse/sitzung-{n}.md": page(f"IT-Planungsrat beschließt in der Sitzung Vorhaben {n}", f"1{n}.03.2025",
+                                           f"Der IT-Planungsrat hat in seiner Sitzung die Vorhaben {n} beschlossen.")
+            for n in range(1, 5)}
+    docs["land/stralsund.md"] = page("Digitalvorhaben aus Stralsund", "26.11.2025",
+                                     "In seiner Sitzung in Stralsund hat der IT-Planungsrat Beschlüsse zur EUDI-Wallet gefasst.")
+    docs["land/haushalt.md"] = page("Haushalt des Landes", "20.11.2025", "Der Landtag berät den Haushalt 2026.")
+    snap = assistant_over(tmp_path_factory, docs).snapshot()
+    embedder = get_embedder(Settings())
+    narrow = HybridRetriever(snap, embedder, RetrievalConfig(rerank=2, period_rescue=0.0))
+    rescuing = HybridRetriever(snap, embedder, RetrievalConfig(rerank=2))
+    question = "Was hat der IT-Planungsrat auf seiner Sitzung im November 2025 beschlossen?"
+    assert "land/stralsund.md" not in [p.chunk.source for p in narrow.retrieve(question, k=2)]
+    assert [p.chunk.source for p in rescuing.retrieve(question, k=2)][0] == "land/stralsund.md"
+    assert "land/haushalt.md" not in [p.chunk.source for p in rescuing.retrieve(question, k=3)]
 
 
 @pytest.mark.slow
