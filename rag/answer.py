@@ -166,11 +166,13 @@ class ExtractiveAnswerer:
     the sentence and of its passage, plus the retrieval rank), keeps the best 1-4 and cites each."""
 
     def __init__(self, tokenize: TermsFn, config: AnswerConfig | None = None,
-                 sentence_sims: SentenceSims | None = None, following: Following | None = None) -> None:
+                 sentence_sims: SentenceSims | None = None, following: Following | None = None,
+                 opening: Following | None = None) -> None:
         self.tokenize = tokenize
         self.cfg = config or AnswerConfig()
         self.sentence_sims = sentence_sims
         self.following = following
+        self.opening = opening
         # one question's passages are split and analysed once, whether for refusal or for selection
         self._split: dict[str, tuple[list[tuple[int, int]], list[set[str]], set[str]]] = {}
         self._text_terms: dict[str, set[str]] = {}
@@ -269,15 +271,17 @@ class ExtractiveAnswerer:
 
     def _answer_part(self, text: str, terms: QueryTerms, chosen: list[Scored], scored: Sequence[Scored],
                      files: set[tuple[str, int | None]], where: Callable[[Scored], tuple[str, int | None]],
-                     topic: Callable[[Scored], set[str]] = lambda x: set()) -> None:
+                     topic: Callable[[Scored], set[str]] = lambda x: set(), opened: int | None = None) -> None:
         """Make sure one chosen sentence answers the sub-question `text`; swap in the best candidate if none
-        does (the weakest chosen sentence makes room, the best one always stays)."""
+        does (the weakest chosen sentence makes room, the best one always stays). Passages from index
+        `opened` on are openings of quoted reports: on the quoted topic already, they need only the type."""
         wanted = answer_type(text)
 
         def fits(x: Scored) -> float:  # the sentence on its decision's topic (the title) answers it
             cov = terms.coverage(self._terms(x.text) | topic(x)) if terms.terms else 0.0
             typed = bool(wanted and has_answer_type(wanted, x.text))
-            if terms.terms and cov < self.cfg.part_coverage or wanted and not typed:
+            on_topic = opened is not None and x.passage >= opened and typed
+            if terms.terms and cov < self.cfg.part_coverage and not on_topic or wanted and not typed:
                 return 0.0
             return cov + float(typed) + x.score
 
@@ -408,10 +412,12 @@ class ExtractiveAnswerer:
         def where(x: Scored) -> tuple[str, int | None]:
             return passages[x.passage].chunk.source, passages[x.passage].chunk.page
 
-        def topic(x: Scored) -> set[str]:  # every point of a decision is on its title's topic; not so a TR's pages
-            meta = passages[x.passage].chunk.meta
-            return self._terms(str(meta.get("title") or "")) if meta.get("doc_type") == DECISION else set()
+        def topic(x: Scored) -> set[str]:  # every point of a decision is on its title's topic, and so is a
+            meta = passages[x.passage].chunk.meta  # report's opening; not so a TR's pages
+            on_title = meta.get("doc_type") == DECISION or x.passage >= retrieved
+            return self._terms(str(meta.get("title") or "")) if on_title else set()
 
+        retrieved = len(passages)  # passages after these are openings of quoted reports (_with_openings)
         main_file = where(best)
         # sentences from the best passage's document (its other chunks; for a PDF the same page) compete on
         # equal terms; other documents must come close to the best sentence, at most max_sources are cited
@@ -429,8 +435,11 @@ class ExtractiveAnswerer:
             chosen.append(x)
             files.add(src)
         # a question asking for a period, date, amount …: one statement must hold it
-        for text, terms in parts or ([(question, qterms)] if answer_type(question) else []):
-            self._answer_part(text, terms, chosen, scored, files, where, topic)
+        asks = parts or ([(question, qterms)] if answer_type(question) else [])
+        if any(answer_type(text) in _OPENING_TYPES for text, _terms in asks):
+            passages, scored = self._with_openings(qterms, passages, chosen, scored, question)
+        for text, terms in asks:
+            self._answer_part(text, terms, chosen, scored, files, where, topic, opened=retrieved)
         sources = {x.passage for x in chosen}
         evidence = " ".join(passages[pi].chunk.text for pi in sources)
         if answer_type_missing(question, evidence):
@@ -439,6 +448,23 @@ class ExtractiveAnswerer:
         quoted = self._drop_repeated(_drop_contained(quoted))
         passages, quoted = self._continue_lists(passages, quoted)
         return compose(quoted, passages)
+
+    def _with_openings(self, qterms: QueryTerms, passages: Sequence[Passage], chosen: Sequence[Scored],
+                       scored: list[Scored], question: str) -> tuple[list[Passage], list[Scored]]:
+        """Asked "Wo und wann …?", the opening of a quoted report ("Der IT-Planungsrat hat am 29. März 2023 in
+        Halle (Saale) getagt …") says it, even where retrieval ranked that chunk lower: its sentences join the
+        candidates, scored as if they stood in the quoted passage."""
+        out, more = list(passages), list(scored)
+        have = {p.chunk.id for p in passages[: self.cfg.passages]}  # the ones whose sentences are candidates
+        for pi in dict.fromkeys(x.passage for x in chosen):
+            first = self.opening(passages[pi]) if self.opening else None
+            if first is None or first.id in have:
+                continue
+            have.add(first.id)
+            out.append(Passage(first, passages[pi].score))
+            own = self.score_sentences(qterms, [passages[pi], out[-1]], question)
+            more += [dataclasses.replace(x, passage=len(out) - 1) for x in own if x.passage == 1]
+        return out, more
 
     def _diverse(self, cands: Sequence[Scored], k: int) -> list[Scored]:
         """The best k sentences, each next one penalised by how much it repeats those already chosen
@@ -732,13 +758,22 @@ def question_parts(question: str) -> list[str]:
     ['Wer soll den Marktplatz aufbauen', 'und wie werden die Kommunen beteiligt?']
     >>> question_parts("Was ist der EfA-Marktplatz, wer hat ihn aufgebaut und müssen wir ihn nutzen?")
     ['Was ist der EfA-Marktplatz', 'wer hat ihn aufgebaut', 'und müssen wir ihn nutzen?']
+    >>> question_parts("Wo und wann hat der IT-PLR getagt?")
+    ['Wo hat der IT-PLR getagt?', 'wann hat der IT-PLR getagt?']
     >>> question_parts("Was regelt § 1a OZG?")
     []
     """
     parts = [p.strip() for p in _PART_SPLIT.split(question) if p and len(p.split()) >= 2]
     if len(parts) >= 2:
         return parts
+    two = _TWO_ASKS.match(question)
+    if two:  # "Wo und wann hat der IT-PLR getagt?" asks for a place and for a date
+        return [f"{two.group(1)} {two.group(3)}", f"{two.group(2)} {two.group(3)}"]
     return _alternatives(question)
+
+
+_WH = r"wer|wo|wann|seit wann|bis wann|ab wann|wie lange|wie viel|wieviel|was|wie"
+_TWO_ASKS = re.compile(rf"^\W*({_WH})\s+und\s+({_WH})\s+(\w.*)$", re.I | re.S)
 
 
 _OR = re.compile(r"(,?)\s+oder\s+")
@@ -822,6 +857,7 @@ _LIST = re.compile(r"(?:\n\s*(?:[•o▪◦*–-]|\d{1,2}[.)]|[a-z][.)]|\([a-z0-
 
 
 # (kind, the question asks for it, a sentence holds it) — the first kind whose question pattern matches wins
+_OPENING_TYPES = {"date", "place", "session", "when"}  # what a report's opening says: when, where, which session
 _ANSWER_TYPES = (
     ("money", _MONEY_Q, _MONEY),
     ("duration", _Q_DURATION, _DURATION),
@@ -876,7 +912,8 @@ _REPEATED = 0.75  # two statements sharing this share of their terms say the sam
 _CLOSING = (".", "!", "?", ":", ";", ")", '"', "“", "”", "»", "«")
 
 
-_CAPTION = re.compile(r"(?:Tabelle|Abbildung|Abb\.|Tab\.)\s*\d+[:.]")  # "Abbildung 1: Gliederung der …"
+# "Abbildung 1: Gliederung der …", an image credit "(Bildquelle: Stadt Halle(Saale)/Thomas Ziegler)"
+_CAPTION = re.compile(r"(?:Tabelle|Abbildung|Abb\.|Tab\.)\s*\d+[:.]|\(?(?:Bildquelle|Bild|Fotos?|Foto-?Credit)\s*:", re.I)
 
 
 def _after_heading(text: str, start: int, end: int, headings: set[str]) -> int:

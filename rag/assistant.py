@@ -57,6 +57,16 @@ def following(snap: Snapshot) -> Following:
     return after
 
 
+def opening(snap: Snapshot) -> Following:
+    """The first chunk of a passage's document, None when the passage is that chunk or the document a PDF."""
+
+    def first(p: Passage) -> Chunk | None:
+        i = snap.openings.get(p.chunk.source)
+        return None if i is None or p.chunk.page is not None or snap.chunks[i].id == p.chunk.id else snap.chunks[i]
+
+    return first
+
+
 class Assistant:
     def __init__(
         self,
@@ -123,7 +133,7 @@ class Assistant:
             yield from self._stream_llm(llm, question, query, passages, filters)
             return
         answerer = ExtractiveAnswerer(snap.bm25.tokenize, self.answer_config, sentence_sims(snap, qvec),
-                                      following(snap))
+                                      following(snap), opening(snap))
         parts = [(part, analyse_query(part, snap.bm25)) for part in question_parts(query)]
         rterms = analyse_query(query, snap.bm25, keep_self=True) if names_self(query) else qterms
         answer = answerer.answer(qterms, passages, missing, question=query, parts=parts, refusal_terms=rterms)

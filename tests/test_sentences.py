@@ -201,6 +201,27 @@ def test_a_guidelines_heading_counts_for_its_sentences() -> None:
     assert heading(12, section="2 Abgabe > 2.1 Architektur") == 0.0
 
 
+def test_asked_where_and_when_the_opening_of_a_quoted_report_says_it() -> None:
+    """The report's later chunk was retrieved, its opening (date and place of the session) was not."""
+    meta = {"title": "IT-Planungsrat: 40. Sitzung thematisiert Kommunalpakt", "doc_type": "Pressemitteilung"}
+    opening = Chunk("a", "(Bildquelle: Stadt Halle/Foto)\nSchwerpunkt der 40. Sitzung des IT-Planungsrates, die am "
+                         "29. März 2023 in Halle (Saale) stattgefunden hat, war die Finanzierung.", "p.md", None, 0, meta)
+    later = Chunk("b", "Eckpunkte wurden bei der Sitzung außerdem zum Kommunalpakt vereinbart. Die Länder "
+                       "begrüßen die Eckpunkte zum Kommunalpakt.", "p.md", None, 200, meta)
+    bm25 = BM25Index.build([opening.embed_text, later.embed_text, "Anderes Thema hier.", "Noch ein Thema."])
+    question = "Wo und wann hat der IT-PLR getagt, als die Kommunalpakt-Eckpunkte vereinbart wurden?"
+    parts = [(part, analyse_query(part, bm25)) for part in question_parts(question)]
+
+    def ask(with_opening: bool) -> str:
+        answerer = ExtractiveAnswerer(bm25.tokenize, opening=(lambda p: opening) if with_opening else None)
+        return answerer.answer(analyse_query(question, bm25), [Passage(later, 1.0)], question=question, parts=parts).text
+
+    assert "Halle (Saale)" not in ask(False)
+    answer = ask(True)
+    assert "am 29. März 2023 in Halle (Saale) stattgefunden" in answer and "Bildquelle" not in answer
+    assert "Kommunalpakt vereinbart" in answer
+
+
 @pytest.mark.parametrize(
     ("question", "kind", "yes", "no"),
     [
