@@ -136,15 +136,23 @@ _MARKERS = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")  # citation markers such 
 _LINE_HYPHEN = re.compile(r"-[ \t]*\n[ \t]*")  # PDF line-end hyphenation, "Onlinezu-\ngang"
 
 
+_NUMBER_WORDS = {w: str(n) for n, w in enumerate(
+    ("zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun", "zehn", "elf", "zwölf"), start=2)}
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b")
+
+
 def normalize_text(text: str) -> str:
-    """Casefold, unify quotes and dashes, drop soft hyphens and citation markers, collapse whitespace.
+    """Casefold, unify quotes and dashes, drop soft hyphens and citation markers, collapse whitespace;
+    a number written as a word is its digits ("elf Ländern" is "11 Ländern").
 
     >>> normalize_text("Der „Kommunal\u00adpakt“ [2]\\n  gilt")
     'der "kommunalpakt" gilt'
+    >>> normalize_text("einer Mehrheit von elf Ländern") == normalize_text("einer Mehrheit von 11 Ländern")
+    True
     """
     text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
     text = _MARKERS.sub("", text.translate(_QUOTES)).replace("*", "")
-    return " ".join(text.casefold().split())
+    return _NUMBER_WORD.sub(lambda m: _NUMBER_WORDS[m.group(1)], " ".join(text.casefold().split()))
 
 
 def _alternatives(fact: Fact) -> list[str]:
