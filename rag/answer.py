@@ -50,7 +50,7 @@ class AnswerConfig:
     # sentence score = sigmoid(bias + sum of weight * feature), features in FEATURES order. A logistic
     # regression on the gold set (benchmarks/fit_answer_weights.py, 5-fold CV) gave the directions; these are
     # its rounded, shrunk form, chosen on the gold set and checked on the own set (see docs/EVALUATION.md)
-    weights: tuple[float, ...] = (2.0, 0.5, 0.6, 1.5, 0.6, 2.0, 0.2, 0.3, 0.5)
+    weights: tuple[float, ...] = (2.0, 0.5, 0.6, 1.5, 0.6, 2.0, 0.2, 0.3, -1.0, 0.5)
     bias: float = -4.0
     part_coverage: float = 0.34  # a sub-question counts as answered by a sentence covering a third of it
     newer_tie: float = 0.9  # asked whether something still holds, the newest document within this share ...
@@ -82,9 +82,11 @@ FEATURES = (
     "passage_score",  # retrieval score of the passage relative to the top passage
     "decision",  # the passage is a decision of the IT-Planungsrat
     "primary",  # the passage is of the kind the question asks about: "beschlossen" a decision, "§ … OZG" a law
+    "noted",  # the sentence only takes note ("Der IT-Planungsrat nimmt den Bericht zur Kenntnis."): procedure
     "heading",  # noun/IDF-weighted share of the question's terms in a PDF passage's numbered heading ("2.2.2.2
     # Variante 2: Kryptographische Sicherungsmaßnahmen"); 0 elsewhere (a web page's headings repeat its title)
 )
+_NOTED = re.compile(r"\b(?:nimmt|nehmen)\b[^.;]{0,200}\bzur Kenntnis\b[^.;]{0,40}[.;]?\s*\Z", re.I | re.S)
 _SIM_MISSING = 0.1  # a sentence without a stored vector counts as clearly less similar
 
 
@@ -247,7 +249,9 @@ class ExtractiveAnswerer:
                 typed = float(bool(wanted and has_answer_type(wanted, sent))
                               # a list introduced at the passage's end: its items open the next chunk
                               or wanted == "list" and self._items_after(p, e, sent) is not None)
-                feats = (cov, passage_cov, 1.0 / (1.0 + pi), 0.0, typed, p.score / top, is_decision, primary, heading)
+                noted = float(bool(_NOTED.search(sent)))
+                feats = (cov, passage_cov, 1.0 / (1.0 + pi), 0.0, typed, p.score / top, is_decision, primary, noted,
+                         heading)
                 out.append(Scored(pi, s, e, sent, 0.0, cov, sim, feats))
         # embedder similarity counts relative to the best sentence of this question: e5 similarities sit in
         # a narrow band (0.83-0.94), what matters is how far a sentence is from the best one

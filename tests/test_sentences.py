@@ -201,6 +201,15 @@ def test_a_guidelines_heading_counts_for_its_sentences() -> None:
     assert heading(12, section="2 Abgabe > 2.1 Architektur") == 0.0
 
 
+def test_taking_note_is_procedure_not_an_answer() -> None:
+    text = ("Der IT-Planungsrat nimmt den Abschlussbericht des Vorprojekts zum Marktplatz zur Kenntnis. "
+            "Der IT-Planungsrat bittet Hamburg, govdigital eG mit dem Aufbau des Marktplatzes zu beauftragen.")
+    feats = _features(text, "Wer soll den Marktplatz aufbauen?", text, "Wer soll den Marktplatz aufbauen?")
+    noted = [x.features[FEATURES.index("noted")] for x in feats]
+    assert noted == [1.0, 0.0]
+    assert AnswerConfig().weights[FEATURES.index("noted")] < 0
+
+
 def test_asked_where_and_when_the_opening_of_a_quoted_report_says_it() -> None:
     """The report's later chunk was retrieved, its opening (date and place of the session) was not."""
     meta = {"title": "IT-Planungsrat: 40. Sitzung thematisiert Kommunalpakt", "doc_type": "Pressemitteilung"}
