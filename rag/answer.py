@@ -161,6 +161,7 @@ TermsFn = Callable[[str], list[str]]
 # embedder similarity of each (start, end) sentence of a passage to the question; None where not stored
 SentenceSims = Callable[[Passage, Sequence[tuple[int, int]]], list[float | None]]
 Following = Callable[[Passage], Chunk | None]  # the chunk after a passage's chunk in its document
+Opening = Callable[[Passage], Chunk | None]  # the first chunk of a passage's document
 
 
 class ExtractiveAnswerer:
@@ -169,7 +170,7 @@ class ExtractiveAnswerer:
 
     def __init__(self, tokenize: TermsFn, config: AnswerConfig | None = None,
                  sentence_sims: SentenceSims | None = None, following: Following | None = None,
-                 opening: Following | None = None) -> None:
+                 opening: Opening | None = None) -> None:
         self.tokenize = tokenize
         self.cfg = config or AnswerConfig()
         self.sentence_sims = sentence_sims
@@ -413,6 +414,8 @@ class ExtractiveAnswerer:
                 best = max(own, key=lambda x: x.score)
         if _ASKS_CHANGE.search(question):
             best = self._newest(best, scored, passages)
+        retrieved = len(passages)  # passages from this index on are openings of quoted reports (_with_openings)
+
         def where(x: Scored) -> tuple[str, int | None]:
             return passages[x.passage].chunk.source, passages[x.passage].chunk.page
 
@@ -421,7 +424,6 @@ class ExtractiveAnswerer:
             on_title = meta.get("doc_type") == DECISION or x.passage >= retrieved
             return self._terms(str(meta.get("title") or "")) if on_title else set()
 
-        retrieved = len(passages)  # passages after these are openings of quoted reports (_with_openings)
         main_file = where(best)
         # sentences from the best passage's document (its other chunks; for a PDF the same page) compete on
         # equal terms; other documents must come close to the best sentence, at most max_sources are cited
@@ -457,7 +459,7 @@ class ExtractiveAnswerer:
                        scored: list[Scored], question: str) -> tuple[list[Passage], list[Scored]]:
         """Asked "Wo und wann …?", the opening of a quoted report ("Der IT-Planungsrat hat am 29. März 2023 in
         Halle (Saale) getagt …") says it, even where retrieval ranked that chunk lower: its sentences join the
-        candidates, scored as if they stood in the quoted passage."""
+        candidates, scored as the second passage after the quoted one."""
         out, more = list(passages), list(scored)
         have = {p.chunk.id for p in passages[: self.cfg.passages]}  # the ones whose sentences are candidates
         for pi in dict.fromkeys(x.passage for x in chosen):

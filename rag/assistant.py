@@ -19,6 +19,7 @@ from rag.answer import (
     AnswerConfig,
     ExtractiveAnswerer,
     Following,
+    Opening,
     SentenceSims,
     make_citation,
     question_parts,
@@ -57,7 +58,7 @@ def following(snap: Snapshot) -> Following:
     return after
 
 
-def opening(snap: Snapshot) -> Following:
+def opening(snap: Snapshot) -> Opening:
     """The first chunk of a passage's document, None when the passage is that chunk or the document a PDF."""
 
     def first(p: Passage) -> Chunk | None:
