@@ -902,8 +902,12 @@ def _is_title_line(sentence: str) -> bool:
 
     >>> _is_title_line("Forderungen für die digitale Verwaltung von morgen"), _is_title_line("Er stimmt zu.")
     (True, False)
+    >>> _is_title_line("Entscheidung „gegen einen schnelleren Staat“"), _is_title_line("Er sagte: „Wir tun es.“")
+    (True, False)
     """
-    return len(sentence) < _TITLE_MAX and "\n" not in sentence and not sentence.rstrip().endswith(_CLOSING)
+    # a closing quote closes nothing by itself: the sentence inside it must have ended
+    end = sentence.rstrip().rstrip(_QUOTES)
+    return len(sentence) < _TITLE_MAX and "\n" not in sentence and not end.endswith(_CLOSING)
 
 
 _TITLE_MAX = 100
@@ -916,6 +920,7 @@ _QUALIFIER = re.compile(r"(?:(?:Dies|Das|Diese[sr]?|Davon|Hiervon)\b[^.;:]{0,60}
 _REPEATED = 0.75  # two statements sharing this share of their terms say the same ...
 # ... unless their numbers, dates or counts differ ("am dritten Tag" in the old OZG, "am vierten Tag" in the new)
 _CLOSING = (".", "!", "?", ":", ";", ")", '"', "“", "”", "»", "«")
+_QUOTES = "\"“”»«'’"
 
 
 # "Abbildung 1: Gliederung der …", an image credit "(Bildquelle: Stadt Halle(Saale)/Thomas Ziegler)"
