@@ -16,6 +16,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from rag.text import NUMBER_WORDS
+
 Source = tuple[str, int | None]
 Fact = str | Sequence[str]  # a fact, or a list of acceptable alternative spellings
 
@@ -136,8 +138,7 @@ _MARKERS = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")  # citation markers such 
 _LINE_HYPHEN = re.compile(r"-[ \t]*\n[ \t]*")  # PDF line-end hyphenation, "Onlinezu-\ngang"
 
 
-_NUMBER_WORDS = {w: str(n) for n, w in enumerate(
-    ("zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun", "zehn", "elf", "zwölf"), start=2)}
+_NUMBER_WORDS = {w: str(n) for n, w in enumerate(NUMBER_WORDS, start=2)}
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b")
 
 

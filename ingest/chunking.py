@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rag.text import normalize, split_sentences
+from rag.text import is_table_of_contents, normalize, split_sentences
 from rag.types import Chunk, Page
 
 # Chosen by measurement on the evaluation (see benchmarks/chunk_size.py and the closing note of issue 2).
@@ -22,7 +22,6 @@ TARGET_CHARS = 1000
 MAX_CHARS = 1500
 MIN_CHARS = 200
 
-_DOT_LEADER = re.compile(r"(?:\.\s?){6,}\s*\d+\s*$", re.MULTILINE)
 _BLOCK_SPLIT = re.compile(r"\n\s*\n")
 _ITEM_START = re.compile(r"^\s*(?:\d{1,2}[.)]|[-•*–]|\([a-z0-9]{1,3}\)|[a-z]\))\s+")
 
@@ -141,7 +140,7 @@ def chunk_page(page: Page) -> list[Chunk]:
         meta = dict(page.meta)
         if sec:
             meta["section"] = sec
-        if len(_DOT_LEADER.findall(body)) >= 3:
+        if is_table_of_contents(body):
             meta["toc"] = True  # a table of contents names topics but answers nothing
         chunks.append(Chunk(cid, body, page.source, page.page, a, meta))
     return chunks

@@ -28,6 +28,7 @@ from typing import Any
 
 from rag.errors import LoaderError
 from rag.settings import Settings
+from rag.text import MONTHS, is_table_of_contents
 
 log = logging.getLogger(__name__)
 
@@ -128,13 +129,10 @@ def clean_pages(pages: list[str]) -> list[str]:
 
 
 _HEADING_LINE_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+([A-ZÄÖÜ„\"(][^\n]{1,110})$", re.MULTILINE)
-_TOC_LINE_RE = re.compile(r"(?:\.\s?){6,}\s*\d+\s*$", re.MULTILINE)
 _TOC_ENTRY_RE = re.compile(r"(?:^|\s)(?<!\.\s)(\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+([A-ZÄÖÜ„\"(][^\n]*?)\s*(?:\.\s?){3,}\s*\d*",
                            re.MULTILINE)  # entries may share a line ("… 4 1.2 Zielsetzung ……… 5"); a page number is none
 _NOT_HEADING_RE = re.compile(r"(?:Vgl|Siehe|Ebd|Ebenda|Quelle|Link|Abruf|Abgerufen)\b", re.I)
-_DATE_START_RE = re.compile(
-    r"^(?:Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember)\b"
-)
+_DATE_START_RE = re.compile(rf"^(?:{'|'.join(MONTHS)})\b")
 
 
 def _plausible_next(number: tuple[int, ...], last: tuple[int, ...]) -> bool:
@@ -151,7 +149,7 @@ def _toc_entries(pages: list[str]) -> dict[tuple[int, ...], str]:
     """Numbered entries of the table(s) of contents: (2, 1) -> "2.1 Schlüsselbegriffe der Anforderungen"."""
     entries: dict[tuple[int, ...], str] = {}
     for text in pages:
-        if len(_TOC_LINE_RE.findall(text)) >= 3:
+        if is_table_of_contents(text):
             for m in _TOC_ENTRY_RE.finditer(text):
                 entries.setdefault(tuple(int(n) for n in m.group(1).split(".")), f"{m.group(1)} {m.group(2).strip()}")
     return entries
@@ -189,7 +187,7 @@ def pdf_sections(pages: list[str]) -> list[tuple[tuple[int, str], ...]]:
         sections: list[tuple[int, str]] = []
         if path:
             sections.append((0, " > ".join(title for _, title in path)))
-        if len(_TOC_LINE_RE.findall(text)) < 3:
+        if not is_table_of_contents(text):
             for m in _HEADING_LINE_RE.finditer(text):
                 number = tuple(int(n) for n in m.group(1).split("."))
                 title = m.group(2).strip()

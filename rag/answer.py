@@ -26,13 +26,14 @@ _HEADER_LINE = re.compile(r"\|.*\|")  # "IT-Planungsrat | 29.03.2023 | 40. Sitzu
 # Thüringen." or a table row "1.0 14.11.2024 BSI Veröffentlichung" are headings and fragments
 _MIN_SENT_WORDS = 2
 _LOWER_WORD = re.compile(r"(?<![\w-])[a-zäöüß]{2,}\b")
+_CAPTION_START = r"(?:Tabelle|Abbildung|Abb\.|Tab\.)\s*\d+[:.]"  # "Abbildung 1: Gliederung der …"
 # bibliography entries and table-of-contents lines are not statements
 _NOT_STATEMENT = re.compile(r"^\[\d+\]\s|Available:|(?:\.\s?){6,}|^(Inhalt|Inhaltsverzeichnis)\b|"
                             r"^(url|kategorie|herausgeber|lizenz|titel|datei):\s|"  # no metadata blocks,
                             r"^(E-Mail|Internet|Tel\.|Telefon|Fax|Postfach)\b|©|\bPostfach \d|"  # no imprints,
                             r"^(?:Amtliche\s+)?Quellen?:\s|"  # no source line ("Amtliche Quelle: https://…"),
                             r"^\d{1,3}\s+(?:https?://|www\.)|"  # no footnote that is a link ("16 https://www.bsi…"),
-                            r"\A(?:Tabelle|Abbildung|Abb\.|Tab\.)\s*\d+[:.][^\n]*(?<!\.)\Z|"  # no caption ("Tabelle 3: Beispiel …"),
+                            rf"\A{_CAPTION_START}[^\n]*(?<!\.)\Z|"  # no caption alone ("Tabelle 3: Beispiel …"),
                             r":\s*\)?\s*\.\s*\Z|"  # no pointer to a link the page had ("… eingesehen werden: ."),
                             r":\s*<?https?://\S+\s*\Z", re.M)  # nor to one it has ("… eingesehen werden: https://…")
 
@@ -923,8 +924,8 @@ _CLOSING = (".", "!", "?", ":", ";", ")", '"', "“", "”", "»", "«")
 _QUOTES = "\"“”»«'’"
 
 
-# "Abbildung 1: Gliederung der …", an image credit "(Bildquelle: Stadt Halle(Saale)/Thomas Ziegler)"
-_CAPTION = re.compile(r"(?:Tabelle|Abbildung|Abb\.|Tab\.)\s*\d+[:.]|\(?(?:Bildquelle|Bild|Fotos?|Foto-?Credit)\s*:", re.I)
+# a caption line or an image credit "(Bildquelle: Stadt Halle(Saale)/Thomas Ziegler)" glued to a statement
+_CAPTION = re.compile(rf"{_CAPTION_START}|\(?(?:Bildquelle|Bild|Fotos?|Foto-?Credit)\s*:", re.I)
 
 
 def _after_heading(text: str, start: int, end: int, headings: set[str]) -> int:

@@ -16,7 +16,7 @@ import numpy as np
 from rag.embed import Embedder
 from rag.grounding import QueryTerms, analyse_query
 from rag.index import Snapshot
-from rag.text import MONTHS, expand_query, jaccard, normalize
+from rag.text import MONTHS, NUMBER_WORDS, expand_query, jaccard, normalize
 from rag.types import Chunk, Passage
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ def _year_ok(year: Any, y0: Any, y1: Any) -> bool:
     return (not y0 or y >= int(y0)) and (not y1 or y <= int(y1))
 
 
-_FIGURE = re.compile(r"\d+(?:[.,/]\d+)*|\b(?:zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf)(?:mal)?\b|"
+_FIGURE = re.compile(rf"\d+(?:[.,/]\d+)*|\b(?:{'|'.join(NUMBER_WORDS)})(?:mal)?\b|"
                      r"\b(?:erst|zweit|dritt|viert|fünft|sechst|siebt|acht|neunt|zehnt)e[nmrs]?\b", re.I)
 
 

@@ -58,6 +58,18 @@ def normalize(text: str) -> str:
 
 MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
           "November", "Dezember")
+# numbers written as words, two to twelve (one is left out: "ein" is mostly an article)
+NUMBER_WORDS = ("zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun", "zehn", "elf", "zwölf")
+_DOT_LEADER = re.compile(r"(?:\.\s?){6,}\s*\d+\s*$", re.MULTILINE)
+
+
+def is_table_of_contents(text: str) -> bool:
+    """Three or more lines ending in a dot leader and a page number ("2.1 Konten ........ 5").
+
+    >>> is_table_of_contents("1 A ........ 4\\n2 B ........ 5\\n3 C ........ 7"), is_table_of_contents("Text.")
+    (True, False)
+    """
+    return len(_DOT_LEADER.findall(text)) >= 3
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
