@@ -44,10 +44,10 @@ class AnswerConfig:
 
     passages: int = 5  # how many top passages may contribute sentences
     max_sentences: int = 4  # the issue's 1-4 statements
-    rel_cutoff: float = 0.4  # keep sentences of the main passage scoring at least this share of the best
+    rel_cutoff: float = 0.25  # keep sentences of the main passage scoring at least this share of the best
     other_cutoff: float = 0.9  # a sentence from another passage must score this share of the best
     max_sources: int = 2
-    redundancy: float = 0.2  # a sentence's score minus this times its term overlap (Jaccard) with those chosen
+    redundancy: float = 0.4  # a sentence's score minus this times its term overlap (Jaccard) with those chosen
     # sentence score = sigmoid(bias + sum of weight * feature), features in FEATURES order. A logistic
     # regression on the gold set (benchmarks/fit_answer_weights.py, 5-fold CV) gave the directions; these are
     # its rounded, shrunk form, chosen on the gold set and checked on the own set (see docs/EVALUATION.md)
@@ -340,7 +340,7 @@ class ExtractiveAnswerer:
             return x
         return dataclasses.replace(x, start=a, text=text[a : x.end].strip())
 
-    def _with_qualification(self, x: Scored, chosen: Sequence[Scored], passages: Sequence[Passage]) -> Scored:
+    def _with_qualification(self, x: Scored, passages: Sequence[Passage]) -> Scored:
         """A statement is not quoted without the restriction the next sentence puts on it ("SOLLTE: … es
         kann Gründe geben, dies doch nicht zu tun." + "Dies muss aber sorgfältig abgewogen … werden.")."""
         text = passages[x.passage].chunk.text
@@ -350,8 +350,8 @@ class ExtractiveAnswerer:
             return x
         a, b = after[0]
         nxt = text[a:b].strip()
-        if (not _QUALIFIER.match(nxt) or "\n\n" in text[x.end : a] or b - x.start > _MAX_WITH_ANTECEDENT
-                or any(y.passage == x.passage and y.start <= a < y.end for y in chosen if y is not x)):
+        # (when the restriction is chosen on its own too, it is quoted once, here: `_drop_contained`)
+        if not _QUALIFIER.match(nxt) or "\n\n" in text[x.end : a] or b - x.start > _MAX_WITH_ANTECEDENT:
             return x
         return dataclasses.replace(x, end=b, text=text[x.start : b].strip())
 
@@ -451,7 +451,7 @@ class ExtractiveAnswerer:
         evidence = " ".join(passages[pi].chunk.text for pi in sources)
         if answer_type_missing(question, evidence):
             return refusal(passages)
-        quoted = [self._with_qualification(self._with_antecedent(x, chosen, passages), chosen, passages) for x in chosen]
+        quoted = [self._with_qualification(self._with_antecedent(x, chosen, passages), passages) for x in chosen]
         quoted = self._drop_repeated(_drop_contained(quoted))
         passages, quoted = self._continue_lists(passages, quoted)
         return compose(quoted, passages)
