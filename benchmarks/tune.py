@@ -27,7 +27,7 @@ def main() -> None:
     rfields = {f.name: f for f in dataclasses.fields(RetrievalConfig)}
     afields = {f.name: f for f in dataclasses.fields(AnswerConfig)}
     def parse(default: object, v: str) -> object:
-        return ast.literal_eval(v) if isinstance(default, tuple) else type(default)(v)
+        return ast.literal_eval(v) if isinstance(default, (tuple, bool)) else type(default)(v)
 
     r_kw = {k: parse(getattr(RetrievalConfig(), k), v) for k, v in overrides.items() if k in rfields}
     a_kw = {k: parse(getattr(AnswerConfig(), k), v) for k, v in overrides.items() if k in afields}

@@ -29,7 +29,7 @@ _QUESTION_WORDS = {"was", "wer", "wie", "wann", "welche", "welcher", "welches", 
 # words that colour a question but name nothing to look for ("Was kommt da eigentlich auf uns zu?")
 _FILLER = {"eigentlich", "überhaupt", "genau", "bitte", "inzwischen", "mal", "denn", "ja", "halt", "eben", "wohl",
            "wissen", "zukommt", "zukommen", "gerne", "gern", "konkret", "etwa", "irgendwas", "irgendwie", "jetzt",
-           "nun", "da", "dabei", "dazu", "damit", "so", "also", "kurz", "grob"}
+           "nun", "da", "dabei", "dazu", "damit", "so", "also", "kurz", "grob", "demnächst", "bald"}
 # the asker describing themselves: "wir als kleine Gemeinde", "uns als Landkreis"
 _SELF_ADJ = r"(?:(?:eine?|kleine[rn]?|große[rn]?|kreisangehörige[rn]?|ländliche[rn]?)\s+)*"
 _SELF_BODIES = r"gemeinde|stadt|kommune|verwaltung|landkreis|kreis|amt|verbandsgemeinde|samtgemeinde"
@@ -132,7 +132,7 @@ def analyse_query(question: str, index: BM25Index, keep_self: bool = False) -> Q
     out = QueryTerms()
     seen: set[str] = set()
     question = _SELF_AS.sub(" ", question) if keep_self else _SELF.sub(" ", question)
-    completed = _completed_truncations(question, index)
+    completed = _completed_truncations(question, index) | _joined_separable_verbs(question, index)
     out.corrections.update(completed)  # the keyword and dense search get "verschlüsselt" too
     for i, m in enumerate(_SURFACE.finditer(question)):
         surface = m.group(0).strip(".-/")
@@ -207,6 +207,44 @@ def _completed_truncations(question: str, index: BM25Index) -> dict[str, str]:
             tail = full[-k:]
             if tail[0].isalpha() and _known_stem(tail.lower(), index):
                 out[head] = head + tail.lower()
+                break
+    return out
+
+
+# a separable verb split in a clause: "Wir schreiben … aus", "Wer wählt die Projekte aus?", "Wie läuft … ab?"
+_PARTICLE_END = re.compile(r"(?<![\w-])(ab|an|auf|aus|bei|bereit|dar|ein|fest|fort|frei|her|hin|los|mit|nach|vor|"
+                           r"weg|weiter|wieder|zurück|zusammen)\s*(?=[?.!,;:–—]|\s+-\s|\s+(?:und|oder)\b|\s*$)", re.I)
+_CLAUSE_BREAK = re.compile(r"[?.!,;:–—]|\s-\s|\b(?:und|oder)\b", re.I)
+
+
+def _joined_separable_verbs(question: str, index: BM25Index) -> dict[str, str]:
+    """The verbs a question splits from their particle, joined as the documents write them: "schreiben …
+    aus" -> "ausschreiben" (as in "Ausschreibung"), "wählt … aus" -> "auswählen" ("Auswahl").
+
+    >>> from rag.keyword import BM25Index
+    >>> idx = BM25Index.build(["Die Ausschreibung der Software.", "Die Auswahl der Projekte.", "Der Ablauf eines Antrags."])
+    >>> _joined_separable_verbs("Wir schreiben eine neue Software aus – gibt es Hilfen?", idx)
+    {'schreiben': 'ausschreiben'}
+    >>> _joined_separable_verbs("Wer wählt die Projekte denn aus?", idx), _joined_separable_verbs("Wie läuft ein Antrag ab?", idx)
+    ({'wählt': 'auswählen'}, {'läuft': 'abläufen'})
+    >>> _joined_separable_verbs("Was steht da drin, und wer hängt da mit dran?", idx)
+    {}
+    """
+    out: dict[str, str] = {}
+    for m in _PARTICLE_END.finditer(question):
+        particle = m.group(1).lower()
+        start = max((b.end() for b in _CLAUSE_BREAK.finditer(question, 0, m.start())), default=0)
+        # the finite verb opens the clause ("Läuft …") or follows its first word ("Wer wählt …")
+        for i, w in enumerate(_WORD.findall(question[start : m.start()])[:3]):
+            low = w.lower()
+            if not low.isalpha() or low in _QUESTION_WORDS or i and w[:1].isupper():
+                continue
+            forms = [particle + low]
+            if low.endswith(("t", "st")):  # "wählt" -> "auswählen", before "ablauft" (of "Frist abläuft")
+                forms.insert(0, particle + low[: -2 if low.endswith("st") else -1] + "en")
+            joined = next((f for f in forms if _known_stem(f, index)), None)
+            if joined:
+                out[w] = joined
                 break
     return out
 

@@ -117,6 +117,12 @@ DOCS = {
         "Die Protokolle des Antragsroutings werden nur den berechtigten Stellen übermittelt.\n"
         "Die Protokolle sind zwei Jahre aufzubewahren.\n"
     ),
+    # the noun of a verb the question splits ("Wir schreiben … aus")
+    "verbaende/xplanung.md": (
+        "---\ntitel: Handreichung XPlanung für Kommunen\n---\n\nHandreichung XPlanung\n\n"
+        "Bei der Ausschreibung neuer Software für die Bauleitplanung müssen Kommunen den Standard XPlanung "
+        "berücksichtigen.\n"
+    ),
 }
 
 
@@ -272,6 +278,17 @@ def test_a_participle_is_found_through_its_verb(assistant: Assistant) -> None:
     deleted = next(t for t in terms.terms if t.surface == "gelöscht")
     assert frozenset({"losch"}) in deleted.alts
     assert terms.coverage({"nachricht", "losch"}) == pytest.approx(terms.coverage({"nachricht", deleted.stem}))
+
+
+def test_a_split_separable_verb_is_joined_as_the_documents_write_it(assistant: Assistant) -> None:
+    question = "Wir schreiben demnächst eine Software für die Bauleitplanung aus – was ist zu beachten?"
+    terms = analyse_query(question, assistant.snapshot().bm25)
+    assert "ausschreib" in {t.stem for t in terms.terms}  # "schreiben … aus" ~ "Ausschreibung"
+    assert "ausschreiben" in terms.corrected(question)  # the keyword and dense search get it too
+    assert "demnach" not in {t.stem for t in terms.terms}  # the asker's own timing names nothing to look for
+    answer = assistant.ask(question)
+    assert not answer.refused and answer.citations[0].file == "verbaende/xplanung.md"
+    assert "Ausschreibung" in answer.text
 
 
 def test_a_sentence_repeating_the_chosen_ones_makes_room_for_a_new_one() -> None:
