@@ -58,6 +58,7 @@ class AnswerConfig:
     topic_jaccard: float = 0.3  # ... on the same topic (as in RetrievalConfig) leads
     min_coverage: float = 0.4  # refuse when no sentence window covers this share of the (weighted) question
     unknown_noun_coverage: float = 0.45  # ... or this share when the question names a noun no document has
+    keep_earlier: bool = True  # asked whether something changed, the earlier statement stays beside the newest
     named_law_tie: float = 0.5  # "laut OZG": the law's best sentence scoring this share of the best answers alone
 
 
@@ -413,8 +414,12 @@ class ExtractiveAnswerer:
             if own and max(x.score for x in own) >= best.score * self.cfg.named_law_tie:
                 scored = own
                 best = max(own, key=lambda x: x.score)
+        earlier: Scored | None = None  # asked whether something changed: what held before the newest source
         if _ASKS_CHANGE.search(question):
-            best = self._newest(best, scored, passages)
+            newest = self._newest(best, scored, passages)
+            if newest is not best and self.cfg.keep_earlier:
+                earlier = best
+            best = newest
         retrieved = len(passages)  # passages from this index on are openings of quoted reports (_with_openings)
 
         def where(x: Scored) -> tuple[str, int | None]:
@@ -441,6 +446,11 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(x)
             files.add(src)
+        if earlier is not None and earlier not in chosen:  # "früher … [2], seit … [1]": both said, the note
+            if len(chosen) >= self.cfg.max_sentences:  # names the newer
+                chosen.remove(min(chosen[1:], key=lambda x: x.score))
+            chosen.append(earlier)
+            files.add(where(earlier))
         # a question asking for a period, date, amount …: one statement must hold it
         asks = parts or ([(question, qterms)] if answer_type(question) else [])
         if any(answer_type(text) in _OPENING_TYPES for text, _terms in asks):

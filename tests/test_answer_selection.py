@@ -117,6 +117,22 @@ DOCS = {
         "Die Protokolle des Antragsroutings werden nur den berechtigten Stellen übermittelt.\n"
         "Die Protokolle sind zwei Jahre aufzubewahren.\n"
     ),
+    # a date set by one decision and moved by a later one on the same project
+    "beschluesse/2014-26.md": (
+        "---\ntitel: Steuerungsprojekt Föderales Informationsmanagement (FIM)\ndatum: 16.10.2014\n"
+        "sitzung: 15. Sitzung\nbeschluss: 2014/26\n---\n\nSteuerungsprojekt FIM\n\n"
+        "1. Der IT-Planungsrat beauftragt Sachsen-Anhalt und den Bund, die Überführung des Projekts FIM in eine "
+        "Anwendung zum 1. Januar 2016 vorzubereiten.\n"
+    ),
+    "beschluesse/2015-31.md": (
+        "---\ntitel: Steuerungsprojekt Föderales Informationsmanagement (FIM)\ndatum: 01.10.2015\n"
+        "sitzung: 18. Sitzung\nbeschluss: 2015/31\n---\n\nSteuerungsprojekt FIM\n\n"
+        "1. Der IT-Planungsrat beschließt, das Steuerungsprojekt FIM bis zum 31. Dezember 2016 zu verlängern.\n"
+        "2. Der IT-Planungsrat beauftragt Sachsen-Anhalt und den Bund, die Überführung des Projekts FIM in eine "
+        "Anwendung des IT-Planungsrates zum 1. Januar 2017 vorzubereiten.\n"
+        "3. Bis zur Überführung des Projekts FIM sind den Ländern die Stamminformationen bereitzustellen.\n"
+        "4. Die Überführung des Projekts FIM begleitet eine Arbeitsgruppe der Länder.\n"
+    ),
     # the noun of a verb the question splits ("Wir schreiben … aus")
     "verbaende/xplanung.md": (
         "---\ntitel: Handreichung XPlanung für Kommunen\n---\n\nHandreichung XPlanung\n\n"
@@ -278,6 +294,22 @@ def test_a_participle_is_found_through_its_verb(assistant: Assistant) -> None:
     deleted = next(t for t in terms.terms if t.surface == "gelöscht")
     assert frozenset({"losch"}) in deleted.alts
     assert terms.coverage({"nachricht", "losch"}) == pytest.approx(terms.coverage({"nachricht", deleted.stem}))
+
+
+@pytest.mark.slow
+def test_asked_whether_something_changed_the_earlier_statement_stays_beside_the_newer(assistant: Assistant) -> None:
+    question = "Bei FIM stand erst 2016 als Termin für die Überführung im Raum – ist das später geändert worden?"
+    ans = assistant.ask(question)
+    assert not ans.refused
+    assert [c.file for c in ans.citations] == ["beschluesse/2015-31.md", "beschluesse/2014-26.md"]
+    assert "1. Januar 2017" in ans.text and "1. Januar 2016" in ans.text
+    assert "[1] vom 01.10.2015 ist neuer als [2]" in ans.text
+    default = assistant.answer_config
+    try:  # without it, the newest decision alone answers
+        assistant.answer_config = dataclasses.replace(default, keep_earlier=False)
+        assert "1. Januar 2016" not in assistant.ask(question).text
+    finally:
+        assistant.answer_config = default
 
 
 def test_a_split_separable_verb_is_joined_as_the_documents_write_it(assistant: Assistant) -> None:
