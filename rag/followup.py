@@ -76,10 +76,40 @@ def topic_terms(text: str) -> list[str]:
     return out
 
 
+# a follow-up that only names what to ask the same about: "Und bei substanziell?", "Und in Bayern?", "Und 2024?"
+_ELLIPSIS = re.compile(r"^\s*(?:und|aber)\s+(?:was ist mit\s+|wie ist es mit\s+|wie sieht es mit\s+)?(?P<rest>[^?]{1,60}?)"
+                       r"(?:\s+aus)?\s*\?*\s*$", re.IGNORECASE)
+_ASKS_OR_STATES = re.compile(r"\b(?:wer|was|wie|wann|wo|welche[rnms]?|warum|wozu|ob|ist|sind|war|gilt|galt|hat|haben|"
+                             r"soll|sollen|muss|müssen|kann|können|darf|dürfen|wird|werden|gibt|betrifft)\b", re.IGNORECASE)
+
+
+def elliptical_rest(question: str) -> str | None:
+    """What an elliptical follow-up asks the previous question about, or None for a question of its own.
+
+    >>> elliptical_rest("Und bei substanziell?"), elliptical_rest("Und was ist mit Hessen?")
+    ('bei substanziell', 'Hessen')
+    >>> elliptical_rest("Und wer soll das ausarbeiten?"), elliptical_rest("Und gilt das auch für Kreise?")
+    (None, None)
+    """
+    m = _ELLIPSIS.match(question)
+    if not m or _ASKS_OR_STATES.search(m.group("rest")) or len(m.group("rest").split()) > 5:
+        return None
+    return m.group("rest").strip()
+
+
 def standalone_query(question: str, history: Sequence[str]) -> str:
-    """The question itself when it stands alone; else the question plus the topic of the last turns."""
+    """The question itself when it stands alone; else the question plus the topic of the last turns. An
+    elliptical one ("Und bei substanziell?") asks the previous question again about what it names.
+
+    >>> standalone_query("Und bei substanziell?", ["Wie lange darf eine Sitzung auf Vertrauensniveau hoch dauern?"])
+    'Wie lange darf eine Sitzung auf Vertrauensniveau hoch dauern? (bei substanziell)'
+    """
     if not is_followup(question, history):
         return question
+    rest = elliptical_rest(question)
+    if rest is not None:
+        previous = standalone_query(history[-1], history[:-1])
+        return f"{previous} ({rest})"
     own = {w.lower() for w in topic_terms(question)}
     carried: list[str] = []
     for earlier in reversed(history[-2:]):

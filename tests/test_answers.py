@@ -299,6 +299,24 @@ def test_standalone_query(question: str, history: list[str], expected_in: str | 
         assert "Bis" not in q[len(question) :].split()  # a question's capitalised first word is no topic
 
 
+@pytest.mark.parametrize(
+    ("question", "history", "expected"),
+    [
+        ("Und bei substanziell?", ["Wie lange darf eine Anmeldung auf Vertrauensniveau hoch dauern?"],
+         "Wie lange darf eine Anmeldung auf Vertrauensniveau hoch dauern? (bei substanziell)"),
+        ("Und was ist mit Hessen?", ["Wer ist der CIO von Bayern?"], "Wer ist der CIO von Bayern? (Hessen)"),
+        # the previous turn a follow-up itself: its own standalone form is asked again
+        ("Und 2024?", ["Was hat der IT-Planungsrat zum Kommunalpakt beschlossen?", "Und wer soll das ausarbeiten?"],
+         "Und wer soll das ausarbeiten? IT-Planungsrat Kommunalpakt (2024)"),
+    ],
+)
+def test_an_elliptical_followup_asks_the_previous_question_again(question: str, history: list[str],
+                                                                 expected: str) -> None:
+    """ "Und bei substanziell?" names only what differs: the question is the previous one (its answer type
+    "Wie lange" included), about that."""
+    assert standalone_query(question, history) == expected
+
+
 def test_prefer_newer_swaps_near_ties_only() -> None:
     old = _p("alt", "a.md", score=1.0, date="2021-06-23")
     new = _p("neu", "b.md", score=0.95, date="2024-03-20")
