@@ -159,17 +159,17 @@ def analyse_query(question: str, index: BM25Index, keep_self: bool = False) -> Q
                 if fixed:
                     out.corrections[surface] = fixed
                     stem, known = fixed, True
-            if not known and noun:
-                out.unknown_nouns.append(surface)
-                if is_code:
-                    out.unknown_codes.append(surface)
             alts = tuple(
                 frozenset(a) for a in (set(index.tokenize(form, parts=False)) for form in query_expansions(surface)) if a
             )
             if not noun:  # "gelöscht" ~ "Löschfrist", "löschen"; "anbieten" ~ "… anzubieten"
                 alts += tuple(frozenset({v}) for v in (_participle_stem(token, index), _zu_form(token, index)) if v)
-            if alts and not known:
+            if alts and not known:  # "Standesamt" is known as "Personenstandsregister"
                 known = any(all(x in index.term_ids for x in alt) for alt in alts)
+            if not known and noun:
+                out.unknown_nouns.append(surface)
+                if is_code:
+                    out.unknown_codes.append(surface)
             idf = index.idf(stem) if stem else max((index.idf(p) for p in parts), default=0.0)
             if alts:  # an abbreviation weighs what its rarest written-out form weighs
                 idf = min(idf, max(min(index.idf(x) for x in alt) for alt in alts))

@@ -572,7 +572,11 @@ ABBREVIATIONS: dict[str, str] = {abbr.lower(): long for abbr, long in _ABBREVIAT
 # Groups of words a municipal reader uses interchangeably.
 SYNONYMS: tuple[tuple[str, ...], ...] = (("Kommunen", "Gemeinden", "Gemeindeverbände"), ("braucht", "benötigt"),
                                          ("brauchen", "benötigen"),
-                                         ("Bescheid", "Verwaltungsakt"), ("Bescheide", "Verwaltungsakte"))
+                                         ("Bescheid", "Verwaltungsakt"), ("Bescheide", "Verwaltungsakte"),
+                                         # a municipal office and the register it keeps
+                                         ("Standesamt", "Standesämter", "Personenstandsregister",
+                                          "Personenstandswesen"),
+                                         ("Meldeamt", "Einwohnermeldeamt", "Meldebehörde", "Melderegister"))
 
 
 @lru_cache(maxsize=512)

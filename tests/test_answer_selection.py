@@ -133,6 +133,13 @@ DOCS = {
         "3. Bis zur Überführung des Projekts FIM sind den Ländern die Stamminformationen bereitzustellen.\n"
         "4. Die Überführung des Projekts FIM begleitet eine Arbeitsgruppe der Länder.\n"
     ),
+    # the register an office keeps, named by the law's annex and not by the office
+    "faq/registermodernisierung.md": (
+        "---\ntitel: FAQ Registermodernisierung\n---\n\nFAQ Registermodernisierung\n\n"
+        "Von der Umsetzung des Identifikationsnummerngesetzes sind die elektronisch geführten "
+        "Personenstandsregister betroffen. Die Identifikationsnummer wird dort über das BVA im automatisierten "
+        "Verfahren abgerufen.\n"
+    ),
     # the noun of a verb the question splits ("Wir schreiben … aus")
     "verbaende/xplanung.md": (
         "---\ntitel: Handreichung XPlanung für Kommunen\n---\n\nHandreichung XPlanung\n\n"
@@ -310,6 +317,16 @@ def test_asked_whether_something_changed_the_earlier_statement_stays_beside_the_
         assert "1. Januar 2016" not in assistant.ask(question).text
     finally:
         assistant.answer_config = default
+
+
+@pytest.mark.slow
+def test_an_office_is_found_through_the_register_it_keeps(assistant: Assistant) -> None:
+    question = "Muss unser Standesamt die Identifikationsnummer abrufen?"
+    terms = analyse_query(question, assistant.snapshot().bm25)
+    assert "Standesamt" not in terms.unknown_nouns  # no document says "Standesamt", they say "Personenstandsregister"
+    ans = assistant.ask(question)
+    assert not ans.refused and ans.citations[0].file == "faq/registermodernisierung.md"
+    assert "Personenstandsregister" in ans.text
 
 
 def test_a_split_separable_verb_is_joined_as_the_documents_write_it(assistant: Assistant) -> None:

@@ -293,6 +293,9 @@ def test_tokenize_with_splitter_adds_part_stems() -> None:
         ("Gemeinden", ["Kommunen", "Gemeindeverbände"]),
         ("Wann braucht man einen Antragsroutingdienst?", ["benötigt"]),
         ("Ab wann gilt ein Bescheid als bekannt gegeben?", ["Verwaltungsakt"]),
+        # a municipal office and the register it keeps
+        ("Betrifft das auch unser Standesamt?", ["Personenstandsregister"]),
+        ("Muss das Einwohnermeldeamt die IDNr speichern?", ["Melderegister", "Meldebehörde"]),
     ],
 )
 def test_expand_query_adds_other_forms(query: str, added: list[str]) -> None:
