@@ -707,6 +707,9 @@ _ASKS_CHANGE = re.compile(r"\b(noch|geändert|ersetzt|abgelöst|neuere?[nrs]?|ak
                           r"mittlerweile|derzeit|heute|zuletzt)\b", re.I)
 
 
+_SESSION_NAMED = re.compile(r"(?<![\d.])(\d{1,3})\.\s*(?:IT-Planungsrats?-?)?[Ss]itzung")
+
+
 def other_session(question: str, p: Passage) -> bool:
     """A question about what was decided in a given session is not answered by a decision of another
     session, even when that decision mentions the session ("… befasst sich in der 47. Sitzung damit").
@@ -717,10 +720,19 @@ def other_session(question: str, p: Passage) -> bool:
     True
     >>> other_session("Was wurde in der 46. Sitzung beschlossen?", Passage(c, 1.0))
     False
+
+    Asked about a session by its number, the evidence names that session (or is one of its decisions):
+    >>> other_session("Wann fand die 1. Sitzung statt?", Passage(c, 1.0)), other_session("Wo tagte die 47. Sitzung?", Passage(c, 1.0))
+    (True, False)
     """
     m = _DECIDED_IN.search(question)
     if not m or not _ASKS_DECISIONS.search(question):
-        return False
+        named = _SESSION_NAMED.search(question)  # "Wann fand die 1. Sitzung statt?": evidence names that one
+        if named is None:
+            return False
+        number = int(named.group(1))
+        return p.chunk.meta.get("session_no") != number and not re.search(
+            rf"(?<![\d.]){number}\.\s*(?:IT-Planungsrats?-?)?[Ss]itzung", p.chunk.text + " " + str(p.chunk.meta.get("title", "")))
     held = p.chunk.meta.get("session_no")
     if held is not None:
         return str(held) != str(int(m.group(1)))

@@ -140,6 +140,13 @@ DOCS = {
         "Personenstandsregister betroffen. Die Identifikationsnummer wird dort über das BVA im automatisierten "
         "Verfahren abgerufen.\n"
     ),
+    # a session named in the text of an announcement, not in its metadata
+    "bekanntmachungen/2014.md": (
+        "---\ntitel: Bekanntmachung der Entscheidungen des IT-Planungsrats\n---\n\n"
+        "Bekanntmachung der Entscheidungen des IT-Planungsrats\n\n"
+        "Die Entscheidungen des IT-Planungsrats werden im Bundesanzeiger veröffentlicht.\n\n"
+        "Sitzung des IT-Planungsrats am 22. April 2010 (1. Sitzung): Der IT-Planungsrat stimmt der Tagesordnung zu.\n"
+    ),
     # the noun of a verb the question splits ("Wir schreiben … aus")
     "verbaende/xplanung.md": (
         "---\ntitel: Handreichung XPlanung für Kommunen\n---\n\nHandreichung XPlanung\n\n"
@@ -327,6 +334,16 @@ def test_an_office_is_found_through_the_register_it_keeps(assistant: Assistant) 
     ans = assistant.ask(question)
     assert not ans.refused and ans.citations[0].file == "faq/registermodernisierung.md"
     assert "Personenstandsregister" in ans.text
+
+
+@pytest.mark.slow
+def test_a_session_asked_by_its_number_is_answered_from_that_session_only(assistant: Assistant) -> None:
+    for session, file in (("15", "beschluesse/2014-26.md"), ("18", "beschluesse/2015-31.md")):
+        ans = assistant.ask(f"Was hat der IT-Planungsrat in der {session}. Sitzung zur Überführung von FIM gesagt?")
+        assert not ans.refused and {c.file for c in ans.citations} == {file}
+    ans = assistant.ask("Wann fand die 1. Sitzung des IT-Planungsrats statt?")
+    assert not ans.refused and {c.file for c in ans.citations} == {"bekanntmachungen/2014.md"}
+    assert "22. April 2010" in ans.text
 
 
 def test_a_split_separable_verb_is_joined_as_the_documents_write_it(assistant: Assistant) -> None:
