@@ -512,9 +512,30 @@ class ExtractiveAnswerer:
             if found is None:
                 continue
             nxt, (a, b) = found
-            out_passages.append(Passage(nxt, p.score))
-            out.append(Scored(len(out_passages) - 1, a, b, nxt.text[a:b].strip(), x.score, x.coverage))
+            named = self._named_items(nxt) if _item_heads_after(nxt.text, b) else []
+            if not named:
+                out_passages.append(Passage(nxt, p.score))
+                out.append(Scored(len(out_passages) - 1, a, b, nxt.text[a:b].strip(), x.score, x.coverage))
+            for chunk, (a, b), heads in named:  # a long list of "Name: explanation" items: all of their names
+                out_passages.append(Passage(chunk, p.score))
+                out.append(Scored(len(out_passages) - 1, a, b, "; ".join(heads) + ".", x.score, x.coverage))
         return out_passages, out
+
+    def _named_items(self, first: Chunk) -> list[tuple[Chunk, tuple[int, int], list[str]]]:
+        """The names of a list of "Name: explanation" items that opens `first`, chunk by chunk as it runs on
+        (into at most _LIST_CHUNKS further chunks)."""
+        out: list[tuple[Chunk, tuple[int, int], list[str]]] = []
+        chunk: Chunk | None = first
+        while chunk is not None and len(out) <= _LIST_CHUNKS:
+            span = _leading_items(chunk.text, max_chars=_LIST_SCAN)
+            heads = _item_heads(chunk.text[span[0] : span[1]]) if span else None
+            if span is None or not heads:
+                break
+            out.append((chunk, span, heads))
+            if chunk.text[span[1] :].strip() or self.following is None:
+                break  # the list ends in this chunk
+            chunk = self.following(Passage(chunk, 0.0))
+        return out
 
     def _drop_repeated(self, chosen: Sequence[Scored]) -> list[Scored]:
         """The same statement from two documents (a decision and its announcement, two versions of a TR)
@@ -1028,6 +1049,31 @@ def _leading_items(text: str, max_chars: int = 700) -> tuple[int, int] | None:
         end = pos + len(line)
         pos = end + 1
     return (start, end) if end > start else None
+
+
+_LIST_SCAN = 4000  # how far a list that opens the next page is read when its items are named
+_LIST_CHUNKS = 3  # how many further chunks such a list of named items is followed into
+_ITEM_HEAD = re.compile(r"^\s*(?:[•o▪◦*–-]|\d{1,2}[.)]|[a-z][.)])\s+([^:.;\n]{2,60}?):\s")
+
+
+def _item_heads_after(text: str, end: int) -> bool:
+    """Does the list that opens `text` go on after `end` (where a statement of at most 700 characters would
+    cut it) with items written "Name: explanation"?"""
+    span = _leading_items(text, max_chars=_LIST_SCAN)
+    return span is not None and span[1] > end and _item_heads(text[span[0] : span[1]]) is not None
+
+
+def _item_heads(items: str) -> list[str] | None:
+    """The names of list items written "• Name: explanation …", or None when an item is not so written.
+
+    >>> _item_heads("• Warnfunktion: Der Erklärende wird gewarnt.\\n• Abschlussfunktion: Die Erklärung endet.\\n  weiter.")
+    ['Warnfunktion', 'Abschlussfunktion']
+    >>> _item_heads("• Warnfunktion: Der Erklärende wird gewarnt.\\n• Die Erklärung endet hier.") is None
+    True
+    """
+    lines = [ln for ln in items.split("\n") if _ITEM_LINE.match(ln)]
+    heads = [m.group(1).strip() for m in (_ITEM_HEAD.match(ln) for ln in lines) if m]
+    return heads if len(heads) >= 2 and len(heads) == len(lines) else None
 
 
 def _statement_before(text: str, spans: Sequence[tuple[int, int]], i: int) -> bool:

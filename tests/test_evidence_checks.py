@@ -80,9 +80,16 @@ FORM_PAGES = [
     "Welche Funktionen der Schriftform ein Verfahren erfüllt, unterscheidet die Richtlinie im Einzelnen.\n"
     "Die Funktionen der Schriftform werden im dritten Kapitel je Verfahren bewertet.\n"
     "Auf Papier kann die Schriftform Folgendes leisten:",
-    "- Warnfunktion: Der Erklärende wird vor Übereilung geschützt.\n"
-    "- Abschlussfunktion: Die Unterschrift schließt die Erklärung räumlich ab.\n"
-    "- Perpetuierungsfunktion: Die Erklärung ist dauerhaft festgehalten.\n"
+    # items long enough that all of them would not fit into one statement: their names are quoted
+    "- Warnfunktion: Der Erklärende wird durch den bewussten Akt des Unterzeichnens auf die erhöhte rechtliche "
+    "Verbindlichkeit und die persönliche Zurechnung der unterzeichneten Erklärung hingewiesen und so vor "
+    "Übereilung geschützt, wie es das Verwaltungsrecht für besonders folgenreiche Erklärungen vorsieht.\n"
+    "- Abschlussfunktion: Die eigenhändige Unterschrift schließt die Erklärung räumlich ab; Bestandteil der "
+    "Erklärung ist grundsätzlich nur, was vor der Unterschrift steht, und sie grenzt bei nicht "
+    "empfangsbedürftigen Erklärungen die verbindliche Erklärung vom bloßen Entwurf ab.\n"
+    "- Perpetuierungsfunktion: Die Erklärung ist in einer Urkunde dauerhaft festgehalten, so dass ihr Inhalt "
+    "auch nach Jahren noch nachgelesen, überprüft und im Streitfall als Beweismittel vorgelegt werden kann, "
+    "ohne dass es auf die Erinnerung der Beteiligten ankommt.\n"
     "Im Weiteren wird die Erfüllung dieser Anforderungen bewertet.",
 ]
 
@@ -163,3 +170,5 @@ def test_asked_which_ones_the_introduction_of_a_list_on_the_next_page_answers(as
     ans = assistant.ask("Welche Funktionen der Schriftform unterscheidet die Richtlinie?")
     assert not ans.refused and ("bsi/schriftform.pdf", 3) in [(c.file, c.page) for c in ans.citations]
     assert "Warnfunktion" in ans.text and "Auf Papier kann die Schriftform Folgendes leisten:" in ans.text
+    # a list of long "Name: explanation" items is quoted by its names, all of them
+    assert "Warnfunktion; Abschlussfunktion; Perpetuierungsfunktion." in ans.text
