@@ -414,6 +414,9 @@ class ExtractiveAnswerer:
             if own and max(x.score for x in own) >= best.score * self.cfg.named_law_tie:
                 scored = own
                 best = max(own, key=lambda x: x.score)
+        overview = self._section_overview(question, scored, passages)
+        if overview:  # "Was regelt § 1a OZG?": what each of its paragraphs opens with
+            return compose(overview, passages)
         earlier: Scored | None = None  # asked whether something changed: what held before the newest source
         if _ASKS_CHANGE.search(question):
             newest = self._newest(best, scored, passages)
@@ -465,6 +468,24 @@ class ExtractiveAnswerer:
         quoted = self._drop_repeated(_drop_contained(quoted))
         passages, quoted = self._continue_lists(passages, quoted)
         return compose(quoted, passages)
+
+    def _section_overview(self, question: str, scored: Sequence[Scored], passages: Sequence[Passage]) -> list[Scored]:
+        """Asked what a section regulates as a whole ("Was regelt § 1a OZG?"), the first sentence of each of
+        its numbered paragraphs, in order (at most max_sentences); [] for other questions or a section without
+        numbered paragraphs."""
+        m = _ASKS_SECTION.match(question)
+        if not m:
+            return []
+        wanted = f"§ {m.group(1).lower()} "
+        firsts: dict[int, Scored] = {}
+        for x in scored:
+            section = str(passages[x.passage].chunk.meta.get("section") or "").lower()
+            para = _PARAGRAPH.match(x.text)
+            if section.startswith(wanted) and para and int(para.group(1)) not in firsts:
+                firsts[int(para.group(1))] = x
+        if len(firsts) < 2:
+            return []
+        return [firsts[n] for n in sorted(firsts)[: self.cfg.max_sentences]]
 
     def _with_openings(self, qterms: QueryTerms, passages: Sequence[Passage], chosen: Sequence[Scored],
                        scored: list[Scored], question: str) -> tuple[list[Passage], list[Scored]]:
@@ -703,6 +724,11 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
     return missing + [c for c in dict.fromkeys(TR_CODE.findall(question)) if c not in evidence]
 
 
+# a question about a whole section: "Was regelt § 1a OZG?", "Worum geht es in § 8 OZG?"
+_ASKS_SECTION = re.compile(r"^\W*(?:und\s+)?(?:was\s+(?:regelt|steht\s+in|besagt|sagt|bestimmt|beinhaltet)|"
+                           r"worum\s+geht\s+es\s+in|welchen\s+inhalt\s+hat)\s+(?:der\s+|dem\s+)?"
+                           r"§\s*(\d+[a-z]?)(?:\s+[\w-]+)?\s*\??\s*$", re.I)
+_PARAGRAPH = re.compile(r"\((\d{1,2})\)\s")  # "(2) Nach Ablauf des vierten …"
 _DECIDED_IN = re.compile(r"\b(?:in|auf|bei)\s+(?:der|seiner|ihrer|dieser)\s+(\d{1,3})\.\s*Sitzung", re.I)
 _ASKS_DECISIONS = re.compile(r"beschl(?:o|ie)ss|beschlüsse|beschluss|entsch(?:ie|ei)d|gefasst|verabschiedet", re.I)
 # "laut OZG", "nach dem neuen OZG", "gemäß § 3 EGovG", "im IDNrG": the question names the law it asks about

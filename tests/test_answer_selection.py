@@ -147,6 +147,17 @@ DOCS = {
         "Die Entscheidungen des IT-Planungsrats werden im Bundesanzeiger veröffentlicht.\n\n"
         "Sitzung des IT-Planungsrats am 22. April 2010 (1. Sitzung): Der IT-Planungsrat stimmt der Tagesordnung zu.\n"
     ),
+    # a section of several numbered paragraphs, each saying more after its first sentence
+    "gesetze/itnetzg.md": (
+        "% Gesetz über die Verbindung der informationstechnischen Netze des Bundes und der Länder (IT-NetzG)\n\n"
+        "# § 3 – Verbindungsnetz\n\n"
+        "(1) Der Bund errichtet zum Datenaustausch zwischen Bund und Ländern ein Verbindungsnetz. Das "
+        "Verbindungsnetz wird durch den Bund betrieben. Der Betrieb kann einem Dienstleister übertragen werden.\n\n"
+        "(2) Die Länder schließen ihre Landesnetze an das Verbindungsnetz an. Der Anschluss erfolgt über "
+        "Übergabepunkte. Die Übergabepunkte werden gemeinsam festgelegt.\n\n"
+        "(3) Der Bund trägt die Kosten des Verbindungsnetzes. Die Länder tragen die Kosten ihres Anschlusses. "
+        "Die Kosten werden jährlich ausgewiesen.\n"
+    ),
     # the noun of a verb the question splits ("Wir schreiben … aus")
     "verbaende/xplanung.md": (
         "---\ntitel: Handreichung XPlanung für Kommunen\n---\n\nHandreichung XPlanung\n\n"
@@ -216,9 +227,13 @@ def test_asked_what_was_decided_the_decision_leads_not_the_report(assistant: Ass
                for x in answerer.sentence_features(analyse_query(question, snap.bm25), passages, question)}
     assert primary["beschluesse/2025-07.md"] == 1.0 and primary["presse/dvc-bericht.md"] == 0.0
     law_q = "Was regelt § 4a EGovG?"
-    law = answerer.sentence_features(analyse_query(law_q, snap.bm25), assistant.retrieve(law_q, k=8), law_q)
+    law_passages = assistant.retrieve(law_q, k=8)
+    law = answerer.sentence_features(analyse_query(law_q, snap.bm25), law_passages, law_q)
     by_kind = {x.text[:12]: x.features[FEATURES.index("primary")] for x in law}
-    assert by_kind["(1) Elektron"] == 1.0 and all(v == 0.0 for k, v in by_kind.items() if k != "(1) Elektron")
+    assert by_kind["(1) Elektron"] == 1.0
+    # every sentence of a law is primary for a question naming a §, no other one is
+    assert all(x.features[FEATURES.index("primary")] == float(law_passages[x.passage].chunk.source.startswith("gesetze/"))
+               for x in law)
 
 
 @pytest.mark.slow
@@ -344,6 +359,16 @@ def test_a_session_asked_by_its_number_is_answered_from_that_session_only(assist
     ans = assistant.ask("Wann fand die 1. Sitzung des IT-Planungsrats statt?")
     assert not ans.refused and {c.file for c in ans.citations} == {"bekanntmachungen/2014.md"}
     assert "22. April 2010" in ans.text
+
+
+@pytest.mark.slow
+def test_asked_what_a_section_regulates_each_paragraph_opens_the_answer(assistant: Assistant) -> None:
+    ans = assistant.ask("Was regelt § 3 IT-NetzG?")
+    assert not ans.refused and {c.file for c in ans.citations} == {"gesetze/itnetzg.md"}
+    openings = ["(1) Der Bund errichtet", "(2) Die Länder schließen", "(3) Der Bund trägt die Kosten"]
+    positions = [ans.text.find(o) for o in openings]
+    assert -1 not in positions and positions == sorted(positions)
+    assert "Die Übergabepunkte werden gemeinsam festgelegt" not in ans.text  # a paragraph's further sentences wait
 
 
 def test_a_split_separable_verb_is_joined_as_the_documents_write_it(assistant: Assistant) -> None:
