@@ -986,7 +986,11 @@ _ANAPHOR = re.compile(r"(?:\d{1,2}[.)]\s+)?(Er|Sie|Es|Dies|Diese[rsmn]?|Damit|Da
 _MAX_WITH_ANTECEDENT = 700
 # a sentence restricting the one before: "Dies muss aber …", "Das gilt nicht für …", "Ausgenommen sind …"
 _QUALIFIER = re.compile(r"(?:(?:Dies|Das|Diese[sr]?|Davon|Hiervon)\b[^.;:]{0,60}?\b(?:aber|jedoch|nur|nicht|"
-                        r"ausgenommen|abweichend)\b|Ausgenommen\b|Ausnahmen?\b|Abweichend\b)")
+                        r"ausgenommen|abweichend)\b|Ausgenommen\b|Ausnahmen?\b|Abweichend\b|"
+                        # ... nor without what the next sentence dates from it ("Der Nutzer wird zwei Monate
+                        # vorher … benachrichtigt.")
+                        r"[^.;:]{0,60}?\b(?:\d+|eine[nmr]?|zwei|drei|vier|fünf|sechs|acht|zehn|zwölf)\s+"
+                        r"(?:Tage?n?|Wochen?|Monate?n?|Jahre?n?)\s+(?:vorher|zuvor|davor|danach|später)\b)")
 _REPEATED = 0.75  # two statements sharing this share of their terms say the same ...
 # ... unless their numbers, dates or counts differ ("am dritten Tag" in the old OZG, "am vierten Tag" in the new)
 _CLOSING = (".", "!", "?", ":", ";", ")", '"', "“", "”", "»", "«")

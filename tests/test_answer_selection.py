@@ -158,6 +158,12 @@ DOCS = {
         "(3) Der Bund trägt die Kosten des Verbindungsnetzes. Die Länder tragen die Kosten ihres Anschlusses. "
         "Die Kosten werden jährlich ausgewiesen.\n"
     ),
+    # a statement and the next sentence, which dates something from it
+    "faq/servicekonto.md": (
+        "---\ntitel: FAQ Servicekonto\n---\n\nFAQ Servicekonto\n\n"
+        "Das Servicekonto wird nach drei Jahren ohne Anmeldung gelöscht. Die Inhaberin wird zwei Monate vorher "
+        "per E-Mail benachrichtigt. Das Postfach des Servicekontos ist verschlüsselt.\n"
+    ),
     # the noun of a verb the question splits ("Wir schreiben … aus")
     "verbaende/xplanung.md": (
         "---\ntitel: Handreichung XPlanung für Kommunen\n---\n\nHandreichung XPlanung\n\n"
@@ -369,6 +375,13 @@ def test_asked_what_a_section_regulates_each_paragraph_opens_the_answer(assistan
     positions = [ans.text.find(o) for o in openings]
     assert -1 not in positions and positions == sorted(positions)
     assert "Die Übergabepunkte werden gemeinsam festgelegt" not in ans.text  # a paragraph's further sentences wait
+
+
+@pytest.mark.slow
+def test_a_sentence_dating_something_from_the_statement_is_quoted_with_it(assistant: Assistant) -> None:
+    ans = assistant.ask("Wann wird ein Servicekonto ohne Anmeldung gelöscht?")
+    assert not ans.refused and ans.citations[0].file == "faq/servicekonto.md"
+    assert "gelöscht. Die Inhaberin wird zwei Monate vorher per E-Mail benachrichtigt. [1]" in ans.text
 
 
 def test_a_split_separable_verb_is_joined_as_the_documents_write_it(assistant: Assistant) -> None:
