@@ -460,6 +460,8 @@ class ExtractiveAnswerer:
             passages, scored = self._with_openings(qterms, passages, chosen, scored, question)
         for text, terms in asks:
             self._answer_part(text, terms, chosen, scored, files, where, topic, opened=retrieved)
+        if answer_type(question) == "list":
+            self._complete_series(chosen, scored, where)
         sources = {x.passage for x in chosen}
         evidence = " ".join(passages[pi].chunk.text for pi in sources)
         if answer_type_missing(question, evidence):
@@ -468,6 +470,32 @@ class ExtractiveAnswerer:
         quoted = self._drop_repeated(_drop_contained(quoted))
         passages, quoted = self._continue_lists(passages, quoted)
         return compose(quoted, passages)
+
+    def _complete_series(self, chosen: list[Scored], scored: Sequence[Scored],
+                         where: Callable[[Scored], tuple[str, int | None]]) -> None:
+        """Asked "Welche Modelle …?", a chosen "Das erste Modell ist …" brings the rest of its series from the
+        same document ("Das zweite Modell …", "Das dritte Modell …"), in order, in place of the weakest others."""
+        def key(noun: str) -> str:  # "Modelle", "Modell" -> "modell"
+            return noun.lower().rstrip("nsre") or noun.lower()
+
+        for x in list(chosen):
+            m = _SERIES.match(x.text)
+            counted = _COUNTED.search(x.text)  # "… werden drei Modelle unterschieden"
+            if not m and not counted:
+                continue
+            noun = key(m.group(2) if m else counted.group(1) if counted else "")
+            members: dict[int, Scored] = {}
+            for y in sorted(scored, key=lambda y: -y.score):
+                my = _SERIES.match(y.text)
+                if my and key(my.group(2)) == noun and where(y)[0] == where(x)[0]:
+                    members.setdefault(ORDINALS.index(my.group(1).lower()), y)
+            if len(members) < 2:
+                continue
+            series = [members[i] for i in sorted(members)][: self.cfg.max_sentences]
+            others = sorted((y for y in chosen if y not in series), key=lambda y: -y.score)
+            keep = others[: max(0, self.cfg.max_sentences - len(series))]
+            chosen[:] = [y for y in chosen if y in keep] + [y for y in series if y not in keep]
+            return
 
     def _section_overview(self, question: str, scored: Sequence[Scored], passages: Sequence[Passage]) -> list[Scored]:
         """Asked what a section regulates as a whole ("Was regelt § 1a OZG?"), the first sentence of each of
@@ -724,6 +752,9 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
     return missing + [c for c in dict.fromkeys(TR_CODE.findall(question)) if c not in evidence]
 
 
+ORDINALS = ("erste", "zweite", "dritte", "vierte", "fünfte", "sechste", "siebte", "achte")
+_SERIES = re.compile(r"^\W*(?:Das|Die|Der|Als)\s+(" + "|".join(ORDINALS) + r")\s+([A-ZÄÖÜ][\w-]+)", re.I)
+_COUNTED = re.compile(r"\b(?:zwei|drei|vier|fünf|sechs|beide[n]?)\s+([A-ZÄÖÜ][\w-]+)")
 # a question about a whole section: "Was regelt § 1a OZG?", "Worum geht es in § 8 OZG?"
 _ASKS_SECTION = re.compile(r"^\W*(?:und\s+)?(?:was\s+(?:regelt|steht\s+in|besagt|sagt|bestimmt|beinhaltet)|"
                            r"worum\s+geht\s+es\s+in|welchen\s+inhalt\s+hat)\s+(?:der\s+|dem\s+)?"

@@ -164,6 +164,17 @@ DOCS = {
         "Das Servicekonto wird nach drei Jahren ohne Anmeldung gelöscht. Die Inhaberin wird zwei Monate vorher "
         "per E-Mail benachrichtigt. Das Postfach des Servicekontos ist verschlüsselt.\n"
     ),
+    # a series told sentence by sentence ("Das erste Modell …"), between sentences that repeat the question's words
+    "bsi/nachnutzung.md": (
+        "---\ntitel: 'BSI TR-03172-3: Nachnutzung von Onlinediensten'\n---\n\nNachnutzung von Onlinediensten\n\n"
+        "Bei der Nachnutzung von Onlinediensten werden drei Modelle der Nachnutzung unterschieden. "
+        "Das erste Modell ist der zentral betriebene Einer-für-Alle-Dienst. "
+        "Die Modelle der Nachnutzung von Onlinediensten unterscheiden sich in den Risiken der Nachnutzung. "
+        "Für alle Modelle der Nachnutzung von Onlinediensten gilt die Risikoanalyse der Nachnutzung. "
+        "Die Wahl zwischen den Modellen der Nachnutzung trifft die nachnutzende Behörde. "
+        "Das zweite Modell ist der dezentral betriebene nachnutzbare Dienst. "
+        "Das dritte Modell ist die Eigenentwicklung jeder Behörde.\n"
+    ),
     # the noun of a verb the question splits ("Wir schreiben … aus")
     "verbaende/xplanung.md": (
         "---\ntitel: Handreichung XPlanung für Kommunen\n---\n\nHandreichung XPlanung\n\n"
@@ -382,6 +393,14 @@ def test_a_sentence_dating_something_from_the_statement_is_quoted_with_it(assist
     ans = assistant.ask("Wann wird ein Servicekonto ohne Anmeldung gelöscht?")
     assert not ans.refused and ans.citations[0].file == "faq/servicekonto.md"
     assert "gelöscht. Die Inhaberin wird zwei Monate vorher per E-Mail benachrichtigt. [1]" in ans.text
+
+
+@pytest.mark.slow
+def test_asked_which_ones_a_series_told_sentence_by_sentence_is_quoted_whole(assistant: Assistant) -> None:
+    ans = assistant.ask("Welche Modelle der Nachnutzung von Onlinediensten gibt es?")
+    assert not ans.refused and ans.citations[0].file == "bsi/nachnutzung.md"
+    series = [ans.text.find(f"Das {n} Modell") for n in ("erste", "zweite", "dritte")]
+    assert -1 not in series and series == sorted(series)
 
 
 def test_a_split_separable_verb_is_joined_as_the_documents_write_it(assistant: Assistant) -> None:
