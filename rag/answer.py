@@ -478,17 +478,24 @@ class ExtractiveAnswerer:
         def key(noun: str) -> str:  # "Modelle", "Modell" -> "modell"
             return noun.lower().rstrip("nsre") or noun.lower()
 
+        def member(text: str) -> tuple[str, int] | None:  # ("modell", 1) for "Das erste Modell …" or "Modell 1: …"
+            m = _SERIES.match(text)
+            if m:
+                return key(m.group(2)), ORDINALS.index(m.group(1).lower())
+            m = _SERIES_NUMBERED.match(text)
+            return (key(m.group(1)), int(m.group(2))) if m else None
+
         for x in list(chosen):
-            m = _SERIES.match(x.text)
+            own = member(x.text)
             counted = _COUNTED.search(x.text)  # "… werden drei Modelle unterschieden"
-            if not m and not counted:
+            if not own and not counted:
                 continue
-            noun = key(m.group(2) if m else counted.group(1) if counted else "")
+            noun = own[0] if own else key(counted.group(1) if counted else "")
             members: dict[int, Scored] = {}
             for y in sorted(scored, key=lambda y: -y.score):
-                my = _SERIES.match(y.text)
-                if my and key(my.group(2)) == noun and where(y)[0] == where(x)[0]:
-                    members.setdefault(ORDINALS.index(my.group(1).lower()), y)
+                my = member(y.text)
+                if my and my[0] == noun and where(y)[0] == where(x)[0]:
+                    members.setdefault(my[1], y)
             if len(members) < 2:
                 continue
             series = [members[i] for i in sorted(members)][: self.cfg.max_sentences]
@@ -754,6 +761,7 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
 
 ORDINALS = ("erste", "zweite", "dritte", "vierte", "fünfte", "sechste", "siebte", "achte")
 _SERIES = re.compile(r"^\W*(?:Das|Die|Der|Als)\s+(" + "|".join(ORDINALS) + r")\s+([A-ZÄÖÜ][\w-]+)", re.I)
+_SERIES_NUMBERED = re.compile(r"^\W*(?:\d{1,2}[.)]\s+)?([A-ZÄÖÜ][\w-]+)\s+(\d{1,2})\s*:\s")  # "1. Auftrag 1: …"
 _COUNTED = re.compile(r"\b(?:zwei|drei|vier|fünf|sechs|beide[n]?)\s+([A-ZÄÖÜ][\w-]+)")
 # a question about a whole section: "Was regelt § 1a OZG?", "Worum geht es in § 8 OZG?"
 _ASKS_SECTION = re.compile(r"^\W*(?:und\s+)?(?:was\s+(?:regelt|steht\s+in|besagt|sagt|bestimmt|beinhaltet)|"

@@ -175,6 +175,19 @@ DOCS = {
         "Das zweite Modell ist der dezentral betriebene nachnutzbare Dienst. "
         "Das dritte Modell ist die Eigenentwicklung jeder Behörde.\n"
     ),
+    # ... or numbered ("Auftrag 1: …")
+    "beschluesse/2023-30.md": (
+        "---\ntitel: Datenschutzcockpit\ndatum: 04.07.2023\nsitzung: 41. Sitzung\nbeschluss: 2023/30\n---\n\n"
+        "Datenschutzcockpit\n\n"
+        "1. Der IT-Planungsrat beschließt zum Datenschutzcockpit die nachfolgenden Aufträge an die Länder.\n"
+        "1. Auftrag 1: Betrieb des Datenschutzcockpits durch Bremen.\n"
+        "2. Auftrag 2: Anbindung der Register an das Datenschutzcockpit durch Hamburg.\n"
+        "3. Der IT-Planungsrat beschließt, die Aufträge zum Datenschutzcockpit jährlich zu überprüfen.\n"
+        "4. Der IT-Planungsrat beschließt, dass die Aufträge zum Datenschutzcockpit an die Länder aus dem "
+        "Wirtschaftsplan finanziert werden.\n"
+        "5. Der IT-Planungsrat beschließt, die Aufträge zum Datenschutzcockpit an die Länder zu veröffentlichen.\n"
+        "6. Die Länder berichten dem IT-Planungsrat über die Aufträge zum Datenschutzcockpit.\n"
+    ),
     # the noun of a verb the question splits ("Wir schreiben … aus")
     "verbaende/xplanung.md": (
         "---\ntitel: Handreichung XPlanung für Kommunen\n---\n\nHandreichung XPlanung\n\n"
@@ -401,6 +414,10 @@ def test_asked_which_ones_a_series_told_sentence_by_sentence_is_quoted_whole(ass
     assert not ans.refused and ans.citations[0].file == "bsi/nachnutzung.md"
     series = [ans.text.find(f"Das {n} Modell") for n in ("erste", "zweite", "dritte")]
     assert -1 not in series and series == sorted(series)
+    ans = assistant.ask("Welche Aufträge hat der IT-Planungsrat zum Datenschutzcockpit an die Länder vergeben?")
+    assert not ans.refused and ans.citations[0].file == "beschluesse/2023-30.md"
+    assert "Auftrag 1: Betrieb des Datenschutzcockpits durch Bremen" in ans.text
+    assert "Auftrag 2: Anbindung der Register" in ans.text
 
 
 def test_a_split_separable_verb_is_joined_as_the_documents_write_it(assistant: Assistant) -> None:
