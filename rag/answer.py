@@ -59,6 +59,7 @@ class AnswerConfig:
     min_coverage: float = 0.4  # refuse when no sentence window covers this share of the (weighted) question
     unknown_noun_coverage: float = 0.45  # ... or this share when the question names a noun no document has
     keep_earlier: bool = True  # asked whether something changed, the earlier statement stays beside the newest
+    decision_points: bool = True  # asked what was decided: a decision's points by their opening sentences
     named_law_tie: float = 0.5  # "laut OZG": the law's best sentence scoring this share of the best answers alone
 
 
@@ -437,7 +438,9 @@ class ExtractiveAnswerer:
         # sentences from the best passage's document (its other chunks; for a PDF the same page) compete on
         # equal terms; other documents must come close to the best sentence, at most max_sources are cited
         same = [x for x in scored if where(x) == main_file and x.score >= best.score * self.cfg.rel_cutoff]
-        chosen = self._diverse(same, self.cfg.max_sentences)
+        # asked what was decided, of a decision: its points, each by its opening sentence
+        points = self._decision_points(question, scored, passages, best) if self.cfg.decision_points else []
+        chosen = points or self._diverse(same, self.cfg.max_sentences)
         files = {main_file}
         for x in sorted(scored, key=lambda x: -x.score):
             if len(chosen) >= self.cfg.max_sentences:
@@ -503,6 +506,25 @@ class ExtractiveAnswerer:
             keep = others[: max(0, self.cfg.max_sentences - len(series))]
             chosen[:] = [y for y in chosen if y in keep] + [y for y in series if y not in keep]
             return
+
+    def _decision_points(self, question: str, scored: Sequence[Scored], passages: Sequence[Passage],
+                         best: Scored) -> list[Scored]:
+        """Asked what was decided ("Was hat der IT-Planungsrat zur Finanzierung der DVC beschlossen?") and best
+        answered by a decision: the best-scoring opening sentences of its numbered points (at most
+        max_sentences, one per point), so that "3. … ab 2026 …" and "4. … Business Case …" are not crowded out
+        by the further sentences of point 2; [] for other questions or a decision without numbered points."""
+        if not _ASKS_DECIDED.search(question) or passages[best.passage].chunk.meta.get("doc_type") != DECISION:
+            return []
+        source = passages[best.passage].chunk.source
+        points: dict[int, list[Scored]] = {}
+        for x in scored:
+            m = _POINT.match(x.text)
+            if m and passages[x.passage].chunk.source == source:
+                points.setdefault(int(m.group(1)), []).append(x)
+        if len(points) < 2:
+            return []
+        ranked = sorted(points, key=lambda n: -max(x.score for x in points[n]))[: self.cfg.max_sentences]
+        return [min(points[n], key=lambda x: (x.passage, x.start)) for n in ranked]  # (a point opens once)
 
     def _section_overview(self, question: str, scored: Sequence[Scored], passages: Sequence[Passage]) -> list[Scored]:
         """Asked what a section regulates as a whole ("Was regelt § 1a OZG?"), the first sentence of each of
@@ -768,7 +790,10 @@ _ASKS_SECTION = re.compile(r"^\W*(?:und\s+)?(?:was\s+(?:regelt|steht\s+in|besagt
                            r"worum\s+geht\s+es\s+in|welchen\s+inhalt\s+hat)\s+(?:der\s+|dem\s+)?"
                            r"§\s*(\d+[a-z]?)(?:\s+[\w-]+)?\s*\??\s*$", re.I)
 _PARAGRAPH = re.compile(r"\((\d{1,2})\)\s")  # "(2) Nach Ablauf des vierten …"
+_POINT = re.compile(r"\s*(\d{1,2})\.\s")  # "3. Der IT-Planungsrat bittet die FITKO …"
 _DECIDED_IN = re.compile(r"\b(?:in|auf|bei)\s+(?:der|seiner|ihrer|dieser)\s+(\d{1,3})\.\s*Sitzung", re.I)
+_ASKS_DECIDED = re.compile(r"\b(?:beschl(?:o|ie)ss\w*|beschlüsse|beschluss\w*|entschieden|entscheidet|gefasst|"
+                           r"verabschiedet)\b", re.I)  # what was decided, not "Mehrheitsentscheidungen"
 _ASKS_DECISIONS = re.compile(r"beschl(?:o|ie)ss|beschlüsse|beschluss|entsch(?:ie|ei)d|gefasst|verabschiedet", re.I)
 # "laut OZG", "nach dem neuen OZG", "gemäß § 3 EGovG", "im IDNrG": the question names the law it asks about
 _NAMED_LAW = re.compile(r"\b(?:laut|nach|gemäß|gem\.|im|des|dem)\s+(?:de[mnrs]\s+)?(?:neuen|aktuellen|geltenden)?\s*"

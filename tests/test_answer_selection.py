@@ -188,6 +188,16 @@ DOCS = {
         "5. Der IT-Planungsrat beschließt, die Aufträge zum Datenschutzcockpit an die Länder zu veröffentlichen.\n"
         "6. Die Länder berichten dem IT-Planungsrat über die Aufträge zum Datenschutzcockpit.\n"
     ),
+    # a decision whose second point says much in words close to the question, its later points little
+    "beschluesse/2025-08.md": (
+        "---\ntitel: Finanzierung des Bürgerportals\ndatum: 26.03.2025\nsitzung: 46. Sitzung\nbeschluss: 2025/08\n"
+        "---\n\nFinanzierung des Bürgerportals\n\n"
+        "1. Der IT-Planungsrat beschließt die Finanzierung des Bürgerportals.\n"
+        "2. Die Finanzierung des Bürgerportals ist eine gemeinsame Aufgabe. Die Finanzierung des Bürgerportals "
+        "tragen Bund und Länder. Die Finanzierung des Bürgerportals wird jährlich geprüft.\n"
+        "3. Die FITKO wird gebeten, ab 2026 ein Entgelt für das Bürgerportal zu erheben.\n"
+        "4. Die FITKO legt dazu einen Business Case vor.\n"
+    ),
     # the noun of a verb the question splits ("Wir schreiben … aus")
     "verbaende/xplanung.md": (
         "---\ntitel: Handreichung XPlanung für Kommunen\n---\n\nHandreichung XPlanung\n\n"
@@ -418,6 +428,14 @@ def test_asked_which_ones_a_series_told_sentence_by_sentence_is_quoted_whole(ass
     assert not ans.refused and ans.citations[0].file == "beschluesse/2023-30.md"
     assert "Auftrag 1: Betrieb des Datenschutzcockpits durch Bremen" in ans.text
     assert "Auftrag 2: Anbindung der Register" in ans.text
+
+
+@pytest.mark.slow
+def test_asked_what_was_decided_a_decisions_points_open_the_answer(assistant: Assistant) -> None:
+    ans = assistant.ask("Was hat der IT-Planungsrat zur Finanzierung des Bürgerportals beschlossen?")
+    assert not ans.refused and ans.citations[0].file == "beschluesse/2025-08.md"
+    assert "ab 2026 ein Entgelt" in ans.text and "Business Case" in ans.text
+    assert "wird jährlich geprüft" not in ans.text  # point 2 is said by its opening sentence
 
 
 def test_a_split_separable_verb_is_joined_as_the_documents_write_it(assistant: Assistant) -> None:
