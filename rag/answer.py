@@ -284,11 +284,13 @@ class ExtractiveAnswerer:
         does (the weakest chosen sentence makes room, the best one always stays). Passages from index
         `opened` on are openings of quoted reports: on the quoted topic already, they need only the type."""
         wanted = answer_type(text)
+        # a part naming nothing of its own ("… und seit wann läuft es?") asks about what is quoted already
+        bare = not any(t.surface[:1].isupper() or any(c.isdigit() for c in t.surface) for t in terms.terms)
 
         def fits(x: Scored) -> float:  # the sentence on its decision's topic (the title) answers it
             cov = terms.coverage(self._terms(x.text) | topic(x)) if terms.terms else 0.0
             typed = bool(wanted and has_answer_type(wanted, x.text))
-            on_topic = opened is not None and x.passage >= opened and typed
+            on_topic = typed and (opened is not None and x.passage >= opened or bare and where(x) in files)
             if terms.terms and cov < self.cfg.part_coverage and not on_topic or wanted and not typed:
                 return 0.0
             return cov + float(typed) + x.score

@@ -198,6 +198,16 @@ DOCS = {
         "3. Die FITKO wird gebeten, ab 2026 ein Entgelt für das Bürgerportal zu erheben.\n"
         "4. Die FITKO legt dazu einen Business Case vor.\n"
     ),
+    # a report answering "In welcher Sitzung …?" early and "seit wann …?" in a sentence naming neither
+    "web/cloudprojekt.md": (
+        "---\ntitel: Umsetzungsprojekt Verwaltungscloud\n---\n\nUmsetzungsprojekt Verwaltungscloud\n\n"
+        "Die Durchführung des Umsetzungsprojekts Verwaltungscloud wurde auf der 41. Sitzung beschlossen. "
+        "Das Umsetzungsprojekt Verwaltungscloud baut ein Portfolio von Cloud-Diensten auf. "
+        "Das Umsetzungsprojekt Verwaltungscloud beschreibt gemeinsame Standards für Cloud-Dienste. "
+        "Das Umsetzungsprojekt Verwaltungscloud richtet eine Koordinierungsstelle ein. "
+        "Dies wird von der FITKO seit Januar 2024 realisiert. "
+        "Das Umsetzungsprojekt Verwaltungscloud berichtet dem IT-Planungsrat.\n"
+    ),
     # the noun of a verb the question splits ("Wir schreiben … aus")
     "verbaende/xplanung.md": (
         "---\ntitel: Handreichung XPlanung für Kommunen\n---\n\nHandreichung XPlanung\n\n"
@@ -436,6 +446,13 @@ def test_asked_what_was_decided_a_decisions_points_open_the_answer(assistant: As
     assert not ans.refused and ans.citations[0].file == "beschluesse/2025-08.md"
     assert "ab 2026 ein Entgelt" in ans.text and "Business Case" in ans.text
     assert "wird jährlich geprüft" not in ans.text  # point 2 is said by its opening sentence
+
+
+@pytest.mark.slow
+def test_a_part_naming_nothing_of_its_own_is_answered_from_the_quoted_source(assistant: Assistant) -> None:
+    ans = assistant.ask("In welcher Sitzung wurde das Umsetzungsprojekt Verwaltungscloud beschlossen und seit wann läuft es?")
+    assert not ans.refused and ans.citations[0].file == "web/cloudprojekt.md"
+    assert "41. Sitzung" in ans.text and "seit Januar 2024" in ans.text
 
 
 def test_a_split_separable_verb_is_joined_as_the_documents_write_it(assistant: Assistant) -> None:
