@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from ingest.metadata import DECISION
 from rag.grounding import TR_CODE, QueryTerms
-from rag.retrieve import figures, query_intents, query_period
+from rag.retrieve import figures, query_intents, query_period, query_references
 from rag.sentences import MIN_SENT_CHARS as _MIN_SENT_CHARS
-from rag.text import MONTHS, jaccard, normalize, split_sentences
+from rag.text import MONTHS, NUMBER_WORDS, ORDINALS, jaccard, normalize, split_sentences
 from rag.types import Answer, Chunk, Citation, Passage
 
 REFUSAL = "Dazu finde ich in den vorliegenden Dokumenten keine belastbare Aussage."
@@ -783,10 +783,9 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
     return missing + [c for c in dict.fromkeys(TR_CODE.findall(question)) if c not in evidence]
 
 
-ORDINALS = ("erste", "zweite", "dritte", "vierte", "fünfte", "sechste", "siebte", "achte")
 _SERIES = re.compile(r"^\W*(?:Das|Die|Der|Als)\s+(" + "|".join(ORDINALS) + r")\s+([A-ZÄÖÜ][\w-]+)", re.I)
 _SERIES_NUMBERED = re.compile(r"^\W*(?:\d{1,2}[.)]\s+)?([A-ZÄÖÜ][\w-]+)\s+(\d{1,2})\s*:\s")  # "1. Auftrag 1: …"
-_COUNTED = re.compile(r"\b(?:zwei|drei|vier|fünf|sechs|beide[n]?)\s+([A-ZÄÖÜ][\w-]+)")
+_COUNTED = re.compile(r"\b(?:" + "|".join(NUMBER_WORDS) + r"|beide[n]?)\s+([A-ZÄÖÜ][\w-]+)")
 # a question about a whole section: "Was regelt § 1a OZG?", "Worum geht es in § 8 OZG?"
 _ASKS_SECTION = re.compile(r"^\W*(?:und\s+)?(?:was\s+(?:regelt|steht\s+in|besagt|sagt|bestimmt|beinhaltet)|"
                            r"worum\s+geht\s+es\s+in|welchen\s+inhalt\s+hat)\s+(?:der\s+|dem\s+)?"
@@ -820,9 +819,6 @@ _ASKS_CHANGE = re.compile(r"\b(noch|geändert|ersetzt|abgelöst|neuere?[nrs]?|ak
                           r"mittlerweile|derzeit|heute|zuletzt)\b", re.I)
 
 
-_SESSION_NAMED = re.compile(r"(?<![\d.])(\d{1,3})\.\s*(?:IT-Planungsrats?-?)?[Ss]itzung")
-
-
 def other_session(question: str, p: Passage) -> bool:
     """A question about what was decided in a given session is not answered by a decision of another
     session, even when that decision mentions the session ("… befasst sich in der 47. Sitzung damit").
@@ -839,17 +835,19 @@ def other_session(question: str, p: Passage) -> bool:
     (True, False)
     """
     m = _DECIDED_IN.search(question)
-    if not m or not _ASKS_DECISIONS.search(question):
-        named = _SESSION_NAMED.search(question)  # "Wann fand die 1. Sitzung statt?": evidence names that one
-        if named is None:
+    if m and _ASKS_DECISIONS.search(question):
+        number, text = int(m.group(1)), p.chunk.text
+    else:  # "Wann fand die 1. Sitzung statt?": the evidence names that session
+        named = query_references(question)["session"]
+        if len(named) != 1:
             return False
-        number = int(named.group(1))
-        return p.chunk.meta.get("session_no") != number and not re.search(
-            rf"(?<![\d.]){number}\.\s*(?:IT-Planungsrats?-?)?[Ss]itzung", p.chunk.text + " " + str(p.chunk.meta.get("title", "")))
+        number, text = int(next(iter(named))), p.chunk.text + " " + str(p.chunk.meta.get("title", ""))
     held = p.chunk.meta.get("session_no")
-    if held is not None:
-        return str(held) != str(int(m.group(1)))
-    return not re.search(rf"\b{int(m.group(1))}\.\s*(?:IT-Planungsrats?-?)?[Ss]itzung", p.chunk.text)
+    if held is not None and str(held) == str(number):
+        return False
+    if held is not None and m and _ASKS_DECISIONS.search(question):
+        return True  # a decision of another session, whatever it mentions
+    return not re.search(rf"(?<![\d.]){number}\.\s*(?:IT-Planungsrats?-?)?[Ss]itzung", text)
 
 
 def _outside_period(question: str, passages: Sequence[Passage], candidates: set[int]) -> set[int]:
@@ -1055,7 +1053,7 @@ _QUALIFIER = re.compile(r"(?:(?:Dies|Das|Diese[sr]?|Davon|Hiervon)\b[^.;:]{0,60}
                         r"ausgenommen|abweichend)\b|Ausgenommen\b|Ausnahmen?\b|Abweichend\b|"
                         # ... nor without what the next sentence dates from it ("Der Nutzer wird zwei Monate
                         # vorher … benachrichtigt.")
-                        r"[^.;:]{0,60}?\b(?:\d+|eine[nmr]?|zwei|drei|vier|fünf|sechs|acht|zehn|zwölf)\s+"
+                        r"[^.;:]{0,60}?\b(?:\d+|eine[nmr]?|" + "|".join(NUMBER_WORDS) + r")\s+"
                         r"(?:Tage?n?|Wochen?|Monate?n?|Jahre?n?)\s+(?:vorher|zuvor|davor|danach|später)\b)")
 _REPEATED = 0.75  # two statements sharing this share of their terms say the same ...
 # ... unless their numbers, dates or counts differ ("am dritten Tag" in the old OZG, "am vierten Tag" in the new)
