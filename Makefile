@@ -12,7 +12,7 @@ export ANONYMIZED_TELEMETRY := False
 SHARED_CORPUS := ../shared/corpus
 APT_PACKAGES := chromium chromium-driver fonts-dejavu-core
 
-.PHONY: install apt-deps llm-deps run ingest test lint unit eval-own eval-shared eval-legalquad bench clean
+.PHONY: install apt-deps llm-deps run ingest test lint unit eval eval-dev eval-legalquad bench clean
 
 # torch==2.13.0 first: it is the CPU build on local disk; a plain `torch` would pull a multi-GB CUDA build.
 $(VENV)/.installed: pyproject.toml
@@ -56,22 +56,22 @@ unit: install
 # so a second run (CI on the same machine, a fresh clone) embeds nothing it has seen before.
 EVAL_ENV := RAG_DATA_DIR=$(CURDIR)/data RAG_EMBEDDING_CACHE=$(HOME)/.cache/beschlusslage/embeddings.sqlite
 
-eval-own: install
-	$(EVAL_ENV) $(PY) -m eval --corpus corpus --questions eval/sets/own.jsonl --report eval/out/own.md --json eval/out/own.json
+# One run over every set of eval/suite.toml: dev (tuning, never gated), test and blind (held out: whole-set
+# figures only), own (corpus/) and the robustness variants of each, side by side. Sets over ../shared/corpus
+# are skipped with a note where it does not exist (a user's machine).
+eval: install
+	$(EVAL_ENV) $(PY) -m eval --suite --report eval/out/suite.md --json eval/out/suite.json
 
-# The gated eval over the real documents runs only where ../shared exists (CI, developer machines).
-eval-shared: install
-	@if [ -d $(SHARED_CORPUS) ]; then \
-		$(EVAL_ENV) $(PY) -m eval --corpus $(SHARED_CORPUS) --questions eval/sets/gold.jsonl \
-			--report eval/out/shared.md --json eval/out/shared.json; \
-	else echo "skipping the shared-corpus eval: $(SHARED_CORPUS) not found"; fi
+# While tuning: the dev set and its variants only (never tune on test or blind).
+eval-dev: install
+	$(EVAL_ENV) $(PY) -m eval --suite --only dev --no-gate --report eval/out/dev.md --json eval/out/dev.json
 
 # LegalQuAD (external yardstick, ~30 min of embedding the first time): not part of `make test`.
 eval-legalquad: install
-	$(EVAL_ENV) $(PY) -m eval --corpus $(SHARED_CORPUS) --questions eval/sets/gold.jsonl --legalquad \
+	$(EVAL_ENV) $(PY) -m eval --corpus $(SHARED_CORPUS) --questions eval/sets/dev.jsonl --legalquad \
 		--no-gate --report eval/out/report.md --json eval/out/report.json
 
-test: install apt-deps llm-deps lint unit eval-own eval-shared
+test: install apt-deps llm-deps lint unit eval
 
 bench: install
 	$(PY) benchmarks/ingest_bench.py

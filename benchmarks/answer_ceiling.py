@@ -11,7 +11,7 @@ answer's fact recall next to upper bounds that no answerer of this design can be
 - `+ all cited passages`: the answer plus the full text of every passage it cites.
 - `answer, 8 statements`: the real answerer allowed 8 instead of 4 statements (AnswerConfig.max_sentences).
 
-    python benchmarks/answer_ceiling.py DATA_DIR eval/sets/gold.jsonl
+    python benchmarks/answer_ceiling.py DATA_DIR eval/sets/dev.jsonl
 
 Prints a Markdown table; never fails (a measurement, not a test).
 """

@@ -2,7 +2,7 @@
 5-fold cross-validation: the questions are split into folds, the weights are fitted on four folds and the
 whole answerer is evaluated on the fifth, so every reported figure is on questions the weights never saw.
 
-    python benchmarks/fit_answer_weights.py DATA_DIR eval/sets/gold.jsonl [--folds 5] [--l2 1.0]
+    python benchmarks/fit_answer_weights.py DATA_DIR eval/sets/dev.jsonl [--folds 5] [--l2 1.0]
 
 A sentence is a positive example when it holds one of the item's gold facts and its passage is one of the
 item's gold sources (right content, citable source). The model is a plain L2-regularised logistic

@@ -111,8 +111,8 @@ def stats(ms: Sequence[float]) -> tuple[float, float, float, int]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data-dir", type=Path, default=None, help="default: RAG_DATA_DIR or ./data")
-    ap.add_argument("--questions", type=Path, default=PROJECT / "eval" / "sets" / "gold.jsonl",
-                    help="gold.jsonl (shared corpus) or own.jsonl (corpus/); cycled up to --n")
+    ap.add_argument("--questions", type=Path, default=PROJECT / "eval" / "sets" / "dev.jsonl",
+                    help="dev.jsonl (shared corpus; never test or blind) or own.jsonl (corpus/); cycled up to --n")
     ap.add_argument("--n", type=int, default=100)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -1,35 +1,19 @@
-"""Robustness variants of a gold set, to run through `benchmarks/tune.py` (or `python -m eval --no-gate`):
+"""Write the robustness variants of a question set as JSONL files (for benchmarks/tune.py on dev).
 
-    lower    every question (and history) typed in lower case, as many users type
-    history  every standalone question asked after the previous item's question (an unrelated topic), as in
-             a chat where the user moves on: follow-up detection must not glue the old topic onto it
+The variants themselves live in `eval/variants.py` (lower, umlauts, typo, history), and `python -m eval
+--suite` runs them for every set of eval/suite.toml; this script only writes them out for tuning runs.
 
-Usage: python benchmarks/variants.py eval/sets/gold.jsonl OUT_DIR
-       python benchmarks/tune.py DATA_DIR OUT_DIR/gold.history.jsonl
+Usage: python benchmarks/variants.py eval/sets/dev.jsonl OUT_DIR
+       python benchmarks/tune.py DATA_DIR OUT_DIR/dev.lower.jsonl
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-Item = dict[str, Any]
-
-
-def lower(items: list[Item]) -> list[Item]:
-    return [{**d, "question": d["question"].lower(), "history": [h.lower() for h in d.get("history") or []]}
-            for d in items]
-
-
-def history(items: list[Item]) -> list[Item]:
-    return [d if d.get("history") or i == 0 else {**d, "history": [items[i - 1]["question"]]}
-            for i, d in enumerate(items)]
-
-
-VARIANTS: dict[str, Callable[[list[Item]], list[Item]]] = {"lower": lower, "history": history}
+from eval.variants import VARIANTS
 
 
 def main() -> None:

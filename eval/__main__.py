@@ -32,6 +32,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from eval.legalquad import DEFAULT_PATH
+    from eval.suite import SUITE
 
     p = _Parser(
         prog="python -m eval",
@@ -41,8 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
         "draft gold items.",
         epilog="Exit codes: 0 ok (or --no-gate), 1 could not evaluate, 2 a metric missed its threshold.",
     )
-    p.add_argument("--corpus", type=Path, required=True, help="folder to index and ask over")
-    p.add_argument("--questions", type=Path, required=True, help="gold questions (JSONL, see eval/gold.py)")
+    p.add_argument("--corpus", type=Path, help="folder to index and ask over (one set; not with --suite)")
+    p.add_argument("--questions", type=Path, help="gold questions (JSONL, see eval/gold.py)")
+    p.add_argument(
+        "--suite",
+        nargs="?",
+        type=Path,
+        const=SUITE,
+        default=None,
+        metavar="FILE",
+        help=f"run every set of a suite file (default {SUITE.relative_to(SUITE.parents[1])}): dev, test, "
+        "blind, own and their robustness variants, side by side",
+    )
+    p.add_argument("--only", help="with --suite: comma-separated set names to run (e.g. dev while tuning)")
     p.add_argument("--json", dest="json_out", type=Path, help="write all numbers and per-item results here")
     p.add_argument("--report", type=Path, help="write a Markdown report here (chart PNG next to it)")
     p.add_argument("--no-gate", action="store_true", help="report only; always exit 0")
@@ -187,9 +199,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.k < 1:
         sys.stderr.write("error: --k must be >= 1\n")
         return EXIT_ERROR
+    if args.suite is None and (args.corpus is None or args.questions is None):
+        build_parser().error("give --corpus and --questions, or --suite")
+    if args.suite is not None and (args.corpus or args.questions or args.legalquad):
+        build_parser().error("--suite runs its own sets: leave out --corpus, --questions and --legalquad")
     config = EvalConfig(
-        corpus=args.corpus,
-        questions=args.questions,
+        corpus=args.corpus or Path("."),
+        questions=args.questions or Path("."),
         k=args.k,
         data_dir=args.data_dir,
         json_out=args.json_out,
@@ -200,6 +216,11 @@ def main(argv: list[str] | None = None) -> int:
         thresholds=args.thresholds,
     )
     try:
+        if args.suite is not None:
+            from eval import suite
+
+            only = {n.strip() for n in args.only.split(",") if n.strip()} if args.only else None
+            return suite.run(config, args.suite, only)
         return run(config)
     except (GoldFormatError, FileNotFoundError, ValueError, RagError) as exc:
         sys.stderr.write(f"error: {exc}\n")

@@ -245,11 +245,11 @@ class GateResult:
 def load_thresholds(path: Path, set_name: str) -> dict[str, Threshold]:
     """Thresholds for a questions set: [default.min]/[default.max], overridden by [sets.<name>.min/max].
 
-    >>> sorted(load_thresholds(THRESHOLDS, "gold"))[:2]
+    >>> sorted(load_thresholds(THRESHOLDS, "test"))[:2]
     ['citation_precision', 'fact_recall']
     """
     data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    unknown = set(data) - {"default", "sets"}
+    unknown = set(data) - {"default", "sets", "variants"}
     if unknown:
         raise ValueError(
             f"{path}: unknown section(s) {sorted(unknown)}; use [default.min] or [sets.NAME.min]"
@@ -376,85 +376,105 @@ def _ingested_files(corpus: Path, report: Any) -> list[Path] | None:
     return [corpus / r for r in rels] if rels else None
 
 
-def evaluate(config: EvalConfig, out: TextIO = sys.stdout) -> dict[str, Any]:
-    """Build/reuse the index, ask, score, run baseline and LegalQuAD; returns the full result dict."""
-    from eval import report as rep
+@dataclass
+class Bench:
+    """One corpus made ready for questions: its index (built incrementally), the assistant, the baseline."""
+
+    corpus: Path
+    data_dir: Path
+    settings: Settings
+    ingest_report: Any
+    assistant: Any
+    baseline: Any = None
+    timing: dict[str, float] = field(default_factory=dict)
+
+
+def prepare(corpus: Path, config: EvalConfig) -> Bench:
+    """Build/reuse the corpus's index and load the assistant (and the baseline when configured)."""
     from rag.assistant import Assistant
 
-    corpus, questions = config.corpus.resolve(), config.questions.resolve()
+    corpus = corpus.resolve()
     if not corpus.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {corpus}")
     data_dir = (config.data_dir or default_data_dir(corpus)).resolve()
     settings = eval_settings(config.settings, data_dir)
+    t0 = time.perf_counter()
+    ingest_report = build_index(corpus, settings)
+    bench = Bench(corpus, data_dir, settings, ingest_report, Assistant(settings))
+    bench.timing["ingest_s"] = time.perf_counter() - t0
+    if config.baseline:
+        from eval.baseline import Baseline
+
+        t0 = time.perf_counter()
+        bench.baseline = Baseline(
+            corpus, settings, data_dir / "baseline", files=_ingested_files(corpus, ingest_report)
+        )
+        bench.timing["baseline_build_s"] = time.perf_counter() - t0
+    return bench
+
+
+def load_items(questions: Path, corpus: Path) -> tuple[list[GoldItem], int]:
+    """The non-draft items of a gold file (sources checked against the corpus) and the file's item count."""
     all_items = load_gold(questions)
     items = [i for i in all_items if not i.draft]
     if len(items) < len(all_items):
         log.info("skipping %d draft items", len(all_items) - len(items))
     for problem in check_sources_exist(items, corpus):
         log.warning("%s", problem)
+    return items, len(all_items)
+
+
+def evaluate_items(
+    bench: Bench,
+    items: Sequence[GoldItem],
+    config: EvalConfig,
+    set_name: str,
+    questions: str,
+    items_total: int | None = None,
+) -> dict[str, Any]:
+    """Ask, score and gate one set of items on a prepared corpus; returns the set's result dict."""
     depth = max(config.k, *RETRIEVAL_KS)
-
+    timing = dict(bench.timing)
+    if "warmup_s" not in bench.timing and items:
+        t0 = time.perf_counter()
+        bench.assistant.ask(items[0].question, history=items[0].history)  # load models and index first
+        bench.timing["warmup_s"] = timing["warmup_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    ingest_report = build_index(corpus, settings)
-    timing = {"ingest_s": time.perf_counter() - t0}
-
-    assistant = Assistant(settings)
-    t0 = time.perf_counter()
-    assistant.ask(items[0].question, history=items[0].history)  # load models and index before timing
-    timing["warmup_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    results = ask_items(assistant, items, depth, config.k)
+    results = ask_items(bench.assistant, items, depth, config.k)
     timing["questions_s"] = time.perf_counter() - t0
-
     baseline_info = None
-    if config.baseline:
-        from eval.baseline import Baseline
-
+    if bench.baseline is not None:
         t0 = time.perf_counter()
-        bl = Baseline(corpus, settings, data_dir / "baseline", files=_ingested_files(corpus, ingest_report))
-        run_baseline(results, items, bl, depth, config.k)
+        run_baseline(results, items, bench.baseline, depth, config.k)
         timing["baseline_s"] = time.perf_counter() - t0
-        baseline_info = {"chunks": bl.chunks, "files": len(bl.files)}
-
-    legalquad = None
-    if config.legalquad is not None:
-        from eval.legalquad import run_legalquad
-
-        t0 = time.perf_counter()
-        lq_dir = (
-            config.data_dir.resolve() if config.data_dir else base_data_dir().resolve() / "eval"
-        ) / "legalquad"
-        legalquad = run_legalquad(config.legalquad, config.settings, lq_dir)
-        timing["legalquad_s"] = time.perf_counter() - t0
-
+        baseline_info = {"chunks": bench.baseline.chunks, "files": len(bench.baseline.files)}
     ours = compute_metrics(results, config.k)
-    base = compute_baseline_metrics(results, config.k) if config.baseline else None
-    set_name = questions.stem
+    base = compute_baseline_metrics(results, config.k) if bench.baseline is not None else None
     thresholds = load_thresholds(config.thresholds, set_name)
     gate = check_gate(ours, thresholds)
-    snapshot_status = _index_status(settings)
-    result: dict[str, Any] = {
+    report = bench.ingest_report
+    return {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "corpus": str(corpus),
-        "questions": str(questions),
+        "corpus": str(bench.corpus),
+        "questions": questions,
         "set": set_name,
         "k": config.k,
-        "data_dir": str(data_dir),
-        "embedder": settings.embedder,
-        "index": snapshot_status,
+        "data_dir": str(bench.data_dir),
+        "embedder": bench.settings.embedder,
+        "index": _index_status(bench.settings),
         "ingest": {
-            "added": len(ingest_report.added),
-            "changed": len(ingest_report.changed),
-            "removed": len(ingest_report.removed),
-            "unchanged": len(ingest_report.unchanged),
-            "skipped": [list(s) for s in ingest_report.skipped],
+            "added": len(report.added),
+            "changed": len(report.changed),
+            "removed": len(report.removed),
+            "unchanged": len(report.unchanged),
+            "skipped": [list(s) for s in report.skipped],
         },
-        "items_total": len(all_items),
-        "items_draft_skipped": len(all_items) - len(items),
+        "items_total": len(items) if items_total is None else items_total,
+        "items_draft_skipped": (len(items) if items_total is None else items_total) - len(items),
         "metrics": ours,
         "baseline": base,
         "baseline_info": baseline_info,
-        "per_kind": per_kind(results, config.k, config.baseline),
+        "per_kind": per_kind(results, config.k, bench.baseline is not None),
         "thresholds": {name: str(th) for name, th in thresholds.items()},
         "gate": {
             "enabled": config.gate,
@@ -462,18 +482,45 @@ def evaluate(config: EvalConfig, out: TextIO = sys.stdout) -> dict[str, Any]:
             "failures": gate.failures,
             "not_measured": gate.not_measured,
         },
-        "legalquad": legalquad,
+        "legalquad": None,
         "timing": timing,
         "items": [asdict(r) for r in results],
     }
-    out.write(rep.format_summary(result) + "\n")
+
+
+def write_outputs(result: dict[str, Any], config: EvalConfig) -> None:
     if config.json_out:
         config.json_out.parent.mkdir(parents=True, exist_ok=True)
         config.json_out.write_text(
             json.dumps(_json_safe(result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
     if config.report:
+        from eval import report as rep
+
         rep.write_report(result, config.report)
+
+
+def evaluate(config: EvalConfig, out: TextIO = sys.stdout) -> dict[str, Any]:
+    """Build/reuse the index, ask, score, run baseline and LegalQuAD; returns the full result dict."""
+    from eval import report as rep
+
+    corpus, questions = config.corpus.resolve(), config.questions.resolve()
+    if not corpus.is_dir():
+        raise FileNotFoundError(f"corpus folder not found: {corpus}")
+    items, total = load_items(questions, corpus)
+    bench = prepare(corpus, config)
+    result = evaluate_items(bench, items, config, questions.stem, str(questions), total)
+    if config.legalquad is not None:
+        from eval.legalquad import run_legalquad
+
+        t0 = time.perf_counter()
+        lq_dir = (
+            config.data_dir.resolve() if config.data_dir else base_data_dir().resolve() / "eval"
+        ) / "legalquad"
+        result["legalquad"] = run_legalquad(config.legalquad, config.settings, lq_dir)
+        result["timing"]["legalquad_s"] = time.perf_counter() - t0
+    out.write(rep.format_summary(result) + "\n")
+    write_outputs(result, config)
     return result
 
 

@@ -306,3 +306,163 @@ def write_report(result: dict[str, Any], path: Path) -> Path:
         chart = plot_kinds(result, path.with_suffix(".png")).name
     path.write_text(render_markdown(result, chart), encoding="utf-8")
     return path
+
+
+# --------------------------------------------------------------------------------------------- suite
+
+SUITE_COLUMNS = (
+    "hit_at_5",
+    "mrr_at_5",
+    "fact_recall",
+    "citation_precision",
+    "refusal_accuracy",
+    "false_refusal_rate",
+    "latency_p95",
+)
+
+
+def _with_baseline(result: dict[str, Any], name: str) -> str:
+    cell = fmt(result["metrics"].get(name))
+    base = result.get("baseline") or {}
+    return f"{cell} ({fmt(base.get(name))})" if base and name in base else cell
+
+
+def suite_rows(suite: dict[str, Any]) -> list[list[str]]:
+    """One row per set: role, n, the SUITE_COLUMNS (retrieval as 'ours (baseline)'), gate."""
+    rows = []
+    for name, r in suite["sets"].items():
+        gate = "—" if r["role"] == "dev" else ("ok" if r["gate"]["passed"] else "FAIL")
+        rows.append(
+            [name, r["role"], str(int(r["metrics"].get("n", 0)))]
+            + [
+                _with_baseline(r, c) if c in ("hit_at_5", "mrr_at_5") else fmt(r["metrics"].get(c))
+                for c in SUITE_COLUMNS
+            ]
+            + [gate]
+        )
+    return rows
+
+
+def _suite_header() -> list[str]:
+    return ["set", "role", "n", *(f"{_label(c)} (baseline)" if c in ("hit_at_5", "mrr_at_5") else _label(c)
+                                  for c in SUITE_COLUMNS), "gate"]  # fmt: skip
+
+
+def variant_rows(suite: dict[str, Any]) -> list[list[str]]:
+    """One row per variant: its clean set, the drop of each compared figure, and whether all are within."""
+    rows = []
+    for name, v in suite["variants"].items():
+        drop = v["drop"]
+        rows.append(
+            [name, v["of"]]
+            + [
+                f"{drop[m]:+.3f}" if m in drop else "—"
+                for m in ("fact_recall", "citation_precision", "false_refusal_rate")
+            ]
+            + ["yes" if v["within"] else f"no (> {v['max_drop']:g})"]
+        )
+    return rows
+
+
+_VARIANT_HEADER = [
+    "variant",
+    "of",
+    "fact recall drop",
+    "citation precision drop",
+    "false refusals rise",
+    "within",
+]
+
+
+def format_suite_summary(suite: dict[str, Any]) -> str:
+    """The console output of a suite run: all sets side by side, then the variants against their clean set."""
+    parts = [
+        "all sets (retrieval: ours (plain LangChain baseline))",
+        _text_table(_suite_header(), suite_rows(suite)),
+    ]
+    if suite["variants"]:
+        parts += [
+            "",
+            "robustness variants vs their clean set",
+            _text_table(_VARIANT_HEADER, variant_rows(suite)),
+        ]
+    for name, why in suite.get("skipped", {}).items():
+        parts.append(f"not run: {name} ({why})")
+    return "\n".join(parts)
+
+
+def render_suite_markdown(suite: dict[str, Any], chart: str | None) -> str:
+    """The suite's Markdown report: side-by-side table, variants, then the dev set's per-kind detail only."""
+    gate = suite["gate"]
+    verdict = "passed" if gate["passed"] else f"failed ({len(gate['failures'])} figure(s))"
+    if not gate["enabled"]:
+        verdict += ", not enforced (--no-gate)"
+    lines = [
+        "# Evaluation report",
+        "",
+        f"- created {suite['created']}; k = {suite['k']}; gate: {verdict}",
+    ]
+    seen = set()
+    for r in suite["sets"].values():
+        idx = r.get("index") or {}
+        if r["corpus"] not in seen:
+            seen.add(r["corpus"])
+            lines.append(
+                f"- corpus `{Path(r['corpus']).name}`: index version {idx.get('version', '?')}, "
+                f"{idx.get('documents', '?')} documents, {idx.get('chunks', '?')} chunks, "
+                f"model {idx.get('model', r['embedder'])}"
+            )
+    lines += [
+        "",
+        "`dev` is the tuning set (reported, never gated). `test` and `blind` are held out: only whole-set "
+        "figures are shown, never their items. A variant (`-lower`, `-umlauts`, `-typo`, `-history`) asks "
+        "the same questions as staff type them (see `eval/variants.py`).",
+        "",
+        "## All sets side by side",
+        "",
+        _md_table(_suite_header(), suite_rows(suite)),
+        "",
+    ]
+    if suite["variants"]:
+        lines += [
+            "## Robustness variants against their clean set",
+            "",
+            _md_table(_VARIANT_HEADER, variant_rows(suite)),
+            "",
+        ]
+    if gate["failures"]:
+        lines += ["## Below threshold", "", *(f"- {f}" for f in gate["failures"]), ""]
+    if suite.get("skipped"):
+        lines += ["## Not run", "", *(f"- {n}: {why}" for n, why in suite["skipped"].items()), ""]
+    for name, r in suite["sets"].items():
+        if r["role"] == "dev" and not r.get("variant_of"):
+            lines += [f"## `{name}` per kind (tuning set)", "", _md_table(_kind_header(), kind_rows(r)), ""]
+            if chart:
+                lines += [f"![{name} metrics per kind, ours vs baseline]({chart})", ""]
+            worst = worst_items(r)
+            if worst:
+                lines += [
+                    f"## `{name}`: worst items",
+                    "",
+                    _md_table(
+                        ["id", "kind", "question", "rank", "problems"],
+                        [
+                            [w["id"], w["kind"], w["question"], fmt(w["rank"]), "; ".join(w["problems"])]
+                            for w in worst
+                        ],
+                    ),
+                    "",
+                ]
+    lines += ["## Definitions", "", DEFINITIONS]
+    return "\n".join(lines)
+
+
+def write_suite_report(suite: dict[str, Any], path: Path) -> Path:
+    """Write the suite's Markdown report and the dev set's per-kind chart next to it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    chart = None
+    dev = next((r for r in suite["sets"].values() if r["role"] == "dev" and not r.get("variant_of")), None)
+    if dev and dev["per_kind"]:
+        chart = plot_kinds(dev, path.with_suffix(".png")).name
+    path.write_text(render_suite_markdown(suite, chart), encoding="utf-8")
+    return path

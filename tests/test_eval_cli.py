@@ -36,9 +36,10 @@ def test_help(args: list[str], expected: list[str]) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "the following arguments are required: --corpus, --questions"),
+        ([], "give --corpus and --questions, or --suite"),
+        (["--suite", "--corpus", "corpus"], "--suite runs its own sets"),
         (["--corpus", "corpus", "--questions", "does/not/exist.jsonl"], "does/not/exist.jsonl"),
-        (["--corpus", "no/such/folder", "--questions", "eval/sets/gold.jsonl"], "corpus folder not found"),
+        (["--corpus", "no/such/folder", "--questions", "eval/sets/dev.jsonl"], "corpus folder not found"),
     ],
 )
 def test_usage_errors_exit_1_not_2(args: list[str], message: str) -> None:

@@ -1,8 +1,8 @@
-"""Check eval/sets/gold.jsonl against the shared corpus and suggest missing sources.
+"""Check eval/sets/dev.jsonl against the shared corpus and suggest missing sources.
 
 Usage::
 
-    python eval/sets/check_gold.py [--gold eval/sets/gold.jsonl] [--corpus ../shared/corpus] [--suggest]
+    python eval/sets/check_gold.py [--gold eval/sets/dev.jsonl] [--corpus ../shared/corpus] [--suggest]
 
 For every answerable item each fact must occur in at least one of its sources (case-insensitive,
 whitespace collapsed, soft hyphens removed; for PDFs in the pypdf text of the given page, also with
@@ -24,7 +24,7 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS = PROJECT.parent / "shared" / "corpus"
-DEFAULT_GOLD = PROJECT / "eval" / "sets" / "gold.jsonl"
+DEFAULT_GOLD = PROJECT / "eval" / "sets" / "dev.jsonl"
 
 _WS = re.compile(r"\s+")
 _HYPHEN_BREAK = re.compile(r"-[ \t]*\n[ \t]*")
