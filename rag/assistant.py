@@ -75,6 +75,7 @@ class Assistant:
         retrieval: RetrievalConfig | None = None,
         answering: AnswerConfig | None = None,
         use_llm: bool = True,
+        respell: bool = True,
     ) -> None:
         self.settings = settings
         self.retrieval_config = retrieval or RetrievalConfig()
@@ -82,6 +83,7 @@ class Assistant:
         self.embedder = get_embedder(settings)
         self.reader = IndexReader(settings, expected_model=self.embedder.name)
         self._use_llm = use_llm
+        self.respell = respell  # write the question as the documents spell it (rag.spelling)
         self._llm: Any = None
         self._llm_checked = False
         self._retriever: tuple[str, HybridRetriever] | None = None
@@ -107,7 +109,10 @@ class Assistant:
     # -- public verbs -----------------------------------------------------------------------------
     def retrieve(self, query: str, k: int = 10, filters: dict[str, Any] | None = None) -> list[Passage]:
         snap = self.snapshot()
-        return self._retriever_for(snap).retrieve(query, k=k, filters=filters)
+        return self._retriever_for(snap).retrieve(self._spelt(snap, query), k=k, filters=filters)
+
+    def _spelt(self, snap: Snapshot, text: str) -> str:
+        return snap.vocabulary.correct(text).text if self.respell else text
 
     def ask(self, question: str, history: Sequence[str] = (), filters: dict[str, Any] | None = None) -> Answer:
         *_, final = self.stream(question, history, filters)
@@ -122,8 +127,10 @@ class Assistant:
         if not question:
             yield Answer("Bitte stellen Sie eine Frage.", refused=True)
             return
-        query = standalone_query(question, history)
         snap = self.snapshot()
+        question = self._spelt(snap, question)
+        history = [self._spelt(snap, h) for h in history]
+        query = standalone_query(question, history)
         qterms = analyse_query(query, snap.bm25)
         retriever = self._retriever_for(snap)
         qvec = retriever.query_vector(query, qterms) if retriever.cfg.w_dense > 0 else None

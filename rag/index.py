@@ -29,6 +29,7 @@ from rag.grounding import References
 from rag.keyword import BM25Index
 from rag.sentences import SENTENCES_FILE, SentenceVectors
 from rag.settings import Settings
+from rag.spelling import Vocabulary
 from rag.store import ChromaStore, open_store
 from rag.types import Chunk
 
@@ -119,6 +120,12 @@ class Snapshot:
     @property
     def model(self) -> str:
         return str(self.manifest["model"])
+
+    @cached_property
+    def vocabulary(self) -> Vocabulary:
+        """How the documents spell each word, for rewriting a question typed in lower case, without umlauts
+        or with a typo (rag.spelling); built once per version."""
+        return Vocabulary.from_texts(c.text for c in self.chunks)
 
     @cached_property
     def chunk_terms(self) -> list[frozenset[str]]:

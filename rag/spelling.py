@@ -1,0 +1,194 @@
+"""Casing and spelling are the user's, not the corpus's: a question is written the way the documents write it.
+
+Staff type fast: in lower case, with ae/oe/ue/ss for umlauts, with a typo. The rest of the answerer reads a
+capital letter as a noun or a name, and matches words as the documents spell them, so a question is first
+rewritten word by word against the corpus's own vocabulary (nothing here is a hand-made list of words):
+
+1. **truecasing**: in a question typed without capitals (none after its first word), a word the documents
+   write capitalised in mid-sentence, such as a noun or an abbreviation ("ozg" -> "OZG", "kommunalpakt" ->
+   "Kommunalpakt"), gets their spelling; a user who capitalises keeps their casing;
+2. **umlauts**: a word the documents do not contain whose ae/oe/ue/ss spelling is that of one they do contain
+   gets theirs ("gebuehren" -> "Gebühren", "massnahme" -> "Maßnahme");
+3. **typos**: a word of five or more letters that neither the documents nor a general German word list
+   (pyspellchecker's, shipped in its package) contain, one edit (a letter dropped, added, changed, or two
+   neighbours swapped) away from words the documents contain, becomes the most frequent of those
+   ("Komunalpakt" -> "Kommunalpakt"); "wollte" stays "wollte" although the documents only say "sollte".
+
+>>> v = Vocabulary.from_texts(["Der IT-Planungsrat hat den Kommunalpakt beschlossen. Die Gebühren steigen.",
+...                            "Laut OZG gilt der Kommunalpakt. Im Kommunalpakt steht es."])
+>>> v.correct("was hat der it-planungsrat zum komunalpakt und den gebuehren laut ozg beschlossen").text
+'was hat der IT-Planungsrat zum Kommunalpakt und den Gebühren laut OZG beschlossen'
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+_WORD = re.compile(r"[^\W\d_]+")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;•*#>|]|\n)[\s\"„“'(\[]*$")
+_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+MIN_TYPO_LENGTH = 5  # shorter words have too many neighbours one edit away
+MIN_TYPO_COUNT = 2  # a correction must be a word the documents use more than once
+
+
+@cache
+def german_words() -> frozenset[str]:
+    """Lower-case German words of pyspellchecker's frequency list (340k words, in its package, no download);
+    empty when the package is missing, which only makes typo correction bolder."""
+    try:
+        data = (resources.files("spellchecker") / "resources" / "de.json.gz").read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return frozenset()
+    return frozenset(json.loads(gzip.decompress(data)))
+
+
+def fold(word: str) -> str:
+    """Lower case with umlauts and ß spelt out: the key under which 'Gebühren' and 'gebuehren' meet.
+
+    >>> fold("Maßnahmen"), fold("Gebuehren")
+    ('massnahmen', 'gebuehren')
+    """
+    return word.casefold().translate(_FOLD)
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """Damerau-Levenshtein distance <= 1 (a swap of two neighbours counts as one edit).
+
+    >>> within_one_edit("rgeelt", "regelt"), within_one_edit("regeln", "regelt"), within_one_edit("ab", "ba")
+    (True, True, True)
+    >>> within_one_edit("kommune", "kommunal")
+    False
+    """
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diff = [i for i in range(la) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    short, long_ = (a, b) if la < lb else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long_[i]:
+        i += 1
+    return short[i:] == long_[i + 1 :]
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # "case", "umlaut" or "typo"
+    typed: str
+    written: str
+
+
+@dataclass(frozen=True)
+class Correction:
+    text: str
+    changes: tuple[Change, ...] = ()
+
+
+@dataclass
+class Vocabulary:
+    """How the documents write each word: its usual mid-sentence spelling and how often it occurs."""
+
+    forms: dict[str, str] = field(default_factory=dict)  # lower case -> usual spelling
+    counts: Counter[str] = field(default_factory=Counter)  # lower case -> occurrences
+    folded: dict[str, str] = field(default_factory=dict)  # fold() -> lower case of the most frequent such word
+    deletions: dict[str, list[str]] = field(default_factory=dict)  # a word less one letter -> words
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
+        counts: Counter[str] = Counter()
+        spellings: dict[str, Counter[str]] = defaultdict(Counter)
+        for text in texts:
+            for m in _WORD.finditer(text):
+                word = m.group()
+                key = word.lower()
+                counts[key] += 1
+                # a capital at the start of a sentence or list item says nothing about the word
+                if not _SENTENCE_START.search(text[max(0, m.start() - 8) : m.start()]):
+                    spellings[key][word] += 1
+        forms = {}
+        for key in counts:
+            seen = spellings.get(key)
+            forms[key] = seen.most_common(1)[0][0] if seen else key
+        folded: dict[str, str] = {}
+        for key in sorted(counts, key=lambda k: -counts[k]):
+            folded.setdefault(fold(key), key)
+        deletions: dict[str, list[str]] = defaultdict(list)
+        for key, n in counts.items():
+            if n >= MIN_TYPO_COUNT and len(key) >= MIN_TYPO_LENGTH - 1:
+                for d in _deletes(key):
+                    deletions[d].append(key)
+        return cls(forms, counts, folded, dict(deletions))
+
+    def __contains__(self, word: str) -> bool:
+        return word.lower() in self.counts
+
+    def _typo(self, key: str) -> str | None:
+        """The most frequent known word one edit away from an unknown one (None when there is none or a tie)."""
+        found: set[str] = set()
+        for probe in (key, *_deletes(key)):
+            found.update(w for w in self.deletions.get(probe, ()) if within_one_edit(w, key))
+        if key in self.counts:
+            return None
+        ranked = sorted(found, key=lambda w: -self.counts[w])
+        if not ranked or (len(ranked) > 1 and self.counts[ranked[0]] == self.counts[ranked[1]]):
+            return None
+        return ranked[0]
+
+    def _spell(self, word: str, truecase: bool) -> tuple[str, str | None]:
+        key = word.lower()
+        if key in self.counts:
+            usual = self.forms[key]
+            if truecase and word.islower() and usual != word:
+                return usual, "case"
+            return word, None
+        known = self.folded.get(fold(word))
+        if known is not None:
+            return self._match_case(word, self.forms[known]), "umlaut"
+        # a word with inner capitals is a name or an abbreviation the documents may just not use
+        if len(word) >= MIN_TYPO_LENGTH and not any(c.isupper() for c in word[1:]) and key not in german_words():
+            near = self._typo(key)
+            if near is not None:
+                return self._match_case(word, self.forms[near]), "typo"
+        return word, None
+
+    @staticmethod
+    def _match_case(typed: str, usual: str) -> str:
+        """The documents' spelling, unless the user capitalised a word they write in lower case."""
+        if typed[:1].isupper() and usual[:1].islower():
+            return usual[:1].upper() + usual[1:]
+        return usual
+
+    def correct(self, text: str) -> Correction:
+        """`text` with each word spelt as the documents spell it (see the module docstring)."""
+        if not self.counts:
+            return Correction(text)
+        changes: list[Change] = []
+        out: list[str] = []
+        last = 0
+        words = list(_WORD.finditer(text))
+        truecase = not any(m.group()[:1].isupper() for m in words[1:])
+        for m in words:
+            written, kind = self._spell(m.group(), truecase)
+            out.append(text[last : m.start()])
+            out.append(written)
+            last = m.end()
+            if kind is not None:
+                changes.append(Change(kind, m.group(), written))
+        out.append(text[last:])
+        return Correction("".join(out), tuple(changes))

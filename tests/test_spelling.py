@@ -1,0 +1,78 @@
+"""A question typed in lower case, without umlauts or with a typo is written as the documents write it."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.spelling import Vocabulary, fold, german_words, within_one_edit
+
+DOCS = [
+    "Der IT-Planungsrat hat in seiner 40. Sitzung den Eckpunkten zum Kommunalpakt zugestimmt.",
+    "Das Onlinezugangsgesetz (OZG) verpflichtet Bund und Länder. Nach dem OZG müssen Leistungen online sein.",
+    "Die Gebühren für die Nachnutzung trägt das Land. Die Maßnahme gilt ab 2024. Eine Maßnahme genügt.",
+    "Im Kommunalpakt stehen die Eckpunkte. Der Kommunalpakt wurde unterschrieben. Länder und Bund zahlen.",
+    "Das Onlinezugangsgesetz regelt den Portalverbund. Laut Onlinezugangsgesetz gilt das.",
+]
+
+
+@pytest.fixture(scope="module")
+def vocab() -> Vocabulary:
+    return Vocabulary.from_texts(DOCS)
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("was steht im kommunalpakt", "was steht im Kommunalpakt"),  # truecasing a noun
+        ("was regelt das ozg", "was regelt das OZG"),  # an abbreviation
+        ("wer traegt die gebuehren", "wer trägt die Gebühren"),  # umlauts typed as ae, ue
+        ("Gilt die Massnahme?", "Gilt die Maßnahme?"),  # ss for ß, capital kept
+        ("Was steht im Komunalpakt?", "Was steht im Kommunalpakt?"),  # a letter dropped
+        ("Was regelt das Onlinezuganggsesetz?", "Was regelt das Onlinezugangsgesetz?"),  # two letters swapped
+        ("", ""),
+    ],
+)
+def test_written_as_the_documents_write_it(vocab: Vocabulary, typed: str, written: str) -> None:
+    assert vocab.correct(typed).text == written
+
+
+def test_a_user_who_capitalises_keeps_their_casing(vocab: Vocabulary) -> None:
+    # 'leistungen' is written in lower case here on purpose; the user capitalises other words, so it stays
+    assert vocab.correct("Was müssen Länder nach dem OZG online anbieten?").changes == ()
+
+
+def test_a_real_german_word_is_no_typo(vocab: Vocabulary) -> None:
+    """'zahlten' is one edit from 'zahlen' (in the documents), but it is a German word: left alone."""
+    assert "zahlten" in german_words()
+    assert vocab.correct("Wer zahlten die Länder?").text == "Wer zahlten die Länder?"
+
+
+def test_names_and_abbreviations_are_not_corrected(vocab: Vocabulary) -> None:
+    assert vocab.correct("Was sagt die KoSIT zum RegMo?").changes == ()
+
+
+def test_changes_say_what_was_rewritten(vocab: Vocabulary) -> None:
+    kinds = {c.kind for c in vocab.correct("gilt die massnahme im komunalpakt").changes}
+    assert kinds == {"umlaut", "typo"}
+
+
+def test_sentence_initial_capitals_do_not_make_a_noun() -> None:
+    v = Vocabulary.from_texts(["Die Sitzung war gut. Die Länder stimmten zu.", "Es gilt, was die Länder sagen."])
+    assert v.correct("wann stimmten die länder zu").text == "wann stimmten die Länder zu"
+
+
+def test_an_empty_vocabulary_changes_nothing() -> None:
+    assert Vocabulary.from_texts([]).correct("was steht im komunalpakt").text == "was steht im komunalpakt"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "near"),
+    [("regelt", "regelt", True), ("rgeelt", "regelt", True), ("regel", "regelt", True), ("regelx", "regelt", True),
+     ("rgelet", "regelt", False), ("", "a", True), ("abc", "abcde", False)],
+)  # fmt: skip
+def test_within_one_edit(a: str, b: str, near: bool) -> None:
+    assert within_one_edit(a, b) is near and within_one_edit(b, a) is near
+
+
+def test_fold() -> None:
+    assert fold("Gebühren") == fold("gebuehren") == "gebuehren" and fold("Straße") == "strasse"
