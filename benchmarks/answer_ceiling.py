@@ -26,7 +26,7 @@ from pathlib import Path
 import rag  # noqa: F401  (offline environment first)
 from eval.gold import GoldItem, load_gold
 from eval.metrics import fact_found, fact_recall, mean
-from rag.answer import AnswerConfig, ExtractiveAnswerer
+from rag.answering import AnswerConfig, ExtractiveAnswerer
 from rag.assistant import Assistant, following, sentence_sims
 from rag.followup import standalone_query
 from rag.grounding import analyse_query

@@ -1,4 +1,4 @@
-"""Fit the answerer's sentence-scoring weights (rag.answer.FEATURES) on a gold set, with an honest
+"""Fit the answerer's sentence-scoring weights (rag.answering.FEATURES) on a gold set, with an honest
 5-fold cross-validation: the questions are split into folds, the weights are fitted on four folds and the
 whole answerer is evaluated on the fifth, so every reported figure is on questions the weights never saw.
 
@@ -24,7 +24,7 @@ import rag  # noqa: F401  (offline environment)
 from eval.gold import GoldItem, load_gold
 from eval.harness import ask_items, compute_metrics
 from eval.metrics import fact_found, source_matches
-from rag.answer import FEATURES, AnswerConfig, ExtractiveAnswerer
+from rag.answering import FEATURES, AnswerConfig, ExtractiveAnswerer
 from rag.assistant import Assistant, sentence_sims
 from rag.followup import standalone_query
 from rag.grounding import analyse_query
@@ -96,7 +96,7 @@ def main() -> None:
     for k, test in enumerate(folds):
         train = [v for key, v in data.items() if key not in test]
         w, b = fit(np.vstack([x for x, _ in train]), np.concatenate([y for _, y in train]), args.l2)
-        cfg = dataclasses.replace(AnswerConfig(), weights=tuple(float(v) for v in w), bias=b)
+        cfg = dataclasses.replace(AnswerConfig(), weights=dict(zip(FEATURES, map(float, w), strict=True)), bias=b)
         held_out += evaluate(settings, [it for it in items if it.id in test], cfg)
         print(f"fold {k + 1}/{args.folds}: weights fitted on {len(train)} questions")
     defaults = evaluate(settings, items, AnswerConfig())
@@ -105,7 +105,7 @@ def main() -> None:
         print(f"{name:18s} " + " ".join(f"{k}={m.get(k, float('nan')):.3f}" for k in METRICS))
     w, b = fit(np.vstack([x for x, _ in data.values()]), np.concatenate([y for _, y in data.values()]), args.l2)
     print("weights on all questions:", dict(zip(FEATURES, np.round(w, 3).tolist(), strict=True)))
-    print(f"AnswerConfig(weights={tuple(round(float(v), 3) for v in w)}, bias={round(b, 3)})")
+    print(f"AnswerConfig(weights={dict(zip(FEATURES, (round(float(v), 3) for v in w), strict=True))}, bias={round(b, 3)})")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Quick evaluation loop over an already-built index (no baseline, no report): for tuning retrieval and
 answer settings. Usage: python benchmarks/tune.py DATA_DIR QUESTIONS [key=value ...]
 
-Keys are RetrievalConfig / AnswerConfig fields, e.g. w_bm25=1.5 min_coverage=0.4 weights=(2,0.2,0.8,2.6,0.6,6.6,0.2).
+Keys are RetrievalConfig / AnswerConfig fields, e.g. w_bm25=1.5 min_coverage=0.4 disabled='{"keep_earlier"}'
+weights='{"coverage": 2.0, ...}' (every feature of rag.answering.FEATURES).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import rag  # noqa: F401
 from eval.gold import load_gold
 from eval.harness import ask_items, compute_metrics, per_kind
-from rag.answer import AnswerConfig
+from rag.answering import AnswerConfig
 from rag.assistant import Assistant
 from rag.retrieve import RetrievalConfig
 from rag.settings import Settings
@@ -27,7 +28,9 @@ def main() -> None:
     rfields = {f.name: f for f in dataclasses.fields(RetrievalConfig)}
     afields = {f.name: f for f in dataclasses.fields(AnswerConfig)}
     def parse(default: object, v: str) -> object:
-        return ast.literal_eval(v) if isinstance(default, (tuple, bool)) else type(default)(v)
+        if isinstance(default, frozenset):
+            return frozenset(ast.literal_eval(v))
+        return ast.literal_eval(v) if isinstance(default, (tuple, bool, dict)) else type(default)(v)
 
     r_kw = {k: parse(getattr(RetrievalConfig(), k), v) for k, v in overrides.items() if k in rfields}
     a_kw = {k: parse(getattr(AnswerConfig(), k), v) for k, v in overrides.items() if k in afields}

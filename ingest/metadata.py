@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
+from rag.doctype import DOC_TYPES, DocType
+
 log = logging.getLogger(__name__)
 
 PUBLISHERS: tuple[str, ...] = (
@@ -34,23 +36,12 @@ PUBLISHERS: tuple[str, ...] = (
     "Beschlusslage",
     "Sonstige",
 )
-DOC_TYPES: tuple[str, ...] = (
-    "Beschluss/Entscheidung",
-    "Gesetz/Verordnung/Staatsvertrag",
-    "Positionspapier",
-    "Technische Richtlinie",
-    "FAQ",
-    "Pressemitteilung",
-    "Webseite",
-    "Zusammenfassung",
-    "Verzeichnis",
-)
 # Catalogues of a corpus (provenance lists, indexes, READMEs) describe documents; they are not evidence.
-CATALOGUE = "Verzeichnis"
+CATALOGUE = DocType.CATALOGUE.value
 _CATALOGUE_NAME = re.compile(r"^(provenance|readme|pages_index|sources|manifest)[\w.-]*\.(md|json|txt|toml)$")
-LAW = "Gesetz/Verordnung/Staatsvertrag"
-DECISION = "Beschluss/Entscheidung"
-TR = "Technische Richtlinie"
+LAW = DocType.LAW.value
+DECISION = DocType.DECISION.value
+TR = DocType.GUIDELINE.value
 
 MONTHS: dict[str, int] = {
     "januar": 1,

@@ -1,4 +1,8 @@
-"""`python -m rag ask "Frage" [--history "frühere Frage"]... [--filter key=value]... [--json]`."""
+"""`python -m rag ask "Frage" [--history "frühere Frage"]... [--filter key=value]... [--json] [--explain]`.
+
+`--explain` prints why the answer came out as it did (the gates with their reasons, the strategy and
+refiners that chose the sentences, each sentence's weightiest features); with `--json` it adds a "trace" key.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--history", action="append", default=[], help="frühere Frage (mehrfach möglich)")
     ask.add_argument("--filter", action="append", default=[], help="key=value, e.g. publisher=IT-Planungsrat")
     ask.add_argument("--json", action="store_true")
+    ask.add_argument("--explain", action="store_true", help="warum diese Antwort / show the answer's trace")
     ask.add_argument("--data-dir", type=Path)
     ask.add_argument("-v", "--verbose", action="store_true")
     status = sub.add_parser("status", help="Index-Status / index status")
@@ -68,12 +73,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Fehler: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=1))
+        out = answer.to_json()
+        if args.explain:
+            out["trace"] = answer.trace.to_json() if answer.trace is not None else None
+        print(json.dumps(out, ensure_ascii=False, indent=1))
     else:
         print(answer.text)
         for c in answer.citations or answer.suggestions:
             where = f", S. {c.page}" if c.page else ""
             print(f"[{c.n}] {c.title or c.file}{where} — {c.file}")
+        if args.explain:
+            trace = answer.trace.format() if answer.trace is not None else "(no trace: answered by the LLM)"
+            print("\n--- Erklärung / trace ---\n" + trace)
     return 0
 
 

@@ -14,22 +14,24 @@ from typing import Any
 
 import numpy as np
 
-from rag.answer import (
+from rag.answering import (
     REFUSAL,
     AnswerConfig,
     ExtractiveAnswerer,
     Following,
     Opening,
+    Question,
     SentenceSims,
     make_citation,
     question_parts,
     refusal,
 )
+from rag.answering.question import query_references
 from rag.embed import get_embedder
 from rag.followup import standalone_query
 from rag.grounding import analyse_query, names_self
 from rag.index import IndexReader, Snapshot
-from rag.retrieve import HybridRetriever, RetrievalConfig, query_references
+from rag.retrieve import HybridRetriever, RetrievalConfig
 from rag.sanitize import sanitize_answer
 from rag.settings import Settings
 from rag.types import Answer, Chunk, Passage
@@ -134,7 +136,9 @@ class Assistant:
         qterms = analyse_query(query, snap.bm25)
         retriever = self._retriever_for(snap)
         qvec = retriever.query_vector(query, qterms) if retriever.cfg.w_dense > 0 else None
-        passages = retriever.retrieve(query, k=self.settings.top_k, filters=filters, qvec=qvec, qterms=qterms)
+        parsed = Question.parse(query, qterms)
+        passages = retriever.retrieve(query, k=self.settings.top_k, filters=filters, qvec=qvec, qterms=qterms,
+                                      question=parsed)
         missing = snap.references.missing(query_references(question), question)
         llm = self.llm()
         if llm is not None and passages:
@@ -144,7 +148,7 @@ class Assistant:
                                       following(snap), opening(snap))
         parts = [(part, analyse_query(part, snap.bm25)) for part in question_parts(query)]
         rterms = analyse_query(query, snap.bm25, keep_self=True) if names_self(query) else qterms
-        answer = answerer.answer(qterms, passages, missing, question=query, parts=parts, refusal_terms=rterms)
+        answer = answerer.answer_question(Question.parse(query, qterms, rterms, parts), passages, missing)
         allowed = [c.url for c in answer.citations if c.url]
         answer = Answer(
             sanitize_answer(answer.text, allowed),
@@ -154,6 +158,7 @@ class Assistant:
             filters=filters,
             suggestions=answer.suggestions,
             notes=answer.notes,
+            trace=answer.trace,
         )
         log.info("answered in %.0f ms (refused=%s): %s", (time.perf_counter() - t0) * 1000, answer.refused, query)
         yield answer

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from rag.answer import REFUSAL
+from rag.answering.compose import REFUSAL
 from rag.errors import ConfigError, LLMError
 from rag.sanitize import sanitize_answer
 from rag.settings import Settings

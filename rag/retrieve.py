@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from rag.answering.question import PARAGRAPH_REF, Question
 from rag.embed import Embedder
 from rag.grounding import QueryTerms, analyse_query
 from rag.index import Snapshot
-from rag.text import MONTHS, NUMBER_WORDS, expand_query, jaccard, normalize
+from rag.text import expand_query, figures, jaccard, normalize
 from rag.types import Chunk, Passage
 
 log = logging.getLogger(__name__)
@@ -47,45 +48,7 @@ class RetrievalConfig:
     topic_jaccard: float = 0.3  # ... whose titles share this share of terms: the newer first
 
 
-_DECISION_RE = re.compile(r"\b((?:19|20)\d{2})\s*[/-]\s*(\d{1,3})\b")
-_SESSION_RE = re.compile(r"\b(\d{1,3})\.\s*(?:IT-PLR-|IT-Planungsrats-?)?Sitzung", re.IGNORECASE)
-_PARA_RE = re.compile(r"§\s*(\d+[a-z]?)", re.IGNORECASE)
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
-
-
-def query_references(query: str) -> dict[str, set[str]]:
-    """Exact references in a question: decision numbers, session numbers, § numbers.
-
-    >>> sorted(query_references("Was steht in Beschluss 2023/02 und § 1a OZG?")["decision"])
-    ['2023/02']
-    """
-    return {
-        "decision": {f"{y}/{int(n):02d}" for y, n in _DECISION_RE.findall(query)},
-        "session": {str(int(s)) for s in _SESSION_RE.findall(query)},
-        "para": {p.lower() for p in _PARA_RE.findall(query)},
-    }
-
-
-_MONTH_NAMES = tuple(m.lower() for m in MONTHS)
-_SEASONS = {"frühjahr": (3, 5), "frühling": (3, 5), "sommer": (6, 8), "herbst": (9, 11), "anfang": (1, 4),
-            "mitte": (5, 8), "ende": (9, 12)}
-_PERIOD_RE = re.compile(r"\b(" + "|".join([*_MONTH_NAMES, *_SEASONS]) + r")\s+((?:19|20)\d{2})\b", re.IGNORECASE)
-
-
-def query_period(query: str) -> tuple[str, str] | None:
-    """The span of ISO dates a question names by month or season ("im März 2021", "im Frühjahr 2018").
-
-    >>> query_period("Was hat der IT-PLR im März 2021 beschlossen?"), query_period("Was galt 2021?")
-    (('2021-03-01', '2021-03-31'), None)
-    >>> query_period("Was war im Frühjahr 2018 offen?")
-    ('2018-03-01', '2018-05-31')
-    """
-    m = _PERIOD_RE.search(query)
-    if not m:
-        return None
-    word, year = m.group(1).lower(), m.group(2)
-    first, last = (_MONTH_NAMES.index(word) + 1,) * 2 if word in _MONTH_NAMES else _SEASONS[word]
-    return f"{year}-{first:02d}-01", f"{year}-{last:02d}-31"
 
 
 def _matches_refs(chunk: Chunk, refs: dict[str, set[str]]) -> int:
@@ -97,34 +60,10 @@ def _matches_refs(chunk: Chunk, refs: dict[str, set[str]]) -> int:
         hits += 1
     if refs["para"]:
         sec = str(meta.get("section", "")).lower()
-        m = _PARA_RE.search(sec)
+        m = PARAGRAPH_REF.search(sec)
         if m and m.group(1).lower() in refs["para"]:
             hits += 1
     return hits
-
-
-_INTENTS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"beschl(o|ie)ss|beschluss|entsch(ie|ei)d|IT-PLR|IT-Planungsrat", re.I), "Beschluss/Entscheidung"),
-    (re.compile(r"§|\bGesetz|\b(OZG|EGovG|IDNrG|RegMoG|IT-NetzG|Staatsvertrag|Verordnung)\b|rechtlich", re.I),
-     "Gesetz/Verordnung/Staatsvertrag"),
-    (re.compile(r"\bBSI\b|\bTR[- ]?\d|Technische[n]? Richtlinie", re.I), "Technische Richtlinie"),
-    (re.compile(r"\bFAQ\b|häufig gestellt", re.I), "FAQ"),
-)
-
-
-# "Was galt vor dem OZG 2.0?", "in der alten Fassung", "ursprünglich": the older version of a law is asked for
-_ASKS_PAST = re.compile(r"\b(?:früher|vormals|ursprünglich|damals|bisher|bislang|galt|galten|alte[nmrs]?|"
-                        r"ältere[nmrs]?|vorherige[nmrs]?|frühere[nmrs]?|vor\s+(?:de[mnr]|einer|ihrer|seiner)?\s*"
-                        r"(?:Änderung|Novelle|Reform|OZG[- ]?2\.0|OZG-Änderung)|vor\s+(?:19|20)\d\d)\b", re.I)
-
-
-def query_intents(query: str) -> set[str]:
-    """Document types a question asks for by its wording.
-
-    >>> sorted(query_intents("Was hat der IT-PLR beschlossen?"))
-    ['Beschluss/Entscheidung']
-    """
-    return {doc_type for pattern, doc_type in _INTENTS if pattern.search(query)}
 
 
 def as_list(value: Any) -> list[str]:
@@ -163,20 +102,6 @@ def _year_ok(year: Any, y0: Any, y1: Any) -> bool:
         return False
     y = int(year)
     return (not y0 or y >= int(y0)) and (not y1 or y <= int(y1))
-
-
-_FIGURE = re.compile(rf"\d+(?:[.,/]\d+)*|\b(?:{'|'.join(NUMBER_WORDS)})(?:mal)?\b|"
-                     r"\b(?:erst|zweit|dritt|viert|fünft|sechst|siebt|acht|neunt|zehnt)e[nmrs]?\b", re.I)
-
-
-def figures(text: str) -> set[str]:
-    """The numbers, dates and number words of a text: two versions of a law that differ only there
-    ("am dritten Tag" / "am vierten Tag") say different things.
-
-    >>> sorted(figures("Er gilt am vierten Tag, spätestens am 31.12.2024, zweimal."))
-    ['31.12.2024', 'vierten', 'zweimal']
-    """
-    return {m.group(0).casefold() for m in _FIGURE.finditer(text)}
 
 
 def _shingles(text: str) -> set[str]:
@@ -219,8 +144,10 @@ class HybridRetriever:
 
     def retrieve(
         self, query: str, k: int = 8, filters: dict[str, Any] | None = None, qvec: np.ndarray | None = None,
-        qterms: QueryTerms | None = None,
+        qterms: QueryTerms | None = None, question: Question | None = None,
     ) -> list[Passage]:
+        """The top `k` passages for `query`; `question` is `query` analysed (`Question.parse`), made here
+        when not given."""
         if not query.strip() or not self.snap.chunks:
             return []
         cfg = self.cfg
@@ -236,7 +163,8 @@ class HybridRetriever:
             fused[idx] = fused.get(idx, 0.0) + cfg.w_dense / (cfg.rrf_k + r + 1)
         for idx, r in bm25_rank.items():
             fused[idx] = fused.get(idx, 0.0) + cfg.w_bm25 / (cfg.rrf_k + r + 1)
-        refs = query_references(query)
+        q = question if question is not None and question.text == query else Question.parse(query)
+        refs = q.references
         if any(refs.values()):
             # a named decision/§/session may be missing from both candidate lists: look it up directly
             for i, c in enumerate(self.snap.chunks):
@@ -244,8 +172,8 @@ class HybridRetriever:
                     fused[i] = 0.0
         candidates = sorted(fused.items(), key=lambda kv: -kv[1])[: max(cfg.rerank, k)]
         top = candidates[0][1] if candidates and candidates[0][1] > 0 else 1.0
-        intents = query_intents(query)
-        period = query_period(query)
+        intents = q.intents
+        period = q.period
         period_boost = cfg.period_boost
         if period and not any(self._in_period(idx, period) for idx, _f in candidates):
             # asked about "November 2025" and no document of that month among the candidates: one further
@@ -256,7 +184,7 @@ class HybridRetriever:
             candidates += [c for c in rescued if c not in candidates]
             period_boost = cfg.period_rescue
         terms = self.snap.chunk_terms
-        superseded = frozenset() if _ASKS_PAST.search(query) else self.snap.superseded
+        superseded = frozenset() if q.asks_past else self.snap.superseded
         scores: dict[int, float] = {}
         for idx, f in candidates:
             c = self.snap.chunks[idx]

@@ -62,6 +62,20 @@ MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August"
 # ordinal numbers as words, first to eighth ("Das dritte Modell …")
 ORDINALS = ("erste", "zweite", "dritte", "vierte", "fünfte", "sechste", "siebte", "achte")
 NUMBER_WORDS = ("zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun", "zehn", "elf", "zwölf")
+_FIGURE = re.compile(rf"\d+(?:[.,/]\d+)*|\b(?:{'|'.join(NUMBER_WORDS)})(?:mal)?\b|"
+                     r"\b(?:erst|zweit|dritt|viert|fünft|sechst|siebt|acht|neunt|zehnt)e[nmrs]?\b", re.I)
+
+
+def figures(text: str) -> set[str]:
+    """The numbers, dates and number words of a text: two versions of a law that differ only there
+    ("am dritten Tag" / "am vierten Tag") say different things.
+
+    >>> sorted(figures("Er gilt am vierten Tag, spätestens am 31.12.2024, zweimal."))
+    ['31.12.2024', 'vierten', 'zweimal']
+    """
+    return {m.group(0).casefold() for m in _FIGURE.finditer(text)}
+
+
 _DOT_LEADER = re.compile(r"(?:\.\s?){6,}\s*\d+\s*$", re.MULTILINE)
 
 

@@ -8,7 +8,10 @@ Metadata keys (all optional, str unless noted) used everywhere:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rag.answering.trace import AnswerTrace
 
 Meta = dict[str, Any]
 
@@ -106,6 +109,8 @@ class Answer:
     filters: dict[str, Any] | None = None
     suggestions: tuple[Citation, ...] = ()
     notes: tuple[str, ...] = ()
+    # why the extractive answerer said this (gates, strategy, refiners, features); None for other answerers
+    trace: AnswerTrace | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -9,8 +9,7 @@ import dataclasses
 import pytest
 from files import assistant_over
 
-from rag.answer import (
-    FEATURES,
+from rag.answering import (
     REFUSAL,
     AnswerConfig,
     ExtractiveAnswerer,
@@ -273,16 +272,16 @@ def test_asked_what_was_decided_the_decision_leads_not_the_report(assistant: Ass
     snap = assistant.snapshot()
     passages = assistant.retrieve(question, k=8)
     answerer = ExtractiveAnswerer(snap.bm25.tokenize, AnswerConfig())
-    primary = {passages[x.passage].chunk.source: x.features[FEATURES.index("primary")]
+    primary = {passages[x.passage].chunk.source: x.feature("primary")
                for x in answerer.sentence_features(analyse_query(question, snap.bm25), passages, question)}
     assert primary["beschluesse/2025-07.md"] == 1.0 and primary["presse/dvc-bericht.md"] == 0.0
     law_q = "Was regelt § 4a EGovG?"
     law_passages = assistant.retrieve(law_q, k=8)
     law = answerer.sentence_features(analyse_query(law_q, snap.bm25), law_passages, law_q)
-    by_kind = {x.text[:12]: x.features[FEATURES.index("primary")] for x in law}
+    by_kind = {x.text[:12]: x.feature("primary") for x in law}
     assert by_kind["(1) Elektron"] == 1.0
     # every sentence of a law is primary for a question naming a §, no other one is
-    assert all(x.features[FEATURES.index("primary")] == float(law_passages[x.passage].chunk.source.startswith("gesetze/"))
+    assert all(x.feature("primary") == float(law_passages[x.passage].chunk.source.startswith("gesetze/"))
                for x in law)
 
 
@@ -482,7 +481,7 @@ def test_a_sentence_repeating_the_chosen_ones_makes_room_for_a_new_one() -> None
 
 
 def test_a_source_line_is_no_statement() -> None:
-    from rag.answer import _NOT_STATEMENT
+    from rag.answering.statements import NOT_STATEMENT as _NOT_STATEMENT
 
     assert _NOT_STATEMENT.search("Amtliche Quelle: https://it-planungsrat.de/beschluss/beschluss-2023-02 (Eckpunkte als PDF: ).")
     assert _NOT_STATEMENT.search("Quelle: Bundesanzeiger vom 12.04.2023")

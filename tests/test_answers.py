@@ -13,11 +13,12 @@ from files import assistant_over
 from pdfgen import GUIDELINE, make_pdf
 
 from ingest.pipeline import ingest
-from rag.answer import REFUSAL, compose, german_date, lead_in, make_citation
+from rag.answering import REFUSAL, compose, german_date, lead_in, make_citation
+from rag.answering.question import query_intents, query_references
 from rag.assistant import Assistant
 from rag.embed import get_embedder
 from rag.followup import is_followup, standalone_query
-from rag.retrieve import filter_mask, prefer_newer, query_intents, query_references
+from rag.retrieve import filter_mask, prefer_newer
 from rag.settings import Settings
 from rag.types import Chunk, Passage
 
@@ -231,7 +232,7 @@ def _p(text: str, source: str = "a.md", page: int | None = None, score: float = 
 
 
 def test_compose_numbers_sources_in_order_of_use() -> None:
-    from rag.answer import Scored
+    from rag.answering import Scored
 
     ps = [_p("Satz A. Satz B.", "a.md"), _p("Satz C.", "b.pdf", page=3)]
     sel = [Scored(1, 0, 7, "Satz C.", 0.9, 0.9), Scored(0, 0, 7, "Satz A.", 0.8, 0.8)]
@@ -241,7 +242,7 @@ def test_compose_numbers_sources_in_order_of_use() -> None:
 
 
 def test_compose_says_a_decisions_lead_in_once() -> None:
-    from rag.answer import Scored
+    from rag.answering import Scored
 
     meta = {"decision": "Beschluss 2021/23", "publisher": "IT-Planungsrat", "session": "34. Sitzung",
             "date": "2021-03-17"}
@@ -254,7 +255,7 @@ def test_compose_says_a_decisions_lead_in_once() -> None:
 
 
 def test_compose_says_ebenda_for_another_page_of_one_guideline() -> None:
-    from rag.answer import Scored
+    from rag.answering import Scored
 
     meta = {"doc_type": "Technische Richtlinie", "title": "BSI TR-03172-3 Onlinedienst"}
     ps = [_p("Liste beginnt:", "tr.pdf", page=21, **meta), _p("Punkt eins; Punkt zwei.", "tr.pdf", page=22, **meta)]

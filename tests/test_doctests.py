@@ -13,10 +13,10 @@ import ingest
 import rag
 
 MODULES = sorted(
-    f"{pkg.__name__}.{m.name}"
+    m.name
     for pkg in (rag, ingest, eval_pkg)
-    for m in pkgutil.iter_modules(pkg.__path__)
-    if m.name != "__main__"
+    for m in pkgutil.walk_packages(pkg.__path__, prefix=f"{pkg.__name__}.")
+    if not m.name.endswith(".__main__")
 )
 
 

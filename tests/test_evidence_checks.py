@@ -8,7 +8,7 @@ from files import write_files
 from pdfgen import make_pdf
 
 from ingest.pipeline import ingest
-from rag.answer import REFUSAL
+from rag.answering import REFUSAL
 from rag.assistant import Assistant
 from rag.settings import Settings
 

@@ -11,8 +11,9 @@ import pytest
 from files import write_files
 
 from ingest.pipeline import ingest
-from rag.answer import (
+from rag.answering import (
     FEATURES,
+    REFINERS,
     AnswerConfig,
     ExtractiveAnswerer,
     Scored,
@@ -194,7 +195,7 @@ def test_a_guidelines_heading_counts_for_its_sentences() -> None:
     def heading(page: int | None, **meta: str) -> float:
         chunk = Chunk(id=f"c{page}", text=text, source="tr.pdf", page=page, start=0, meta={"title": "T", **meta})
         (x,) = ExtractiveAnswerer(bm25.tokenize).sentence_features(q, [Passage(chunk, 1.0)], "x")
-        return x.features[FEATURES.index("heading")]
+        return x.feature("heading")
 
     # the innermost numbered heading of a PDF page counts; a web page's section (its title again) does not
     assert heading(12, section=section) > 0.1 and heading(12) == 0.0 and heading(None, section=section) == 0.0
@@ -205,9 +206,9 @@ def test_taking_note_is_procedure_not_an_answer() -> None:
     text = ("Der IT-Planungsrat nimmt den Abschlussbericht des Vorprojekts zum Marktplatz zur Kenntnis. "
             "Der IT-Planungsrat bittet Hamburg, govdigital eG mit dem Aufbau des Marktplatzes zu beauftragen.")
     feats = _features(text, "Wer soll den Marktplatz aufbauen?", text, "Wer soll den Marktplatz aufbauen?")
-    noted = [x.features[FEATURES.index("noted")] for x in feats]
+    noted = [x.feature("noted") for x in feats]
     assert noted == [1.0, 0.0]
-    assert AnswerConfig().weights[FEATURES.index("noted")] < 0
+    assert AnswerConfig().weights["noted"] < 0
 
 
 def test_asked_where_and_when_the_opening_of_a_quoted_report_says_it() -> None:
@@ -304,7 +305,10 @@ def test_a_statement_found_in_two_documents_is_quoted_once() -> None:
     b = Scored(1, 0, 10, "Die Integrität der übertragenen Formulardaten wird durch die Kanalbindung des "
                          "Identitätsnachweises sichergestellt.", 0.8, 0.5)
     c = Scored(1, 20, 40, "Die Formulardaten werden zusätzlich mit einem Siegel der Behörde gesichert.", 0.7, 0.4)
-    assert ExtractiveAnswerer(bm25.tokenize)._drop_repeated([a, b, c]) == [a, c]
+    passages = [_passage("x " * 40), _passage("y " * 40)]
+    sel = ExtractiveAnswerer(bm25.tokenize).selection("", passages, [a, b, c], chosen=[a, b, c])
+    REFINERS["drop_repeated"].refine(sel)
+    assert sel.chosen == [a, c]
 
 
 def test_asked_whether_it_still_holds_the_newest_near_equal_decision_on_the_topic_leads() -> None:
@@ -319,8 +323,11 @@ def test_asked_whether_it_still_holds_the_newest_near_equal_decision_on_the_topi
     best = Scored(0, 0, 10, old.chunk.text, 1.0, 0.8)
     near, far, off_topic = (Scored(1, 0, 10, new.chunk.text, 0.95, 0.6), Scored(1, 0, 10, new.chunk.text, 0.5, 0.3),
                             Scored(2, 0, 10, other.chunk.text, 0.99, 0.6))
-    assert ex._newest(best, [best, near, off_topic], passages) == near
-    assert ex._newest(best, [best, far, off_topic], passages) == best
+    for others, leads in (([near, off_topic], near), ([far, off_topic], best)):
+        sel = ex.selection("Gilt das noch?", passages, [best, *others])
+        sel.best = best
+        REFINERS["lead_newest"].refine(sel)
+        assert sel.best == leads and sel.earlier == (best if leads is not best else None)
 
 
 def test_guideline_numbers_must_be_in_the_evidence() -> None:

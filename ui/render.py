@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from rag.answer import german_date
+from rag.answering import german_date
 from rag.types import Answer, Citation
 
 DOC_ROUTE = "dokument"

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from rag.answer import german_date
+from rag.answering import german_date
 from rag.text import split_sentences
 from rag.types import Chunk
 from ui.render import document_href

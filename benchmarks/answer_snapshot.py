@@ -1,0 +1,95 @@
+"""Hashes of what the default answerer says to every item of a question set, to prove a refactoring
+changes no answer and no citation.
+
+    python benchmarks/answer_snapshot.py DATA_DIR SET.jsonl... --out FILE [--check]
+
+Each item (question + history) goes through `Assistant.ask` with the extractive answerer (no LLM) on the
+index in DATA_DIR (built with `python -m ingest CORPUS --data-dir DATA_DIR`). One JSON line per item:
+
+    {"id": sha256(id)[:12], "answer": sha256(answer text), "citations": sha256(citations + suggestions)}
+
+Hashes only: no question, answer or source text of an item is written or printed, so held-out items can
+be snapshotted too. `--check` compares with FILE instead of writing it and exits 1 on any difference,
+printing only the hashed ids that differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import rag  # noqa: F401  (offline environment first)
+from rag.assistant import Assistant
+from rag.settings import Settings
+from rag.types import Answer
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def items(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
+    """The items of JSONL question sets, in file order (blank lines skipped)."""
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                yield json.loads(line)
+
+
+def fingerprint(item_id: str, answer: Answer) -> dict[str, str]:
+    """The hashed record of one answer.
+
+    >>> fingerprint("x", Answer("a"))["id"]
+    '2d711642b726'
+    """
+    cites = {"citations": [c.to_json() for c in answer.citations],
+             "suggestions": [c.to_json() for c in answer.suggestions],
+             "refused": answer.refused, "notes": list(answer.notes)}
+    return {"id": _sha(item_id)[:12], "answer": _sha(answer.text),
+            "citations": _sha(json.dumps(cites, ensure_ascii=False, sort_keys=True))}
+
+
+def snapshot(data_dir: Path, sets: Iterable[Path]) -> list[dict[str, str]]:
+    """One hashed record per item of `sets`, answered on the index in `data_dir`."""
+    assistant = Assistant(Settings.from_env(data_dir=data_dir), use_llm=False)
+    out = []
+    for item in items(sets):
+        history = item.get("history") or []
+        if isinstance(history, str):
+            history = [history]
+        out.append(fingerprint(str(item["id"]), assistant.ask(item["question"], history=history)))
+    return out
+
+
+def diff(old: list[dict[str, str]], new: list[dict[str, str]]) -> list[str]:
+    """The hashed ids whose answer or citations differ (or that are in only one of the two)."""
+    before, after = {r["id"]: r for r in old}, {r["id"]: r for r in new}
+    return sorted(i for i in before.keys() | after.keys() if before.get(i) != after.get(i))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("data_dir", type=Path)
+    ap.add_argument("sets", type=Path, nargs="+")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--check", action="store_true", help="compare with --out instead of writing it")
+    args = ap.parse_args(argv)
+    records = snapshot(args.data_dir, args.sets)
+    if args.check:
+        old = [json.loads(line) for line in args.out.read_text(encoding="utf-8").splitlines() if line.strip()]
+        changed = diff(old, records)
+        print(f"{len(records)} items, {len(changed)} differ" + (": " + " ".join(changed) if changed else ""))
+        return 1 if changed else 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    print(f"{len(records)} items -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""What kind of statement answers a question ("Seit wann …?" a date, "Wie viel kostet …?" an amount) and
+whether a sentence holds one: per `AnswerType`, a pattern on the question and one on the sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from rag.text import MONTHS
+
+
+class AnswerType(StrEnum):
+    MONEY = "money"
+    DURATION = "duration"
+    NUMBER = "number"
+    SESSION = "session"
+    WHEN = "when"  # a date, a period or a condition ("Wann wird ein Konto gelöscht?")
+    DATE = "date"
+    ACTOR = "actor"
+    PLACE = "place"
+    LIST = "list"
+
+
+_MONEY_Q = re.compile(r"\b(was kostet|wie ?viel (geld|euro|kostet|kosten)|wie hoch (ist|sind) (der|die|das) [\w-]*(betrag|kosten|"
+                      r"umlage|beitrag|förder|budget|summe|entgelt|gebühr|preis|hebesatz))|\bin euro\b", re.I)
+_COUNT_Q = re.compile(r"\b(wie ?viele[nr]?|welchen anteil|wie hoch (ist|sind) (der|die) [\w-]*(anteil|quote|satz))\b", re.I)
+_MONEY = re.compile(r"€|\beuro\b|\bmio\b|millionen|milliarden|\btsd\b|tausend", re.I)
+_NUMBER = re.compile(r"%|prozent|\b(?!(19|20)\d\d\b)\d[\d.,]*\b|\b(zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|"
+                     r"elf|zwölf|hälfte|drittel|viertel)\b", re.I)
+
+
+_ROLE = (r"(?:CIO|Präsident(?:in)?|Leiter(?:in)?|Chef(?:in)?|Staatssekretär(?:in)?|Minister(?:in)?|"
+         r"Vorsitzende[rn]?|Beauftragte[rn]?|Geschäftsführer(?:in)?|Bürgermeister(?:in)?|Landrat|Landrätin)")
+_PERSON_Q = re.compile(rf"\bwer\b[^?]*\b{_ROLE}\b", re.I)  # "Wer ist der CIO …?", "Wer leitet als Präsident …?"
+_NAME = r"[A-ZÄÖÜ][a-zäöüß]+(?:-[A-ZÄÖÜ][a-zäöüß]+)?\s+(?:von\s+)?[A-ZÄÖÜ][a-zäöüß]+"
+_PERSON = re.compile(rf"\b(?:Dr\.|Prof\.|Herr|Frau|{_ROLE})\s+(?:Dr\.\s+)?{_NAME}|"  # "Staatssekretärin Ina-Maria Ulbrich"
+                     rf"\b{_ROLE}\b[^.;]{{0,60}},\s+{_NAME}|"  # "CIO von Hessen, Patrick Burghardt"
+                     rf"\b{_NAME},\s+(?:[\w-]+\s+){{0,3}}{_ROLE}\b")  # "Patrick Burghardt, Vorsitzender des …"
+
+
+
+def answer_type_missing(question: str, evidence: str) -> bool:
+    """A question asking for an amount of money or a count must get one: 'Wie hoch ist die Umlage?'
+    answered with sentences that name no amount is not an answer.
+
+    >>> answer_type_missing("Was kostet der Dienst pro Jahr?", "Der Dienst wird 2024 eingeführt.")
+    True
+
+    A question for the holder of an office wants a person, not the Land of a treaty's list of parties:
+
+    >>> answer_type_missing("Wer ist der CIO von Thüringen?", "… und dem Freistaat Thüringen wird zugestimmt.")
+    True
+    >>> answer_type_missing("Wer ist der CIO von Hessen?", "… und CIO von Hessen, Patrick Burghardt, unterschreibt.")
+    False
+    >>> answer_type_missing("Wer ist der CIO von Hessen?", "… von Patrick Burghardt, Vorsitzender und CIO von Hessen.")
+    False
+    """
+    if _MONEY_Q.search(question):
+        return not _MONEY.search(evidence)
+    if _COUNT_Q.search(question):
+        return not _NUMBER.search(evidence)
+    if _PERSON_Q.search(question):
+        return not _PERSON.search(evidence)
+    return False
+
+
+_Q_DATE = re.compile(r"\b(wann|seit wann|bis wann|ab wann|an welchem (tag|datum)|welches datum|datum|frist|"
+                     r"zeitpunkt|in welchem jahr|stichtag)\b", re.I)
+_Q_SESSION = re.compile(r"\b(welche[rnms]? sitzung|in welcher sitzung)\b", re.I)
+_Q_WHO = re.compile(r"^\W*(und\s+)?wer\b|\bwer (hat|ist|soll|muss|darf|übernimmt|war|wird|hatte)\b|"
+                    r"\b(welche[rnms]? (land|länder|behörde|stelle|organisation|gremium|bundesland))\b", re.I)
+_Q_WHERE = re.compile(r"^\W*(und\s+)?wo\b|\bwo (hat|ist|fand|wurde|sitzt)\b|\bin welcher stadt\b", re.I)
+_DATE = re.compile(r"\b\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b|\b\d{1,2}\.\s?(" + "|".join(MONTHS) +
+                   r")\b|\b(" + "|".join(MONTHS) + r")\s+\d{4}\b|\b(19|20)\d\d\b|"
+                   # a day counted from an event: "am dritten Tag nach der Bereitstellung", "mit Ablauf des Monats"
+                   r"\b(?:am|ab dem|bis zum|vom)\s+(?:\w+ten|\w+sten|\d+\.)\s+(?:werk)?tag\b|\bmit ablauf (?:des|der)\b", re.I)
+_SESSION = re.compile(r"\b\d{1,3}\.\s?(sitzung|it-planungsratssitzung)\b|\bumlaufverfahren\b", re.I)
+_PLACE = re.compile(r"\b(in|im|nach)\s+[A-ZÄÖÜ][a-zäöüß]+")
+_ACTOR = re.compile(r"\b(bund|land|länder|bmi|fitko|it-planungsrat|kommunen|behörde|ministerium|hessen|bayern|"
+                    r"berlin|hamburg|bremen|sachsen|sachsen-anhalt|thüringen|brandenburg|niedersachsen|saarland|"
+                    r"nordrhein-westfalen|rheinland-pfalz|schleswig-holstein|mecklenburg-vorpommern|"
+                    r"baden-württemberg|dr\.|[A-ZÄÖÜ][a-zäöü]+ [A-ZÄÖÜ][a-zäöü]+(?= \())", re.I)
+
+
+_UNIT = r"(?:sekunden|minuten|stunden|tage[n]?|tag|wochen?|monate[n]?|monat|jahre[n]?|jahr)"
+_Q_DURATION = re.compile(r"\b(wie lange|wie oft|in welchem (abstand|turnus|rhythmus)|nach wie vielen? " + _UNIT +
+                         r"|wie viele " + _UNIT + r")\b", re.I)
+_DURATION = re.compile(r"\b(\d+|eine[nmr]?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|vierzehn|"
+                       r"dreißig|\d+-?\s?bis\s?\d+)\s+(?:\w+\s+)?" + _UNIT + r"\d?\b|\b(\w+jährig|\w+monatig|jährlich|"
+                       r"monatlich|wöchentlich|täglich|unverzüglich|dauerhaft|unbefristet)\w*", re.I)
+# "Wann braucht man einen Antragsroutingdienst?", "Wann wird ein Konto gelöscht?" ask for a condition
+# ("wenn …", "sofern …"), a period ("nach drei Jahren") or a date; "Seit wann …?" asks for a date only
+_Q_WHEN = re.compile(r"^\W*(?:und\s+)?wann\s+(?:braucht|brauchen|benötigt|muss|müssen|darf|dürfen|gilt|gelten|"
+                     r"kann|können|soll|sollen|sollte|ist|sind|wird|werden|liegt|besteht|greift|entfällt|endet)\b", re.I)
+_CONDITION = re.compile(r"(?:^|[,;:–]\s*)(?:wenn|sofern|falls|soweit|sobald|solange)\b", re.I)  # a clause, not "(und soweit nötig"
+# "Welche Modelle unterscheidet das BSI?", "Nach welchen Kriterien …?", "welche Schritte gibt es?": the answer
+# is an enumeration. The plural is told from the verb or the noun; a singular "Welche Behörde ist …" is no list
+_Q_LIST = re.compile(r"\b(?:welche|nach welchen|aus welchen|mit welchen|von welchen|in welchen|"
+                     r"welche (?:zwei|drei|vier|fünf|beiden))\s+(?:[\w-]+\s+){0,2}?[\w-]*(?:en|ien|nisse|e|s|er)\s+"
+                     r"(?:gibt|sind|werden|unterscheidet|unterscheiden|nennt|nennen|hebt|umfasst|umfassen|"
+                     r"darf|dürfen|muss|müssen|sollen|sollte|können|kann|hat|haben|gelten|stehen|fallen|"
+                     r"legt|regelt|sieht)\b|\bnach welchen kriterien\b|\bwelche (?:schritte|kosten|aufgaben|"
+                     r"anforderungen|funktionen|modelle|bausteine|voraussetzungen|kriterien|dateien|punkte|"
+                     r"möglichkeiten|varianten|arten|stufen|phasen|rollen|pflichten|rechte|daten|inhalte|"
+                     r"maßnahmen|regeln|ziele|themen|bereiche|komponenten|prinzipien)\b", re.I)
+_LIST = re.compile(r"(?:\n\s*(?:[•o▪◦*–-]|\d{1,2}[.)]|[a-z][.)]|\([a-z0-9]\))\s.*){2,}|"
+                   r"(?:^|\s)\(?(?:[a-z]\)|\d\.)\s.*\s\(?(?:[a-z]\)|\d\.)\s|"
+                   r"\b(?:[\w-]+(?:\s+[\w-]+){0,2},\s+){2,}[\w-]+(?:\s+[\w-]+){0,2}\s+(?:und|sowie|oder)\s", re.S)
+
+
+# (kind, the question asks for it, a sentence holds it) — the first kind whose question pattern matches wins
+OPENING_TYPES = frozenset({AnswerType.DATE, AnswerType.PLACE, AnswerType.SESSION, AnswerType.WHEN})  # what a report's opening says: when, where, which session
+_ANSWER_TYPES = (
+    (AnswerType.MONEY, _MONEY_Q, _MONEY),
+    (AnswerType.DURATION, _Q_DURATION, _DURATION),
+    (AnswerType.NUMBER, _COUNT_Q, _NUMBER),
+    (AnswerType.SESSION, _Q_SESSION, _SESSION),
+    (AnswerType.WHEN, _Q_WHEN, re.compile("|".join(f"(?:{r.pattern})" for r in (_DATE, _DURATION, _CONDITION)), re.I)),
+    (AnswerType.DATE, _Q_DATE, _DATE),
+    (AnswerType.ACTOR, _Q_WHO, _ACTOR),
+    (AnswerType.PLACE, _Q_WHERE, _PLACE),
+    (AnswerType.LIST, _Q_LIST, _LIST),
+)
+_HOLDS = {kind: holds for kind, _asks, holds in _ANSWER_TYPES}
+
+
+def answer_type(question: str) -> AnswerType | None:
+    """What kind of statement answers the question: 'date', 'session', 'money', 'number', 'actor', 'place'.
+
+    >>> answer_type("Seit wann gilt das?"), answer_type("Wer übernimmt den Baustein?"), answer_type("Was ist FIM?")
+    (<AnswerType.DATE: 'date'>, <AnswerType.ACTOR: 'actor'>, None)
+    """
+    return next((kind for kind, asks, _holds in _ANSWER_TYPES if asks.search(question)), None)
+
+
+def has_answer_type(kind: AnswerType, sentence: str) -> bool:
+    """Does the sentence hold a statement of that kind?
+
+    >>> has_answer_type("date", "Der Marktplatz ist ab dem 01.04.2024 verbindlich."), has_answer_type("date", "Er gilt.")
+    (True, False)
+    """
+    return bool(_HOLDS[kind].search(sentence))
+

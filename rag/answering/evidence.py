@@ -1,0 +1,230 @@
+"""The evidence checks ("gates") that decide whether the top passages can answer a question at all. Each
+returns a `Verdict` with its reason; the answerer refuses on the first that does not pass.
+
+- passage filters: `specifics` (the Länder, towns, years, associations and guidelines the question names
+  are in the passage), `session` (a question about one session is not answered from another's decision),
+  `period` (asked about "März 2021", passages dated at another time drop out);
+- `references` (a decision, session or § the question names is in no document), `unknown_code` (a code
+  such as "TR-02102" in no document), `coverage` (no sentence window covers enough of the question),
+  `unknown_noun` (the question names a noun no document has and coverage is low), `answer_type` (asked
+  for an amount, a count or a person, the chosen evidence holds none).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+
+from rag.answering.answer_types import answer_type_missing
+from rag.answering.features import SentenceScorer
+from rag.answering.question import Question
+from rag.answering.statements import quotable
+from rag.answering.trace import Verdict
+from rag.grounding import TR_CODE, QueryTerms
+from rag.types import Passage
+
+GATES: tuple[str, ...] = ("references", "specifics", "session", "period", "unknown_code", "coverage",
+                          "unknown_noun", "answer_type")
+
+
+_LAENDER = ("Baden-Württemberg", "Bayern", "Berlin", "Brandenburg", "Bremen", "Hamburg", "Hessen",
+             "Mecklenburg-Vorpommern", "Niedersachsen", "Nordrhein-Westfalen", "Rheinland-Pfalz", "Saarland",
+             "Sachsen-Anhalt", "Sachsen", "Schleswig-Holstein", "Thüringen")
+_LAND_SHORT = {"NRW": "Nordrhein-Westfalen", "RLP": "Rheinland-Pfalz", "BaWü": "Baden-Württemberg",
+               "M-V": "Mecklenburg-Vorpommern", "MV": "Mecklenburg-Vorpommern"}
+_LAND_RE = re.compile(r"\b(" + "|".join(re.escape(x) for x in _LAENDER) + r")(?![-\w])", re.I)
+_PLACE_RE = re.compile(r"\b(?:Stadt|Gemeinde|Landkreis|Kreis|Landeshauptstadt)\s+([A-ZÄÖÜ][\wäöüß-]+)")
+_YEAR_RE = re.compile(r"(?<![/\d.-])\b((?:19|20)\d{2})\b(?!\s*[/-]\s*\d)")
+# the municipal associations and their usual short forms
+_ASSOCIATIONS = tuple((name, re.compile(pattern, re.I)) for name, pattern in (
+    ("Deutscher Landkreistag", r"\b(?:Deutsche[rn]?\s+)?Landkreistag|\bDLT\b"),
+    ("Deutscher Städtetag", r"\b(?:Deutsche[rn]?\s+)?Städtetag|\bDST\b"),
+    ("Deutscher Städte- und Gemeindebund", r"\b(?:Deutsche[rn]?\s+)?Städte-\s*und\s*Gemeindebund|\bDStGB\b"),
+    ("Vitako", r"\bVitako\b|\bVITAKO\b"),
+    ("KGSt", r"\bKGSt\b|Kommunale Gemeinschaftsstelle"),
+))
+
+
+def missing_specifics(question: str, evidence: str) -> list[str]:
+    """The Länder, towns and years the question is about that the evidence does not mention: an answer
+    about Sachsen is no answer to a question about Thüringen.
+
+    >>> missing_specifics("Wer ist CIO in Thüringen?", "Der CIO des Freistaats Sachsen ist ...")
+    ['Thüringen']
+    >>> missing_specifics("Was regelt das EGovG NRW?", "§ 4a EGovG"), missing_specifics("EGovG NRW?", "EGovG NRW")
+    (['Nordrhein-Westfalen'], [])
+    >>> missing_specifics("Was galt 2022 laut Beschluss 2023/02?", "Beschluss 2023/02 vom 29.03.2022")
+    []
+    >>> missing_specifics("Gilt die Planung von 2022 noch?", "ersetzt die Programmplanung (Beschluss 2022-06)")
+    []
+    >>> missing_specifics("Was verlangt die TR-03116-4?", "Die Vorgaben der BSI TR-02102-1 gelten.")
+    ['03116-4']
+
+    An association the question asks about must be in the passage (or be its publisher): Vitako's view
+    of the Kommunalpakt is not what the IT-Planungsrat decided about it.
+
+    >>> missing_specifics("Wie bewertet der Landkreistag den Kommunalpakt?", "Der IT-Planungsrat hat ...")
+    ['Deutscher Landkreistag']
+    >>> missing_specifics("Was sagt der DStGB dazu?", "Der Deutsche Städte- und Gemeindebund begrüßt ...")
+    []
+    """
+    wanted = _LAND_RE.findall(question) + _PLACE_RE.findall(question)
+    missing = [w for w in dict.fromkeys(wanted)
+               if not re.search(r"(?<![\w-])" + re.escape(w) + r"(?![-\w])", evidence, re.I)]
+    # "das E-Government-Gesetz NRW" is Nordrhein-Westfalen's, not the federal EGovG
+    missing += [land for short, land in _LAND_SHORT.items() if re.search(rf"\b{short}\b", question)
+                and land not in missing and not re.search(rf"\b{short}\b|{land}", evidence, re.I)]
+    # a year counts wherever it stands, also in a decision number ("Programmplanung (Beschluss 2022-06)")
+    missing += [y for y in dict.fromkeys(_YEAR_RE.findall(question)) if not re.search(rf"(?<!\d){y}(?!\d)", evidence)]
+    missing += [name for name, pattern in _ASSOCIATIONS if pattern.search(question) and not pattern.search(evidence)]
+    # "TR-03160" is found in "BSI-TR-03160-1.pdf": a guideline number names all its parts
+    return missing + [c for c in dict.fromkeys(TR_CODE.findall(question)) if c not in evidence]
+
+
+
+def other_session(question: str | Question, p: Passage) -> bool:
+    """A question about what was decided in a given session is not answered by a decision of another
+    session, even when that decision mentions the session ("… befasst sich in der 47. Sitzung damit").
+
+    >>> from rag.types import Chunk
+    >>> c = Chunk("x", "Der IT-Planungsrat befasst sich in der 47. Sitzung damit.", "a.md", None, 0, {"session_no": 46})
+    >>> other_session("Was wurde in der 47. Sitzung beschlossen?", Passage(c, 1.0))
+    True
+    >>> other_session("Was wurde in der 46. Sitzung beschlossen?", Passage(c, 1.0))
+    False
+
+    Asked about a session by its number, the evidence names that session (or is one of its decisions):
+    >>> other_session("Wann fand die 1. Sitzung statt?", Passage(c, 1.0)), other_session("Wo tagte die 47. Sitzung?", Passage(c, 1.0))
+    (True, False)
+    """
+    q = question if isinstance(question, Question) else Question.parse(question)
+    decided = q.decided_in is not None and q.asks_decisions
+    if q.decided_in is not None and decided:
+        number, text = q.decided_in, p.chunk.text
+    else:  # "Wann fand die 1. Sitzung statt?": the evidence names that session
+        named = q.references["session"]
+        if len(named) != 1:
+            return False
+        number, text = int(next(iter(named))), p.chunk.text + " " + str(p.chunk.meta.get("title", ""))
+    held = p.chunk.meta.get("session_no")
+    if held is not None and str(held) == str(number):
+        return False
+    if held is not None and decided:
+        return True  # a decision of another session, whatever it mentions
+    return not re.search(rf"(?<![\d.]){number}\.\s*(?:IT-Planungsrats?-?)?[Ss]itzung", text)
+
+
+
+def outside_period(question: str | Question, passages: Sequence[Passage], candidates: set[int]) -> set[int]:
+    """Asked what was decided "im März 2021", the passages dated at another time are no answer, as long as
+    one dated in that month is at hand (undated ones, such as press reports, stay).
+
+    >>> from rag.types import Chunk
+    >>> ps = [Passage(Chunk(str(i), "…", "a.md", None, 0, {"date": d}), 1.0) for i, d in enumerate(["2021-06-23", "2021-03-17", None])]
+    >>> outside_period("Was wurde im März 2021 beschlossen?", ps, {0, 1, 2}), outside_period("Was gilt?", ps, {0, 1, 2})
+    ({0}, set())
+    """
+    span = (question if isinstance(question, Question) else Question.parse(question)).period
+    if span is None:
+        return set()
+    dated = {pi: str(passages[pi].chunk.meta.get("date") or "") for pi in candidates}
+    inside = {pi for pi, d in dated.items() if d and span[0] <= d <= span[1]}
+    return {pi for pi, d in dated.items() if d and pi not in inside} if inside else set()
+
+
+
+def topic_terms(terms: QueryTerms, question: str) -> QueryTerms:
+    """The question's terms without the named associations and Länder: the passages left are known to name
+    them, so whether the question is answered depends on the rest ("den Kommunalpakt bewertet")."""
+    named = {w for m in [*_LAND_RE.finditer(question), *(m for _n, p in _ASSOCIATIONS for m in p.finditer(question))]
+             for w in m.group(0).replace("-", " ").split()}
+    keep = [t for t in terms.terms if t.surface not in named]
+    return dataclasses.replace(terms, terms=keep if keep else terms.terms, hyphen_whole=False)
+
+
+def evidence_text(p: Passage) -> str:
+    """The passage with what its document is (file name, title, section, session, decision, date)."""
+    m = p.chunk.meta
+    keys = ("title", "section", "session", "decision", "date", "year", "publisher")
+    return " ".join([p.chunk.text, p.chunk.source, *(str(m.get(k) or "") for k in keys)])
+
+
+
+def window_coverage(scorer: SentenceScorer, qterms: QueryTerms, passages: Sequence[Passage]) -> float:
+    """The best share of the question one sentence covers together with its neighbours and its
+    passage's title/section/decision: evidence has to sit together, not be scattered over a page."""
+    best = 0.0
+    for p in passages[: scorer.top]:
+        if not quotable(p):
+            continue
+        meta = p.chunk.meta
+        ctx = set(scorer.tokenize(" ".join(str(meta.get(k, "")) for k in ("title", "section", "decision"))))
+        spans, sets, whole = scorer.analysed(p)
+        if not spans:
+            sets = [whole]
+        for i, terms in enumerate(sets):
+            window = terms | ctx
+            if i:
+                window |= sets[i - 1]
+            if i + 1 < len(sets):
+                window |= sets[i + 1]
+            best = max(best, qterms.coverage(window))
+    return best
+
+
+def passage_filter(name: str, question: Question, passages: Sequence[Passage], ok: set[int]) -> tuple[set[int], Verdict]:
+    """The passages of `ok` that the filter `name` ("specifics", "session", "period") keeps, and why."""
+    if name == "specifics":
+        # of a question in parts, what one part names ("Was steht in den Eckpunkten, und wie ordnet der
+        # Städte- und Gemeindebund das ein?"): a passage on the Eckpunkte answers the first part
+        asked = [part.text for part in question.parts] if len(question.parts) > 1 else [question.text]
+        kept = {pi for pi in ok if any(not missing_specifics(text, evidence_text(passages[pi])) for text in asked)}
+        lost = sorted({w for pi in ok - kept for w in missing_specifics(question.text, evidence_text(passages[pi]))})
+        why = f"no mention of {', '.join(lost)}" if lost else "names what the question names"
+    elif name == "session":
+        kept = {pi for pi in ok if not other_session(question, passages[pi])}
+        why = "of another session"
+    elif name == "period":
+        kept = ok - outside_period(question, passages, ok)
+        why = "dated outside the period asked about"
+    else:
+        raise ValueError(f"unknown passage filter {name!r}")
+    dropped = len(ok) - len(kept)
+    reason = f"{dropped} of {len(ok)} passages dropped: {why}" if dropped else f"all {len(ok)} passages kept"
+    return kept, Verdict(name, bool(kept) or not ok, reason)  # refusing only when it drops the last passage
+
+
+def references_gate(missing_refs: Sequence[str]) -> Verdict:
+    """A decision, session, § or guideline the question names that no document contains."""
+    if missing_refs:
+        return Verdict("references", False, f"not in the documents: {', '.join(missing_refs)}")
+    return Verdict("references", True, "every named reference is in the documents")
+
+
+def unknown_code_gate(terms: QueryTerms) -> Verdict:
+    if terms.unknown_codes:
+        return Verdict("unknown_code", False, f"codes in no document: {', '.join(terms.unknown_codes)}")
+    return Verdict("unknown_code", True, "no unknown code")
+
+
+def coverage_gate(cov: float, min_coverage: float) -> Verdict:
+    ok = not cov < min_coverage
+    return Verdict("coverage", ok, f"best sentence window covers {cov:.2f} of the question "
+                                   f"({'>=' if ok else '<'} {min_coverage:.2f})")
+
+
+def unknown_noun_gate(terms: QueryTerms, cov: float, min_coverage: float) -> Verdict:
+    if terms.unknown_nouns and cov < min_coverage:
+        return Verdict("unknown_noun", False, f"nouns in no document ({', '.join(terms.unknown_nouns)}) and "
+                                              f"coverage {cov:.2f} < {min_coverage:.2f}")
+    return Verdict("unknown_noun", True, "no unknown noun" if not terms.unknown_nouns else
+                   f"unknown nouns ({', '.join(terms.unknown_nouns)}) but coverage {cov:.2f}")
+
+
+def answer_type_gate(question: Question, evidence: str) -> Verdict:
+    """Asked for an amount, a count or a person, the chosen evidence must hold one."""
+    if answer_type_missing(question.text, evidence):
+        return Verdict("answer_type", False, "the chosen sentences' passages hold no amount, count or person "
+                                             "of the kind asked for")
+    return Verdict("answer_type", True, "holds what the question asks for" if question.answer_type else "no type asked")

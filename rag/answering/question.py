@@ -1,0 +1,242 @@
+"""A question, analysed once: what it names (decisions, sessions, §§, a month, laws), what it asks for (an
+`AnswerType`, what was decided, what changed, a section as a whole) and its parts. Retrieval and the
+answerer both read the frozen `Question` instead of re-running these patterns.
+
+>>> q = Question.parse("Was hat der IT-PLR im März 2021 in der 35. Sitzung beschlossen?")
+>>> q.period, sorted(q.references["session"]), q.asks_decided, q.decided_in
+(('2021-03-01', '2021-03-31'), ['35'], True, 35)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rag.answering.answer_types import AnswerType, answer_type
+from rag.doctype import DocType
+from rag.grounding import QueryTerms
+from rag.text import MONTHS
+
+_DECISION_RE = re.compile(r"\b((?:19|20)\d{2})\s*[/-]\s*(\d{1,3})\b")
+_SESSION_RE = re.compile(r"\b(\d{1,3})\.\s*(?:IT-PLR-|IT-Planungsrats-?)?Sitzung", re.IGNORECASE)
+PARAGRAPH_REF = re.compile(r"§\s*(\d+[a-z]?)", re.IGNORECASE)
+
+
+def query_references(query: str) -> dict[str, set[str]]:
+    """Exact references in a question: decision numbers, session numbers, § numbers.
+
+    >>> sorted(query_references("Was steht in Beschluss 2023/02 und § 1a OZG?")["decision"])
+    ['2023/02']
+    """
+    return {
+        "decision": {f"{y}/{int(n):02d}" for y, n in _DECISION_RE.findall(query)},
+        "session": {str(int(s)) for s in _SESSION_RE.findall(query)},
+        "para": {p.lower() for p in PARAGRAPH_REF.findall(query)},
+    }
+
+
+_MONTH_NAMES = tuple(m.lower() for m in MONTHS)
+_SEASONS = {"frühjahr": (3, 5), "frühling": (3, 5), "sommer": (6, 8), "herbst": (9, 11), "anfang": (1, 4),
+            "mitte": (5, 8), "ende": (9, 12)}
+_PERIOD_RE = re.compile(r"\b(" + "|".join([*_MONTH_NAMES, *_SEASONS]) + r")\s+((?:19|20)\d{2})\b", re.IGNORECASE)
+
+
+def query_period(query: str) -> tuple[str, str] | None:
+    """The span of ISO dates a question names by month or season ("im März 2021", "im Frühjahr 2018").
+
+    >>> query_period("Was hat der IT-PLR im März 2021 beschlossen?"), query_period("Was galt 2021?")
+    (('2021-03-01', '2021-03-31'), None)
+    >>> query_period("Was war im Frühjahr 2018 offen?")
+    ('2018-03-01', '2018-05-31')
+    """
+    m = _PERIOD_RE.search(query)
+    if not m:
+        return None
+    word, year = m.group(1).lower(), m.group(2)
+    first, last = (_MONTH_NAMES.index(word) + 1,) * 2 if word in _MONTH_NAMES else _SEASONS[word]
+    return f"{year}-{first:02d}-01", f"{year}-{last:02d}-31"
+
+
+_INTENTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"beschl(o|ie)ss|beschluss|entsch(ie|ei)d|IT-PLR|IT-Planungsrat", re.I), DocType.DECISION),
+    (re.compile(r"§|\bGesetz|\b(OZG|EGovG|IDNrG|RegMoG|IT-NetzG|Staatsvertrag|Verordnung)\b|rechtlich", re.I),
+     DocType.LAW),
+    (re.compile(r"\bBSI\b|\bTR[- ]?\d|Technische[n]? Richtlinie", re.I), DocType.GUIDELINE),
+    (re.compile(r"\bFAQ\b|häufig gestellt", re.I), "FAQ"),
+)
+
+
+# "Was galt vor dem OZG 2.0?", "in der alten Fassung", "ursprünglich": the older version of a law is asked for
+_ASKS_PAST = re.compile(r"\b(?:früher|vormals|ursprünglich|damals|bisher|bislang|galt|galten|alte[nmrs]?|"
+                        r"ältere[nmrs]?|vorherige[nmrs]?|frühere[nmrs]?|vor\s+(?:de[mnr]|einer|ihrer|seiner)?\s*"
+                        r"(?:Änderung|Novelle|Reform|OZG[- ]?2\.0|OZG-Änderung)|vor\s+(?:19|20)\d\d)\b", re.I)
+
+
+def query_intents(query: str) -> set[str]:
+    """Document types a question asks for by its wording.
+
+    >>> query_intents("Was hat der IT-PLR beschlossen?") == {"Beschluss/Entscheidung"}
+    True
+    """
+    return {doc_type for pattern, doc_type in _INTENTS if pattern.search(query)}
+
+
+# a question about a whole section: "Was regelt § 1a OZG?", "Worum geht es in § 8 OZG?"
+_ASKS_SECTION = re.compile(r"^\W*(?:und\s+)?(?:was\s+(?:regelt|steht\s+in|besagt|sagt|bestimmt|beinhaltet)|"
+                           r"worum\s+geht\s+es\s+in|welchen\s+inhalt\s+hat)\s+(?:der\s+|dem\s+)?"
+                           r"§\s*(\d+[a-z]?)(?:\s+[\w-]+)?\s*\??\s*$", re.I)
+_DECIDED_IN = re.compile(r"\b(?:in|auf|bei)\s+(?:der|seiner|ihrer|dieser)\s+(\d{1,3})\.\s*Sitzung", re.I)
+_ASKS_DECIDED = re.compile(r"\b(?:beschl(?:o|ie)ss\w*|beschlüsse|beschluss\w*|entschieden|entscheidet|gefasst|"
+                           r"verabschiedet)\b", re.I)  # what was decided, not "Mehrheitsentscheidungen"
+_ASKS_DECISIONS = re.compile(r"beschl(?:o|ie)ss|beschlüsse|beschluss|entsch(?:ie|ei)d|gefasst|verabschiedet", re.I)
+# "laut OZG", "nach dem neuen OZG", "gemäß § 3 EGovG", "im IDNrG": the question names the law it asks about
+_NAMED_LAW = re.compile(r"\b(?:laut|nach|gemäß|gem\.|im|des|dem)\s+(?:de[mnrs]\s+)?(?:neuen|aktuellen|geltenden)?\s*"
+                        r"(?:§+\s*\d+[a-z]?(?:\s+Abs(?:atz|\.)\s*\d+)?\s+)?"  # "§ 3 Abs. 2 EGovG"
+                        r"(?!(?:de[mnrs]|die|das|eine[mnrs]?)\b)([^\W\d_][\w§]*)(?![\w-])", re.I)
+
+
+
+def named_laws(question: str) -> set[str]:
+    """The words a question names as its source ("laut ozg"), casefolded: they count where a passage's
+    law abbreviation is one of them.
+
+    >>> sorted(named_laws("Wer muss laut OZG … anbieten? Was gilt nach dem neuen EGovG und gemäß § 3 Abs. 2 IDNrG?"))
+    ['egovg', 'idnrg', 'ozg']
+    >>> named_laws("Was hat der IT-PLR nach dem OZG-Änderungsgesetz beschlossen?"), named_laws("wer muss laut ozg …")
+    (set(), {'ozg'})
+    """
+    return {m.group(1).casefold() for m in _NAMED_LAW.finditer(question)}
+
+
+# "Gilt das noch?", "Wurde das später geändert?", "Was gilt heute?": the newest document on the topic leads
+_ASKS_CHANGE = re.compile(r"\b(noch|geändert|ersetzt|abgelöst|neuere?[nrs]?|aktuell\w*|inzwischen|später|"
+                          r"mittlerweile|derzeit|heute|zuletzt)\b", re.I)
+
+
+_PART_SPLIT = re.compile(r"(?<=\?)\s+|[,;]?\s+(?=und\s+(?:wer|was|wie|wann|welche[rnms]?|gibt|gilt|ist|sind|muss|"
+                         r"müssen|seit|bis|ab|wo|warum|ob)\b)|[,;]\s+(?=(?:wer|wie|wann|welche[rnms]?|seit wann|"
+                         r"bis wann|warum)\s+(?:hat|ist|sind|wird|werden|soll|sollen|muss|müssen|kann|gilt)\b)", re.I)
+
+
+def question_parts(question: str) -> list[str]:
+    """The sub-questions of a question that asks several things, else the two alternatives of an
+    "A oder B?" question (see `_alternatives`); [] for a simple question.
+
+    >>> question_parts("Müssen wir EfA-Leistungen über den Marktplatz beziehen? Seit wann gilt das?")
+    ['Müssen wir EfA-Leistungen über den Marktplatz beziehen?', 'Seit wann gilt das?']
+    >>> question_parts("Wer soll den Marktplatz aufbauen, und wie werden die Kommunen beteiligt?")
+    ['Wer soll den Marktplatz aufbauen', 'und wie werden die Kommunen beteiligt?']
+    >>> question_parts("Was ist der EfA-Marktplatz, wer hat ihn aufgebaut und müssen wir ihn nutzen?")
+    ['Was ist der EfA-Marktplatz', 'wer hat ihn aufgebaut', 'und müssen wir ihn nutzen?']
+    >>> question_parts("Wo und wann hat der IT-PLR getagt?")
+    ['Wo hat der IT-PLR getagt?', 'wann hat der IT-PLR getagt?']
+    >>> question_parts("Was regelt § 1a OZG?")
+    []
+    """
+    parts = [p.strip() for p in _PART_SPLIT.split(question) if p and len(p.split()) >= 2]
+    if len(parts) >= 2:
+        return parts
+    two = _TWO_ASKS.match(question)
+    if two:  # "Wo und wann hat der IT-PLR getagt?" asks for a place and for a date
+        return [f"{two.group(1)} {two.group(3)}", f"{two.group(2)} {two.group(3)}"]
+    return _alternatives(question)
+
+
+_WH = r"wer|wo|wann|seit wann|bis wann|ab wann|wie lange|wie viel|wieviel|was|wie"
+_TWO_ASKS = re.compile(rf"^\W*({_WH})\s+und\s+({_WH})\s+(\w.*)$", re.I | re.S)
+
+
+_OR = re.compile(r"(,?)\s+oder\s+")
+_CLAUSE_START = re.compile(r"(?:gibt|gab|wurde|wird|werden|wurden|ist|sind|war|hat|haben|gilt|galt|muss|müssen|kann|"
+                           r"können|soll|sollen|braucht|reicht)\b", re.I)
+
+
+def _alternatives(question: str) -> list[str]:
+    """The two alternatives of a question that asks "A or B?" ("… – am dritten oder am vierten Tag?",
+    "Gilt X noch, oder wurde X ersetzt?"): each must be answered. A plain "Präsidentin oder Präsident" is
+    no choice between answers and gives [].
+
+    >>> _alternatives("Ab wann gilt er als bekannt gegeben – am dritten oder am vierten Tag?")
+    ['am dritten', 'am vierten Tag']
+    >>> _alternatives("Gilt die Planung von 2022 noch, oder wurde die ersetzt?")
+    ['Gilt die Planung von 2022 noch', 'wurde die ersetzt']
+    >>> _alternatives("Wer leitet derzeit als Präsidentin oder Präsident das BSI?")
+    []
+    """
+    sentence = next((s for s in re.findall(r"[^?]+\?", question) if " oder " in s), "")
+    m = _OR.search(sentence)
+    if not m:
+        return []
+    left, right = sentence[: m.start()].strip(), sentence[m.end():].strip().rstrip("?").strip()
+    cut = max(left.rfind("–"), left.rfind(":"), left.rfind(" - "))
+    if cut >= 0:
+        left = left[cut + 1 :].strip()
+    elif not m.group(1) and not _CLAUSE_START.match(right):
+        return []
+    parts = [left, right]
+    return parts if all(len(p.split()) >= 2 for p in parts) else []
+
+
+
+@dataclass(frozen=True)
+class Part:
+    """One sub-question of a question asking several things, with its own terms and answer type."""
+
+    text: str
+    terms: QueryTerms
+    answer_type: AnswerType | None
+
+
+@dataclass(frozen=True)
+class Question:
+    """Everything the patterns say about one (standalone) question; built once by `analyse`."""
+
+    text: str
+    terms: QueryTerms = field(default_factory=QueryTerms)  # rank the sentences
+    refusal_terms: QueryTerms | None = None  # decide whether to answer at all (default: `terms`)
+    parts: tuple[Part, ...] = ()
+    answer_type: AnswerType | None = None
+    intents: frozenset[str] = frozenset()  # the document types it asks for by its wording
+    named_laws: frozenset[str] = frozenset()  # "laut OZG": casefolded
+    period: tuple[str, str] | None = None  # "im März 2021": ISO span
+    references: dict[str, set[str]] = field(default_factory=dict)  # decision, session, para numbers it names
+    asks_change: bool = False  # "Gilt das noch?", "Wurde das später geändert?"
+    asks_past: bool = False  # "Was galt vor dem OZG 2.0?"
+    asks_decided: bool = False  # "Was wurde beschlossen?" (not "Mehrheitsentscheidungen")
+    asks_decisions: bool = False  # ... the looser form the session check uses
+    decided_in: int | None = None  # "… in der 47. Sitzung …": the session number
+    section: str | None = None  # "Was regelt § 1a OZG?": "1a"
+
+    @classmethod
+    def parse(cls, text: str, terms: QueryTerms | None = None, refusal_terms: QueryTerms | None = None,
+              parts: Sequence[tuple[str, QueryTerms]] = ()) -> Question:
+        """Analyse `text`; `terms`, `refusal_terms` and the parts' terms come from the index's analyser
+        (`rag.grounding.analyse_query`), the rest from the question's wording alone."""
+        decided_in = _DECIDED_IN.search(text)
+        section = _ASKS_SECTION.match(text)
+        return cls(
+            text=text,
+            terms=terms if terms is not None else QueryTerms(),
+            refusal_terms=refusal_terms,
+            parts=tuple(Part(p, t, answer_type(p)) for p, t in parts),
+            answer_type=answer_type(text),
+            intents=frozenset(query_intents(text)),
+            named_laws=frozenset(named_laws(text)),
+            period=query_period(text),
+            references=query_references(text),
+            asks_change=bool(_ASKS_CHANGE.search(text)),
+            asks_past=bool(_ASKS_PAST.search(text)),
+            asks_decided=bool(_ASKS_DECIDED.search(text)),
+            asks_decisions=bool(_ASKS_DECISIONS.search(text)),
+            decided_in=int(decided_in.group(1)) if decided_in else None,
+            section=section.group(1).lower() if section else None,
+        )
+
+    @property
+    def asks(self) -> tuple[Part, ...]:
+        """The (sub-)questions that must each get a statement: the parts, or the question itself when it
+        asks for a type of statement (a date, an amount …)."""
+        if self.parts:
+            return self.parts
+        return (Part(self.text, self.terms, self.answer_type),) if self.answer_type else ()
