@@ -113,6 +113,7 @@ class ItemResult:
     answer: str = ""
     error: str | None = None
     has_gold: bool = False
+    trace: dict[str, Any] | None = None  # the answerer's AnswerTrace (gates, strategy, refiners, features)
 
     def problems(self, k: int) -> list[str]:
         """Short English descriptions of what went wrong, worst first."""
@@ -344,6 +345,8 @@ def ask_items(assistant: Any, items: Sequence[GoldItem], depth: int, k: int) -> 
             answer = assistant.ask(item.question, history=item.history, filters=item.filters)
             res.latency = time.perf_counter() - t0
             res.refused, res.query = bool(answer.refused), answer.query or item.question
+            trace = getattr(answer, "trace", None)
+            res.trace = trace.to_json() if trace is not None else None
             score_answer(res, item, answer.text, _citation_sources(answer))
             if res.has_gold:
                 res.retrieved = _passage_sources(assistant.retrieve(res.query, k=depth, filters=item.filters))

@@ -51,7 +51,7 @@ SUITE = Path(__file__).with_name("suite.toml")
 ROLES = ("dev", "held-out", "gate")
 # what a variant is compared on, and whether higher is better
 VARIANT_METRICS = {"fact_recall": True, "citation_precision": True, "false_refusal_rate": False}
-_HELD_OUT_TEXT = ("question", "query", "answer", "facts_found", "facts_missing", "citation_reason")
+_HELD_OUT_TEXT = ("question", "query", "answer", "facts_found", "facts_missing", "citation_reason", "trace")
 
 
 @dataclass(frozen=True)

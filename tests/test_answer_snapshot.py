@@ -4,7 +4,7 @@ corpus, must give byte-identical answers and citations to the committed snapshot
 regenerates the snapshot in the same commit:
 
     python -m ingest corpus --data-dir /tmp/own
-    python benchmarks/answer_snapshot.py /tmp/own eval/sets/own.jsonl eval/sets/gold.jsonl \
+    python benchmarks/answer_snapshot.py /tmp/own eval/sets/own.jsonl eval/sets/dev.jsonl eval/sets/test.jsonl \
         --out tests/snapshots/own_corpus.jsonl
 
 The index is built with the real pipeline into a temp dir; when the developer's embedding cache
@@ -25,7 +25,7 @@ from ingest.pipeline import ingest
 from rag.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SETS = [ROOT / "eval" / "sets" / "own.jsonl", ROOT / "eval" / "sets" / "gold.jsonl"]
+SETS = [ROOT / "eval" / "sets" / f"{name}.jsonl" for name in ("own", "dev", "test")]
 CACHE = Path.home() / ".cache" / "beschlusslage" / "embeddings.sqlite"
 
 
