@@ -1,7 +1,7 @@
 """Quick evaluation loop over an already-built index (no baseline, no report): for tuning retrieval and
 answer settings. Usage: python benchmarks/tune.py DATA_DIR QUESTIONS [key=value ...]
 
-Keys are RetrievalConfig / AnswerConfig fields, e.g. w_bm25=1.5 min_coverage=0.4 disabled='{"keep_earlier"}'
+Keys are RetrievalConfig / AnswerConfig fields (and respell=False), e.g. w_bm25=1.5 min_coverage=0.4 disabled='{"keep_earlier"}'
 weights='{"coverage": 2.0, ...}' (every feature of rag.answering.FEATURES).
 """
 
@@ -34,7 +34,9 @@ def main() -> None:
 
     r_kw = {k: parse(getattr(RetrievalConfig(), k), v) for k, v in overrides.items() if k in rfields}
     a_kw = {k: parse(getattr(AnswerConfig(), k), v) for k, v in overrides.items() if k in afields}
-    assistant = Assistant(Settings.from_env(data_dir=data_dir), RetrievalConfig(**r_kw), AnswerConfig(**a_kw))
+    respell = ast.literal_eval(overrides.get("respell", "True"))  # rag.spelling on/off
+    assistant = Assistant(Settings.from_env(data_dir=data_dir), RetrievalConfig(**r_kw), AnswerConfig(**a_kw),
+                          respell=respell)
     items = load_gold(questions)
     results = ask_items(assistant, items, depth=10, k=5)
     metrics = compute_metrics(results, 5)

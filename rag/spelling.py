@@ -32,21 +32,67 @@ from functools import cache
 from importlib import resources
 
 _WORD = re.compile(r"[^\W\d_]+")
+_ADDRESS = re.compile(  # web and mail addresses, without a sentence's closing punctuation
+    r"(?:\S+@|https?://|www\.|\b[\w-]+(?:\.[\w-]+)*\.(?:de|com|org|net|eu|info)\b)[^\s]*?(?=[.,;:!?)]?(?:\s|$))", re.I
+)
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;•*#>|]|\n)[\s\"„“'(\[]*$")
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 MIN_TYPO_LENGTH = 5  # shorter words have too many neighbours one edit away
-MIN_TYPO_COUNT = 2  # a correction must be a word the documents use more than once
+MIN_TYPO_COUNT = 1  # a correction may be any word the documents use
+LOWER_CASE_NOUN_MAX = 100  # a word German text writes in lower case more often than this is no noun
+MIN_CASE_SHARE = 0.6  # truecasing needs the documents to write a word that way most of the time
 
 
 @cache
-def german_words() -> frozenset[str]:
-    """Lower-case German words of pyspellchecker's frequency list (340k words, in its package, no download);
-    empty when the package is missing, which only makes typo correction bolder."""
+def german_frequencies() -> dict[str, int]:
+    """Lower-case German words of pyspellchecker's frequency list (340k words, in its package, no download)
+    with how often they occur written in lower case; empty when the package is missing, which only makes typo
+    correction bolder. A noun is rarely written in lower case: its count sits at the list's floor (50)."""
     try:
         data = (resources.files("spellchecker") / "resources" / "de.json.gz").read_bytes()
     except (ModuleNotFoundError, FileNotFoundError):
-        return frozenset()
-    return frozenset(json.loads(gzip.decompress(data)))
+        return {}
+    return {str(k): int(v) for k, v in json.loads(gzip.decompress(data)).items()}
+
+
+def german_words() -> frozenset[str] | dict[str, int]:
+    """The words of `german_frequencies` (membership only)."""
+    return german_frequencies()
+
+
+@cache
+def _nouns() -> object | None:
+    try:
+        from german_nouns.lookup import Nouns
+    except ImportError:
+        return None
+    return Nouns()
+
+
+def is_noun(word: str) -> bool:
+    """Is `word` (any case) a German noun or a compound ending in one, by Wiktionary's noun list (the
+    german-nouns package ships it)? For words the documents never use, typed in lower case.
+
+    >>> is_noun("bußgelder"), is_noun("hundesteuerbescheid"), is_noun("schnell"), is_noun("einsetzen")
+    (True, True, False, False)
+    """
+    nouns = _nouns()
+    # common words written in lower case ('wie', 'hoch', 'geld') are no noun here, whatever Wiktionary lists
+    if nouns is None or len(word) < 3 or german_frequencies().get(word.lower(), 0) > LOWER_CASE_NOUN_MAX:
+        return False
+    cap = word[:1].upper() + word[1:].lower()
+    try:
+        entries = nouns[cap]  # type: ignore[index]
+        if entries:
+            # 'Einsetzen' is listed, but typed in lower case it is the verb: a noun that is its own lemma
+            # and ends in -en is a verb used as a noun
+            return not all(e.get("lemma") == cap and cap.endswith("en") for e in entries)
+        if word.lower() in german_frequencies():  # a known word that is no listed noun
+            return False
+        parts = nouns.parse_compound(cap)  # type: ignore[attr-defined]
+        return len(parts) > 1 and all(len(p) >= 4 for p in parts)
+    except (KeyError, IndexError, ValueError):
+        return False
 
 
 def fold(word: str) -> str:
@@ -105,6 +151,7 @@ class Vocabulary:
     """How the documents write each word: its usual mid-sentence spelling and how often it occurs."""
 
     forms: dict[str, str] = field(default_factory=dict)  # lower case -> usual spelling
+    shares: dict[str, float] = field(default_factory=dict)  # lower case -> share of the usual spelling
     counts: Counter[str] = field(default_factory=Counter)  # lower case -> occurrences
     folded: dict[str, str] = field(default_factory=dict)  # fold() -> lower case of the most frequent such word
     deletions: dict[str, list[str]] = field(default_factory=dict)  # a word less one letter -> words
@@ -113,7 +160,8 @@ class Vocabulary:
     def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
         counts: Counter[str] = Counter()
         spellings: dict[str, Counter[str]] = defaultdict(Counter)
-        for text in texts:
+        for raw in texts:
+            text = _ADDRESS.sub(" ", raw)  # 'kommune21.de' says nothing about how 'Kommune' is written
             for m in _WORD.finditer(text):
                 word = m.group()
                 key = word.lower()
@@ -121,10 +169,14 @@ class Vocabulary:
                 # a capital at the start of a sentence or list item says nothing about the word
                 if not _SENTENCE_START.search(text[max(0, m.start() - 8) : m.start()]):
                     spellings[key][word] += 1
-        forms = {}
+        forms, shares = {}, {}
         for key in counts:
             seen = spellings.get(key)
-            forms[key] = seen.most_common(1)[0][0] if seen else key
+            if seen:
+                form, n = seen.most_common(1)[0]
+                forms[key], shares[key] = form, n / sum(seen.values())
+            else:
+                forms[key], shares[key] = key, 1.0
         folded: dict[str, str] = {}
         for key in sorted(counts, key=lambda k: -counts[k]):
             folded.setdefault(fold(key), key)
@@ -133,7 +185,7 @@ class Vocabulary:
             if n >= MIN_TYPO_COUNT and len(key) >= MIN_TYPO_LENGTH - 1:
                 for d in _deletes(key):
                     deletions[d].append(key)
-        return cls(forms, counts, folded, dict(deletions))
+        return cls(forms, shares, counts, folded, dict(deletions))
 
     def __contains__(self, word: str) -> bool:
         return word.lower() in self.counts
@@ -150,28 +202,42 @@ class Vocabulary:
             return None
         return ranked[0]
 
+    def _truecase(self, key: str) -> str:
+        """How the documents usually write a word in mid-sentence, if they clearly do; a German word is never
+        written in capitals only (technical guidelines write 'MÜSSEN' as a keyword)."""
+        usual = self.forms[key]
+        if self.shares[key] < MIN_CASE_SHARE or (usual.isupper() and len(usual) > 3 and key in german_words()):
+            return key
+        return usual
+
     def _spell(self, word: str, truecase: bool) -> tuple[str, str | None]:
         key = word.lower()
         if key in self.counts:
-            usual = self.forms[key]
+            usual = self._truecase(key)
             if truecase and word.islower() and usual != word:
                 return usual, "case"
             return word, None
         known = self.folded.get(fold(word))
         if known is not None:
-            return self._match_case(word, self.forms[known]), "umlaut"
+            return self._match_case(word, self._truecase(known), truecase), "umlaut"
         # a word with inner capitals is a name or an abbreviation the documents may just not use
         if len(word) >= MIN_TYPO_LENGTH and not any(c.isupper() for c in word[1:]) and key not in german_words():
             near = self._typo(key)
             if near is not None:
-                return self._match_case(word, self.forms[near]), "typo"
+                return self._match_case(word, self._truecase(near), truecase), "typo"
+        if truecase and word.islower() and is_noun(word):
+            return word[:1].upper() + word[1:], "case"
         return word, None
 
     @staticmethod
-    def _match_case(typed: str, usual: str) -> str:
-        """The documents' spelling, unless the user capitalised a word they write in lower case."""
+    def _match_case(typed: str, usual: str, truecase: bool) -> str:
+        """The documents' letters in the user's casing; in a question typed without capitals, theirs."""
+        if truecase:
+            return usual
         if typed[:1].isupper() and usual[:1].islower():
             return usual[:1].upper() + usual[1:]
+        if typed[:1].islower() and usual[:1].isupper() and not usual.isupper():
+            return usual[:1].lower() + usual[1:]
         return usual
 
     def correct(self, text: str) -> Correction:

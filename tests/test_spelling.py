@@ -76,3 +76,19 @@ def test_within_one_edit(a: str, b: str, near: bool) -> None:
 
 def test_fold() -> None:
     assert fold("Gebühren") == fold("gebuehren") == "gebuehren" and fold("Straße") == "strasse"
+
+
+def test_an_unknown_noun_typed_in_lower_case_is_capitalised(vocab: Vocabulary) -> None:
+    """The refusal check reads a capital as a noun: 'hundesteuer', which no document has, must stay one."""
+    assert vocab.correct("wie hoch ist die hundesteuer").text == "wie hoch ist die Hundesteuer"
+    assert vocab.correct("wie hoch ist die Hundesteuer?").changes == ()
+
+
+def test_a_german_word_is_not_shouted() -> None:
+    v = Vocabulary.from_texts(["Die Anbieter MÜSSEN das tun. Sie MÜSSEN es. Die Länder müssen zahlen."])
+    assert v.correct("was müssen die länder").text == "was müssen die Länder"
+
+
+def test_web_addresses_do_not_decide_casing() -> None:
+    v = Vocabulary.from_texts(["Quelle: kommune21.de und kommune21.de/x. Die Kommune zahlt."])
+    assert v.correct("was zahlt die kommune").text == "was zahlt die Kommune"
