@@ -352,15 +352,22 @@ _TINY_PT = 2.0  # text below this size is unreadable on paper and on screen
 
 
 class HiddenText:
-    """A pypdf `visitor_operand_before` that collects text a reader cannot see: filled white, drawn in the
-    invisible render mode (3 Tr) or smaller than 2 pt. Such text still lands in the extracted text, which
-    makes it a place to hide instructions for a language model.
+    """A pypdf `visitor_operand_before` that collects text a reader cannot see: white text on no coloured
+    shape or image, text in the invisible render mode (3 Tr), text under 2 pt. Such text still lands in the
+    extracted text, which makes it a place to hide instructions for a language model. (White labels on the
+    coloured boxes of a diagram are visible: a filled non-white rectangle or an image under the text's
+    starting point counts as its background.)
 
-    >>> seen = HiddenText()
+    >>> seen, unit = HiddenText(), [1, 0, 0, 1, 0, 0]
     >>> for op, args in [(b"Tf", ["/F1", 12]), (b"Tj", ["sichtbar"]), (b"rg", [1, 1, 1]), (b"Tj", ["weiß"])]:
-    ...     seen(op, args, [1, 0, 0, 1, 0, 0], [1, 0, 0, 1, 0, 0])
+    ...     seen(op, args, unit, unit)
     >>> seen.summary()
     [('white', 'weiß')]
+    >>> box = HiddenText()
+    >>> for op, args in [(b"rg", [0, 0, .5]), (b"re", [0, 0, 100, 20]), (b"f", []), (b"g", [1]), (b"Tj", ["Label"])]:
+    ...     box(op, args, unit, [1, 0, 0, 1, 10, 5])
+    >>> box.summary()
+    []
     """
 
     def __init__(self) -> None:
@@ -369,6 +376,8 @@ class HiddenText:
         self.size = 12.0
         self.stack: list[tuple[bool, bool, float]] = []
         self.found: dict[str, list[str]] = {}
+        self.path: list[tuple[float, float, float, float]] = []  # boxes of the parts of the path being built
+        self.backgrounds: list[tuple[float, float, float, float]] = []  # (x0, y0, x1, y1) painted, not white
 
     def __call__(self, op: bytes, args: list[Any], cm: list[float], tm: list[float]) -> None:
         with contextlib.suppress(TypeError, ValueError, IndexError):  # malformed operands: pypdf copes, so do we
@@ -387,18 +396,52 @@ class HiddenText:
             self.invisible = int(args[0]) in (3, 7)
         elif op == b"Tf" and len(args) >= 2:
             self.size = float(args[1])
+        elif op == b"re" and len(args) >= 4:
+            x, y, w, h = (float(v) for v in args[:4])
+            self.path.append(_box(cm, [(x, y), (x + w, y), (x, y + h), (x + w, y + h)]))
+        elif op in (b"m", b"l", b"c", b"v", b"y") and len(args) >= 2:  # a drawn shape: its bounding box
+            xy = [float(v) for v in args]
+            self.path.append(_box(cm, list(zip(xy[0::2], xy[1::2], strict=False))))
+        elif op in _FILL:
+            if not self.white and self.path:
+                xs0, ys0, xs1, ys1 = zip(*self.path, strict=True)
+                self.backgrounds.append((min(xs0), min(ys0), max(xs1), max(ys1)))
+            self.path = []
+        elif op in (b"n", b"S", b"s"):
+            self.path = []
+        elif op == b"Do":  # an image (or form) fills the unit square of the current matrix
+            self.backgrounds.append(_box(cm, [(0, 0), (1, 0), (0, 1), (1, 1)]))
         elif op in _SHOW_TEXT:
             text = _operand_text(op, args)
             if not text.strip():
                 return
             size = abs(self.size) * _scale(tm) * _scale(cm)
-            why = "white" if self.white else "invisible" if self.invisible else "tiny" if size < _TINY_PT else ""
+            why = ("white" if self.white and not self._on_background(tm, cm) else "invisible" if self.invisible
+                   else "tiny" if size < _TINY_PT else "")
             if why:
                 self.found.setdefault(why, []).append(text)
+
+    def _on_background(self, tm: list[float], cm: list[float]) -> bool:
+        x, y = _apply(cm, float(tm[4]), float(tm[5]))
+        return any(x0 - 1 <= x <= x1 + 1 and y0 - 1 <= y <= y1 + 1 for x0, y0, x1, y1 in self.backgrounds)
 
     def summary(self) -> list[tuple[str, str]]:
         """(why, text) per kind of hidden text on the page, the text joined and shortened."""
         return [(why, " ".join(" ".join(parts).split())[:300]) for why, parts in self.found.items()]
+
+
+_FILL = {b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"}
+
+
+def _apply(m: list[float], x: float, y: float) -> tuple[float, float]:
+    a, b, c, d, e, f = (float(v) for v in m[:6])
+    return a * x + c * y + e, b * x + d * y + f
+
+
+def _box(m: list[float], corners: list[tuple[float, float]]) -> tuple[float, float, float, float]:
+    points = [_apply(m, x, y) for x, y in corners]
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
 
 
 def _is_white(op: bytes, values: list[float]) -> bool:

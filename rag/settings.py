@@ -28,7 +28,7 @@ class Settings:
     parse_timeout: float = 120.0
     parse_memory_mb: int = 2048
     max_file_mb: int = 100
-    # a file yielding more chunks is skipped ("too many chunks"): the largest real document has ~300
+    # a file yielding more chunks is skipped ("too many chunks"); the shared corpus's largest file has 99
     max_chunks_per_file: int = 5000
     embed_batch: int = 32
     # one embedding cache shared by several data dirs (e.g. CI's eval runs); default <data_dir>/cache/

@@ -89,6 +89,26 @@ def test_hidden_text_warnings_name_the_page(corpus: tuple[Path, dict[str, Case]]
     assert [p.page for p in parsed.pages] == [1, 2]  # still ingested, page by page
 
 
+def test_white_label_on_a_coloured_box_is_no_hidden_text(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.set_fill_color(0, 51, 102)
+    pdf.rect(15, 30, 120, 12, style="F")  # a diagram's box ...
+    pdf.set_text_color(255, 255, 255)
+    pdf.set_xy(17, 33)
+    pdf.cell(0, 6, "Onlinedienst und Servicekonto")  # ... with its white label: visible
+    pdf.set_text_color(0)
+    pdf.set_xy(15, 60)
+    pdf.cell(0, 6, "Das Schaubild zeigt die Komponenten der Registermodernisierung.")
+    path = tmp_path / "schaubild.pdf"
+    path.write_bytes(bytes(pdf.output()))
+    parsed = parse_file(path, tmp_path, Settings())
+    assert "Onlinedienst und Servicekonto" in parsed.pages[0].text and not parsed.warnings
+
+
 def test_too_many_chunks_is_a_setting(tmp_path: Path) -> None:
     text = "\n\n".join(f"Absatz {i}: " + "Der IT-Planungsrat berät über die Digitalisierung. " * 30 for i in range(12))
     path = tmp_path / "lang.md"
