@@ -2,7 +2,7 @@
 
 No parser we use has limits of its own: pypdf has a history of infinite loops and memory bombs, and a 60 MB
 text file or a hostile HTML page costs the Markdown/HTML rules as much time and memory as it likes. So the
-parent never parses a file itself: it runs `python -m ingest.sandbox --memory-mb N --max-chunks M ROOT FILE`,
+parent never parses a file itself: it runs `python -m ingest.sandbox --memory-mb N --max-chunks M --cpu-seconds S ROOT FILE`,
 which turns the file into pages, chunks and warnings (`ingest.loaders.parse_in_process`) and prints them as
 JSON on stdout, or {"error": reason, "detail": ...}. Whatever the child does, the parent gets a result or a
 LoaderError within settings.parse_timeout seconds.
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import resource
 import signal
@@ -45,6 +46,8 @@ def run_parse(path: Path, root: Path, settings: Settings) -> dict[str, Any]:
         str(settings.parse_memory_mb),
         "--max-chunks",
         str(settings.max_chunks_per_file),
+        "--cpu-seconds",
+        str(math.ceil(settings.parse_timeout) + 5),
         str(root.absolute()),
         str(path.absolute()),
     ]
@@ -131,6 +134,8 @@ def _decode(stdout: bytes) -> dict[str, Any] | None:
 
 
 def _failure(returncode: int, stderr: str) -> LoaderError:
+    if returncode == -signal.SIGXCPU:
+        return LoaderError("timeout", "parser ran out of CPU time")
     if returncode < 0 and -returncode in _FATAL_SIGNALS:
         name = signal.Signals(-returncode).name
         return LoaderError("too large", f"parser killed by {name} (memory limit?)")
@@ -138,6 +143,15 @@ def _failure(returncode: int, stderr: str) -> LoaderError:
         return LoaderError("too large", "memory limit reached while parsing")
     last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {returncode}"
     return LoaderError("corrupt", last[:300])
+
+
+def _limit_cpu(seconds: int) -> None:
+    """The kernel ends the child after `seconds` of CPU time even when nobody waits for it any more (the
+    ingest was killed with -9 and its wall-clock timeout died with it)."""
+    if seconds > 0:
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        limit = seconds if hard == resource.RLIM_INFINITY else min(seconds, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (limit, hard))
 
 
 def _limit_memory(megabytes: int) -> None:
@@ -153,18 +167,20 @@ def _limit_memory(megabytes: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Child entry point: print the parsed file or {"error": reason, "detail": ...} as JSON.
 
-    >>> main(["--memory-mb", "1024", "corpus", "corpus/a.md"])  # doctest: +SKIP
+    >>> main(["--memory-mb", "1024", "--cpu-seconds", "125", "corpus", "corpus/a.md"])  # doctest: +SKIP
     0
     """
     parser = argparse.ArgumentParser(prog="python -m ingest.sandbox", description=__doc__)
     parser.add_argument("--memory-mb", type=int, default=0)
     parser.add_argument("--max-chunks", type=int, default=Settings.max_chunks_per_file)
+    parser.add_argument("--cpu-seconds", type=int, default=0)
     parser.add_argument("root")
     parser.add_argument("path")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr, format="%(name)s: %(message)s")
     try:
         _limit_memory(args.memory_mb)
+        _limit_cpu(args.cpu_seconds)
         from ingest.loaders import parse_in_process  # after the limit: importing costs memory too
 
         settings = Settings(parse_memory_mb=args.memory_mb, max_chunks_per_file=args.max_chunks)

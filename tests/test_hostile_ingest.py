@@ -10,12 +10,24 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from hostile import BAD_NAME, CASES, ESC_NAME, OSC_NAME, SECRET, SLOW, Case, shown_name, write_hostile
+from hostile import (
+    BAD_NAME,
+    CASES,
+    ESC_NAME,
+    OSC_NAME,
+    SECRET,
+    SLOW,
+    Case,
+    shown_name,
+    slow_markdown,
+    write_hostile,
+)
 
 from ingest.loaders import parse_file
 from ingest.pipeline import discover, ingest
@@ -71,11 +83,25 @@ def test_each_hostile_file_gets_its_reason(corpus: tuple[Path, dict[str, Case]],
 def test_a_parse_that_hangs_is_ended_by_the_time_limit(tmp_path: Path) -> None:
     # text/slow.md needs minutes (quadratic emphasis rules on 20,000-character lines); before, text was
     # parsed in-process with no limit at all
-    write_hostile(tmp_path / "corpus", tmp_path / "outside")
     root = tmp_path / "corpus"
+    (root / SLOW).parent.mkdir(parents=True)
+    slow_markdown(root / SLOW)
     with pytest.raises(LoaderError) as err:
         parse_file(root / SLOW, root, Settings(parse_timeout=3))
     assert err.value.reason == "timeout"
+
+
+def test_an_orphaned_parser_child_still_ends(tmp_path: Path) -> None:
+    # when the ingest itself is killed (-9), nobody enforces the wall-clock timeout any more: the child's own
+    # CPU limit ends it. Here the child runs without a parent's timeout, as an orphan would.
+    root = tmp_path / "corpus"
+    (root / SLOW).parent.mkdir(parents=True)
+    slow_markdown(root / SLOW)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ingest.sandbox", "--cpu-seconds", "2", str(root), str(root / SLOW)],
+        capture_output=True, cwd=PROJECT, timeout=120, env={**os.environ, "PYTHONPATH": str(PROJECT)},
+    )
+    assert proc.returncode == -signal.SIGXCPU
 
 
 def test_hidden_text_warnings_name_the_page(corpus: tuple[Path, dict[str, Case]]) -> None:
