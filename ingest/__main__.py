@@ -8,12 +8,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 
 import rag  # noqa: F401  (offline environment first)
 from ingest.pipeline import IngestReport, ProgressEvent, ingest
 from rag.errors import IngestLockedError, RagError
+from rag.sanitize import printable
 from rag.settings import Settings
 
 log = logging.getLogger("ingest")
@@ -55,7 +57,7 @@ class _Bars:
         bar.total = ev.total  # type: ignore[attr-defined]
         bar.n = ev.done  # type: ignore[attr-defined]
         if ev.detail:
-            bar.set_postfix_str(ev.detail[-40:], refresh=False)  # type: ignore[attr-defined]
+            bar.set_postfix_str(printable(ev.detail)[-40:], refresh=False)  # type: ignore[attr-defined]
         bar.refresh()  # type: ignore[attr-defined]
 
     def close(self) -> None:
@@ -64,10 +66,12 @@ class _Bars:
 
 
 def format_report(r: IngestReport) -> str:
+    """The report for a terminal: file names with control characters escaped (an ESC in a name must not
+    reach the screen raw); the JSON report and the index keep the real names."""
     lines = [
         "",
         "== Ingest-Bericht / ingest report ==",
-        f"Ordner / root:            {r.root}",
+        f"Ordner / root:            {printable(r.root)}",
         f"Neu / added:              {len(r.added)}",
         f"Geändert / changed:       {len(r.changed)}",
         f"Entfernt / removed:       {len(r.removed)}",
@@ -77,7 +81,10 @@ def format_report(r: IngestReport) -> str:
         f"Sätze / sentences:        {r.sentences_embedded} neu eingebettet / embedded",
         f"Übersprungen / skipped:   {len(r.skipped)}",
     ]
-    lines += [f"  - {f}: {reason}" for f, reason in r.skipped]
+    lines += [f"  - {printable(f)}: {reason}" for f, reason in r.skipped]
+    if r.warnings:
+        lines.append(f"Warnungen / warnings:     {len(r.warnings)} (trotzdem übernommen / ingested all the same)")
+        lines += [f"  - {printable(f)}: {printable(w)}" for f, w in r.warnings]
     if r.dry_run:
         lines.append("Probelauf / dry run: nichts geschrieben / nothing written")
     elif r.switched:
@@ -86,6 +93,27 @@ def format_report(r: IngestReport) -> str:
         lines.append(f"Index unverändert / index unchanged: {r.version}")
     lines.append(f"Dauer / elapsed:          {r.elapsed:.1f} s")
     return "\n".join(lines)
+
+
+# C1 controls and bidi/format characters pass through json.dumps(ensure_ascii=False) unescaped
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def json_for_terminal(data: object) -> str:
+    """JSON with umlauts kept but every character that could steer a terminal written as a \\u escape.
+
+    >>> json_for_terminal({"file": "\x1b[31m\x9b\u202e.md"})
+    '{"file": "\\\\u001b[31m\\\\u009b\\\\u202e.md"}'
+    """
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+class _PrintableFormatter(logging.Formatter):
+    """Log lines with control characters escaped, whatever a message quotes from a file name or text."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return "\n".join(printable(line) for line in super().format(record).split("\n"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,8 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--progress", choices=["auto", "always", "never"], default="auto")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     try:
         settings = Settings.from_env(data_dir=args.data_dir)
     except RagError as exc:
@@ -124,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         bars.close()
     if args.json:
-        print(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
+        print(json_for_terminal(report.to_json()))
     else:
         print(format_report(report))
     return report.exit_code

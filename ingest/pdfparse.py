@@ -1,8 +1,7 @@
-"""PDF text, parsed in a child process with a wall-clock timeout and an address-space limit, then cleaned.
+"""PDF text with pypdf, then cleaned: running lines dropped, hyphenation repaired, lines reflowed.
 
-pypdf has no time limit of its own and a history of infinite loops and memory bombs, so the parent never
-parses a PDF itself: it runs `python -m ingest.pdfparse --memory-mb N FILE`, which prints JSON on stdout.
-The pure cleanup (`clean_pages`) runs in the parent and is usable in-process:
+pypdf has no time limit of its own and a history of infinite loops and memory bombs, so `parse_pdf` only
+ever runs inside the limited child of ingest.sandbox. The pure cleanup (`clean_pages`) is usable anywhere:
 
 >>> clean_pages(["Die Verwal-\\ntung und die Online-\\nDienste"])
 ['Die Verwaltung und die Online-Dienste']
@@ -10,29 +9,21 @@ The pure cleanup (`clean_pages`) runs in the parent and is usable in-process:
 
 from __future__ import annotations
 
-import argparse
-import json
+import contextlib
+import io
 import logging
 import math
-import os
 import re
-import resource
-import signal
-import subprocess
-import sys
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from rag.errors import LoaderError
-from rag.settings import Settings
 from rag.text import MONTHS, is_table_of_contents
 
 log = logging.getLogger(__name__)
 
-_PROJECT_ROOT = Path(__file__).resolve().parents[1]
 _ZONE = 3  # how many lines at the top and bottom of a page may be running headers/footers
 _PAGE_NUMBER_RE = re.compile(
     r"^(?:[-–—]\s*)?(?:(?:seite|page|s\.)\s*)?\d{1,4}(?:\s*(?:von|of|/)\s*\d{1,4})?(?:\s*[-–—])?$", re.I
@@ -59,7 +50,6 @@ _CHAR_MAP = str.maketrans(
         "\ufb04": "ffl",
     }
 )
-_FATAL_SIGNALS = {signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT}
 
 
 @dataclass(frozen=True)
@@ -68,45 +58,18 @@ class PdfText:
 
     pages: list[str]
     info: dict[str, str] = field(default_factory=dict)
+    hidden: list[tuple[int, str, str]] = field(default_factory=list)  # (page, "white"|"invisible"|"tiny", text)
 
 
-def parse_pdf(path: Path, settings: Settings) -> PdfText:
-    """Parse `path` in a child process within settings.parse_timeout / parse_memory_mb; raise LoaderError.
+def parse_pdf(data: bytes) -> PdfText:
+    """Text of every page of a PDF, cleaned. Runs inside the limited child (ingest.sandbox): pypdf has no
+    time or memory limit of its own. Raises LoaderError or pypdf's errors (ingest.sandbox.classify).
 
-    >>> parse_pdf(Path("missing.pdf"), Settings())  # doctest: +SKIP
+    >>> parse_pdf(b"<html>kein PDF</html>")
     Traceback (most recent call last):
-    rag.errors.LoaderError: corrupt: ...
+    pypdf.errors.PdfReadError: not a PDF (no %PDF- header; looks like HTML)
     """
-    cmd = [
-        sys.executable,
-        "-m",
-        "ingest.pdfparse",
-        "--memory-mb",
-        str(settings.parse_memory_mb),
-        str(path.absolute()),
-    ]
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH")) if p)
-    try:
-        # subprocess.run kills the child when the timeout expires
-        proc = subprocess.run(
-            cmd,
-            capture_output=True,
-            timeout=settings.parse_timeout,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise LoaderError("timeout", f"parsing took longer than {settings.parse_timeout:g} s") from exc
-    stderr = proc.stderr.decode("utf-8", "replace")
-    for line in stderr.splitlines()[-20:]:
-        log.debug("%s: pdf child: %s", path.name, line)
-    result = _decode(proc.stdout)
-    if result is None:
-        raise _failure(proc.returncode, stderr)
-    if "error" in result:
-        raise LoaderError(str(result["error"]), str(result.get("detail", "")))
+    result = extract_raw(data)
     raw = [str(page) for page in result.get("pages", [])]
     if not raw:
         raise LoaderError("empty", "the PDF has no pages")
@@ -116,7 +79,8 @@ def parse_pdf(path: Path, settings: Settings) -> PdfText:
             "no text layer", f"none of {len(raw)} page(s) has extractable text (scanned images?)"
         )
     info = {str(k): str(v) for k, v in (result.get("info") or {}).items() if v}
-    return PdfText(pages, info)
+    hidden = [(int(n), str(why), str(text)) for n, why, text in result.get("hidden", [])]
+    return PdfText(pages, info, hidden)
 
 
 def clean_pages(pages: list[str]) -> list[str]:
@@ -336,50 +300,39 @@ def _line_key(line: str) -> str:
     return " ".join(re.sub(r"\d+", " ", line).split()).casefold()
 
 
-def _decode(stdout: bytes) -> dict[str, Any] | None:
-    try:
-        value = json.loads(stdout.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    return value if isinstance(value, dict) else None
+# ---- pypdf -------------------------------------------------------------------------------------------------
 
 
-def _failure(returncode: int, stderr: str) -> LoaderError:
-    if returncode < 0 and -returncode in _FATAL_SIGNALS:
-        name = signal.Signals(-returncode).name
-        return LoaderError("too large", f"parser killed by {name} (memory limit?)")
-    if any(s in stderr for s in ("MemoryError", "failed to map segment", "Cannot allocate memory")):
-        return LoaderError("too large", "memory limit reached while parsing")
-    last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {returncode}"
-    return LoaderError("corrupt", last[:300])
+def extract_raw(data: bytes) -> dict[str, Any]:
+    """Raw page texts, document info and hidden text per page with pypdf (raises pypdf errors).
 
-
-# ---- child side -------------------------------------------------------------------------------------------
-
-
-def extract_raw(path: str) -> dict[str, Any]:
-    """Raw page texts and document info with pypdf (runs in the child; raises pypdf errors).
-
-    >>> extract_raw("tests/data/x.pdf")["pages"]  # doctest: +SKIP
+    >>> extract_raw(Path("tests/data/x.pdf").read_bytes())["pages"]  # doctest: +SKIP
     ['Seite eins ...', ...]
     """
     from pypdf import PasswordType, PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
+    from pypdf.errors import FileNotDecryptedError, LimitReachedError, PdfReadError
 
-    reader = PdfReader(path, strict=False)
+    if b"%PDF-" not in data[:1024]:
+        start = data[:200].lstrip().lower()
+        kind = "HTML" if start.startswith((b"<!doctype html", b"<html")) else "something else"
+        raise PdfReadError(f"not a PDF (no %PDF- header; looks like {kind})")
+    reader = PdfReader(io.BytesIO(data), strict=False)
     if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
         raise FileNotDecryptedError("a user password is required")
     pages: list[str] = []
+    hidden: list[list[Any]] = []
     failed = 0
     for number, page in enumerate(reader.pages, start=1):
+        visitor = HiddenText()
         try:
-            pages.append(page.extract_text() or "")
-        except (MemoryError, RecursionError):
-            raise
+            pages.append(page.extract_text(visitor_operand_before=visitor) or "")
+        except (MemoryError, RecursionError, LimitReachedError):
+            raise  # a decompression bomb is "too large", not one broken page
         except Exception as exc:  # one broken page must not cost the whole document
             log.warning("page %d: text extraction failed: %s", number, exc)
             pages.append("")
             failed += 1
+        hidden.extend([number, why, text] for why, text in visitor.summary())
     if pages and failed == len(pages):
         raise PdfReadError("no page could be read")
     info: dict[str, str] = {}
@@ -391,67 +344,120 @@ def extract_raw(path: str) -> dict[str, Any]:
                 info[key] = " ".join(str(value).split())
     except Exception as exc:  # broken info dictionaries are common and harmless
         log.warning("document info unreadable: %s", exc)
-    return {"pages": pages, "info": info}
+    return {"pages": pages, "info": info, "hidden": hidden}
 
 
-def classify(exc: BaseException) -> tuple[str, str]:
-    """(LoaderError reason, detail) for an exception raised while parsing a PDF.
+_SHOW_TEXT = {b"Tj", b"TJ", b"'", b'"'}
+_TINY_PT = 2.0  # text below this size is unreadable on paper and on screen
 
-    >>> classify(MemoryError())
-    ('too large', 'memory limit reached while parsing')
+
+class HiddenText:
+    """A pypdf `visitor_operand_before` that collects text a reader cannot see: white text on no coloured
+    shape or image, text in the invisible render mode (3 Tr), text under 2 pt. Such text still lands in the
+    extracted text, which makes it a place to hide instructions for a language model. (White labels on the
+    coloured boxes of a diagram are visible: a filled non-white rectangle or an image under the text's
+    starting point counts as its background.)
+
+    >>> seen, unit = HiddenText(), [1, 0, 0, 1, 0, 0]
+    >>> for op, args in [(b"Tf", ["/F1", 12]), (b"Tj", ["sichtbar"]), (b"rg", [1, 1, 1]), (b"Tj", ["weiß"])]:
+    ...     seen(op, args, unit, unit)
+    >>> seen.summary()
+    [('white', 'weiß')]
+    >>> box = HiddenText()
+    >>> for op, args in [(b"rg", [0, 0, .5]), (b"re", [0, 0, 100, 20]), (b"f", []), (b"g", [1]), (b"Tj", ["Label"])]:
+    ...     box(op, args, unit, [1, 0, 0, 1, 10, 5])
+    >>> box.summary()
+    []
     """
-    name = type(exc).__name__
-    detail = str(exc)[:300]
-    if (
-        isinstance(exc, MemoryError)
-        or "failed to map segment" in detail
-        or "Cannot allocate memory" in detail
-    ):
-        return "too large", "memory limit reached while parsing"
-    if name in {"FileNotDecryptedError", "WrongPasswordError"}:
-        return "encrypted", detail or "password required"
-    if name == "DependencyError":
-        return "encrypted", f"cannot decrypt: {detail}"
-    if name == "EmptyFileError":
-        return "empty", detail
-    if name == "LimitReachedError":
-        return "too large", detail
-    return "corrupt", f"{name}: {detail}"
+
+    def __init__(self) -> None:
+        self.white = False
+        self.invisible = False
+        self.size = 12.0
+        self.stack: list[tuple[bool, bool, float]] = []
+        self.found: dict[str, list[str]] = {}
+        self.path: list[tuple[float, float, float, float]] = []  # boxes of the parts of the path being built
+        self.backgrounds: list[tuple[float, float, float, float]] = []  # (x0, y0, x1, y1) painted, not white
+
+    def __call__(self, op: bytes, args: list[Any], cm: list[float], tm: list[float]) -> None:
+        with contextlib.suppress(TypeError, ValueError, IndexError):  # malformed operands: pypdf copes, so do we
+            self._visit(op, args, cm, tm)
+
+    def _visit(self, op: bytes, args: list[Any], cm: list[float], tm: list[float]) -> None:
+        if op == b"q":
+            self.stack.append((self.white, self.invisible, self.size))
+        elif op == b"Q" and self.stack:
+            self.white, self.invisible, self.size = self.stack.pop()
+        elif op in (b"g", b"rg", b"k", b"sc", b"scn"):
+            self.white = _is_white(op, [a for a in args if isinstance(a, int | float)])
+        elif op == b"cs":
+            self.white = False  # a new colour space starts with its initial colour (black)
+        elif op == b"Tr" and args:
+            self.invisible = int(args[0]) in (3, 7)
+        elif op == b"Tf" and len(args) >= 2:
+            self.size = float(args[1])
+        elif op == b"re" and len(args) >= 4:
+            x, y, w, h = (float(v) for v in args[:4])
+            self.path.append(_box(cm, [(x, y), (x + w, y), (x, y + h), (x + w, y + h)]))
+        elif op in (b"m", b"l", b"c", b"v", b"y") and len(args) >= 2:  # a drawn shape: its bounding box
+            xy = [float(v) for v in args]
+            self.path.append(_box(cm, list(zip(xy[0::2], xy[1::2], strict=False))))
+        elif op in _FILL:
+            if not self.white and self.path:
+                xs0, ys0, xs1, ys1 = zip(*self.path, strict=True)
+                self.backgrounds.append((min(xs0), min(ys0), max(xs1), max(ys1)))
+            self.path = []
+        elif op in (b"n", b"S", b"s"):
+            self.path = []
+        elif op == b"Do":  # an image (or form) fills the unit square of the current matrix
+            self.backgrounds.append(_box(cm, [(0, 0), (1, 0), (0, 1), (1, 1)]))
+        elif op in _SHOW_TEXT:
+            text = _operand_text(op, args)
+            if not text.strip():
+                return
+            size = abs(self.size) * _scale(tm) * _scale(cm)
+            why = ("white" if self.white and not self._on_background(tm, cm) else "invisible" if self.invisible
+                   else "tiny" if size < _TINY_PT else "")
+            if why:
+                self.found.setdefault(why, []).append(text)
+
+    def _on_background(self, tm: list[float], cm: list[float]) -> bool:
+        x, y = _apply(cm, float(tm[4]), float(tm[5]))
+        return any(x0 - 1 <= x <= x1 + 1 and y0 - 1 <= y <= y1 + 1 for x0, y0, x1, y1 in self.backgrounds)
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(why, text) per kind of hidden text on the page, the text joined and shortened."""
+        return [(why, " ".join(" ".join(parts).split())[:300]) for why, parts in self.found.items()]
 
 
-def _limit_memory(megabytes: int) -> None:
-    if megabytes <= 0:
-        return
-    limit = megabytes * 1024 * 1024
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+_FILL = {b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Child entry point: print {"pages": [...], "info": {...}} or {"error": reason, "detail": ...} as JSON.
-
-    >>> main(["--memory-mb", "1024", "file.pdf"])  # doctest: +SKIP
-    0
-    """
-    parser = argparse.ArgumentParser(prog="python -m ingest.pdfparse", description=__doc__)
-    parser.add_argument("--memory-mb", type=int, default=0)
-    parser.add_argument("path")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.ERROR, stream=sys.stderr, format="%(name)s: %(message)s")
-    try:
-        _limit_memory(args.memory_mb)
-        result: dict[str, Any] = extract_raw(args.path)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # every failure becomes a reason the parent understands
-        reason, detail = classify(exc)
-        result = {"error": reason, "detail": detail}
-    sys.stdout.buffer.write(json.dumps(result).encode("ascii"))
-    sys.stdout.flush()
-    return 0
+def _apply(m: list[float], x: float, y: float) -> tuple[float, float]:
+    a, b, c, d, e, f = (float(v) for v in m[:6])
+    return a * x + c * y + e, b * x + d * y + f
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _box(m: list[float], corners: list[tuple[float, float]]) -> tuple[float, float, float, float]:
+    points = [_apply(m, x, y) for x, y in corners]
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _is_white(op: bytes, values: list[float]) -> bool:
+    if op == b"k" or (op in (b"sc", b"scn") and len(values) == 4):
+        return len(values) == 4 and all(v <= 0.01 for v in values)
+    return bool(values) and len(values) in (1, 3) and all(v >= 0.99 for v in values)
+
+
+def _scale(matrix: list[float]) -> float:
+    """How much a matrix [a b c d e f] enlarges an area's side (rotation and shear aside)."""
+    a, b, c, d = (float(v) for v in matrix[:4])
+    return math.sqrt(abs(a * d - b * c))
+
+
+def _operand_text(op: bytes, args: list[Any]) -> str:
+    """The strings a text operator shows: Tj and ' one, " its third operand, TJ those in its array."""
+    parts = args[0] if op == b"TJ" and args and isinstance(args[0], list) else args[-1:]
+    out = [p.decode("latin-1") if isinstance(p, bytes) else p for p in parts if isinstance(p, str | bytes)]
+    return "".join(ch if ch.isprintable() else " " for ch in "".join(out))

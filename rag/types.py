@@ -30,6 +30,21 @@ class Page:
     meta: Meta = field(default_factory=dict)
     sections: tuple[tuple[int, str], ...] = ()
 
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "source": self.source, "page": self.page, "meta": self.meta,
+                "sections": [list(s) for s in self.sections]}
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Page:
+        """Inverse of to_json (sections come back as tuples).
+
+        >>> p = Page("Text", "a.md", None, {"title": "A"}, ((0, "A"),))
+        >>> Page.from_json(p.to_json()) == p
+        True
+        """
+        sections = tuple((int(o), str(s)) for o, s in obj.get("sections", ()))
+        return cls(obj["text"], obj["source"], obj["page"], obj.get("meta", {}), sections)
+
 
 @dataclass(frozen=True)
 class Chunk:
@@ -41,6 +56,15 @@ class Chunk:
     page: int | None
     start: int  # char offset within the page text
     meta: Meta = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The record stored per line in a version's chunks.jsonl."""
+        return {"id": self.id, "text": self.text, "source": self.source, "page": self.page, "start": self.start,
+                "meta": self.meta}
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Chunk:
+        return cls(obj["id"], obj["text"], obj["source"], obj["page"], obj.get("start", 0), obj.get("meta", {}))
 
     @property
     def embed_text(self) -> str:
