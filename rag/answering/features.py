@@ -34,6 +34,7 @@ from rag.answering.statements import (
 )
 from rag.doctype import DocType
 from rag.grounding import QueryTerms
+from rag.sanitize import is_instruction_like
 from rag.sentences import MIN_SENT_CHARS
 from rag.text import normalize, split_sentences
 from rag.types import Chunk, Passage
@@ -171,7 +172,8 @@ class SentenceScorer:
                 if (short and not opens_list(text, spans, si)  # "Dazu zählt etwa" opens a list of its own
                         or sent.endswith("?") or is_title_line(sent) and not opens_list(text, spans, si)
                         or HEADER_LINE.search(sent)
-                        or NOT_STATEMENT.search(sent) or is_heading(sent, headings)):
+                        or NOT_STATEMENT.search(sent) or is_heading(sent, headings)
+                        or is_instruction_like(sent)):  # a planted "SYSTEM: Ignoriere …" is never quoted
                     continue
                 terms = sets[si]
                 if is_fragment(sent):  # a list item ("die Identifikationsnummer … speichern") or a cut sentence
