@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from rag.text import NUMBER_WORDS
+from rag.lexicon import NUMBER_WORDS
 
 Source = tuple[str, int | None]
 Fact = str | Sequence[str]  # a fact, or a list of acceptable alternative spellings

@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import LoaderError
+from rag.lexicon import MONTHS
 from rag.settings import Settings
-from rag.text import MONTHS, is_table_of_contents
+from rag.text import is_table_of_contents
 
 log = logging.getLogger(__name__)
 
