@@ -18,6 +18,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from rag.doctype import DOC_TYPES, DocType
+from rag.lexicon import FOLDER_DOC_TYPES
+from rag.patterns import SESSION_HEADING
 
 log = logging.getLogger(__name__)
 
@@ -158,21 +160,8 @@ _DOC_TYPE_WORDS: tuple[tuple[str, str], ...] = (
     ("web", "Webseite"),
 )
 
-# folder (or front-matter "kategorie") -> doc_type
-_FOLDER_DOC_TYPES: dict[str, str] = {
-    "itplr_beschluesse": DECISION,
-    "itplr_bekanntmachungen": DECISION,
-    "beschluesse": DECISION,
-    "laws": LAW,
-    "gesetze": LAW,
-    "presse": "Pressemitteilung",
-    "faq": "FAQ",
-    "kommunale_spitzenverbaende": "Positionspapier",
-    "web_oeffentlich": "Webseite",
-    "bsi": TR,
-    "zusammenfassungen": "Zusammenfassung",
-    "summaries": "Zusammenfassung",
-}
+# folder (or front-matter "kategorie") -> doc_type: rag/data/domain.toml
+_FOLDER_DOC_TYPES: dict[str, str] = FOLDER_DOC_TYPES
 
 # well-known law titles without an abbreviation in the text
 _KNOWN_LAWS: dict[str, str] = {
@@ -199,7 +188,7 @@ _NUM_DATE_RE = re.compile(r"(?<![\d.])(\d{1,2})\.\s?(\d{1,2})\.\s?((?:19|20)\d\d
 _LONG_DATE_RE = re.compile(rf"(?<!\d)(\d{{1,2}})\.\s*({_MONTH_RE})\s+((?:19|20)\d\d)\b", re.I)
 _MONTH_YEAR_RE = re.compile(rf"\b({_MONTH_RE})\s+((?:19|20)\d\d)\b", re.I)
 _MM_YYYY_RE = re.compile(r"(?<![\d/.])(0?[1-9]|1[0-2])/((?:19|20)\d\d)\b")
-_SESSION_RE = re.compile(r"\b(\d{1,3})\.\s*Sitzung\b")
+_SESSION_RE = SESSION_HEADING
 _TR_RE = re.compile(r"\bTR[- ]?(\d{5}(?:-\d+)?)")
 _URL_YEAR_RE = re.compile(r"/((?:19|20)\d\d)(?:/|$)")
 _DOMAIN_IN_NAME_RE = re.compile(r"^((?:[a-z0-9-]+\.)+[a-z]{2,})_")

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rag.errors import LoaderError
-from rag.text import MONTHS, is_table_of_contents
+from rag.lexicon import MONTHS
+from rag.text import is_table_of_contents
 
 log = logging.getLogger(__name__)
 

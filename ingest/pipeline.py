@@ -63,13 +63,17 @@ def parser_fingerprint() -> str:
 
     h = hashlib.sha256()
     import rag.keyword
+    import rag.lexicon
     import rag.sentences
+    import rag.terms
     import rag.text
 
-    # rag.text/keyword decide sentence spans and BM25 terms, both stored in the version
-    for mod in (ingest.loaders, ingest.metadata, ingest.pdfparse, ingest.sandbox, ingest.chunking, rag.text,
+    # rag.text/terms/keyword and the word lists decide sentence spans and BM25 terms, both stored in the version
+    for mod in (ingest.loaders, ingest.metadata, ingest.pdfparse, ingest.sandbox, ingest.chunking, rag.text, rag.terms, rag.lexicon,
                 rag.keyword, rag.sentences):
         h.update(Path(mod.__file__ or "").read_bytes())
+    for data in ("de.toml", "domain.toml"):
+        h.update((Path(rag.lexicon.__file__ or "").parent / "data" / data).read_bytes())
     return h.hexdigest()[:16]
 
 

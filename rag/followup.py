@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.text import tokenize
+from rag.terms import tokenize
 
 # words that point back into the conversation: strong ones on their own ("Ist sie …?", "Was steht da drin?"),
 # weak ones (also articles and demonstratives: "das OZG") only in a question with almost no words of its own

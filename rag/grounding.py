@@ -15,8 +15,11 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from rag.expansion import query_expansions
 from rag.keyword import BM25Index
-from rag.text import STOPWORDS, query_expansions, words
+from rag.lexicon import STOPWORDS
+from rag.patterns import DECISION_IN_TEXT, SESSION_IN_TEXT
+from rag.terms import words
 
 NON_NOUN = 0.3
 PART_SHARE = 0.6  # a compound found only through its parts counts this much
@@ -325,8 +328,6 @@ def _edit1(a: str, b: str) -> bool:
 
 
 TR_CODE = re.compile(r"\bTR[- ]?(\d{5}(?:-\d+)?)\b", re.I)  # a technical guideline's number: "TR-03116-4"
-_SESSION_TXT = re.compile(r"\b(\d{1,3})\.\s*(?:Sitzung|IT-Planungsrats?-?[Ss]itzung)")
-_DECISION_TXT = re.compile(r"\b((?:19|20)\d{2})\s*/\s*(\d{1,3})\b")
 
 
 @dataclass(frozen=True)
@@ -344,8 +345,8 @@ class References:
         dec: set[str] = set()
         ses: set[str] = set()
         for t in texts:
-            dec.update(f"{y}/{int(n):02d}" for y, n in _DECISION_TXT.findall(t))
-            ses.update(str(int(s)) for s in _SESSION_TXT.findall(t))
+            dec.update(f"{y}/{int(n):02d}" for y, n in DECISION_IN_TEXT.findall(t))
+            ses.update(str(int(s)) for s in SESSION_IN_TEXT.findall(t))
         secs = {s.split(" – ")[0].split(" - ")[0].strip().lower() for s in sections if s.startswith("§")}
         trs = {code for title in titles for code in TR_CODE.findall(title)}
         return cls(frozenset(dec), frozenset(ses), frozenset(secs), frozenset(trs))

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from rag.text import Analyzer, CompoundSplitter, query_expansions, split_expansion, tokenize, words
+from rag.expansion import query_expansions, split_expansion
+from rag.terms import Analyzer, CompoundSplitter, tokenize, words
 
 __all__ = ["BM25Index", "overlap"]
 
@@ -255,7 +256,7 @@ def overlap(query_tokens: Sequence[str], text: str, index: BM25Index | None = No
 
     `query_tokens` come from `tokenize(query)` (or `index.tokenize(query)`); `text` is analysed the same way.
 
-    >>> from rag.text import tokenize
+    >>> from rag.terms import tokenize
     >>> overlap(tokenize("Beschlüsse zum Kommunalpakt"), "Der Beschluss zum Kommunalpakt wurde gefasst.")
     1.0
     """

@@ -15,9 +15,10 @@ import numpy as np
 
 from rag.answering.question import PARAGRAPH_REF, Question
 from rag.embed import Embedder
+from rag.expansion import expand_query
 from rag.grounding import QueryTerms, analyse_query
 from rag.index import Snapshot
-from rag.text import expand_query, figures, jaccard, normalize
+from rag.text import figures, jaccard, normalize
 from rag.types import Chunk, Passage
 
 log = logging.getLogger(__name__)

@@ -222,6 +222,26 @@ def test_cli_json_shape(assistant: Assistant) -> None:
     c = data["citations"][0]
     assert set(c) >= {"n", "file", "page", "section", "text", "title", "publisher", "session", "decision", "date"}
     assert c["file"] == "gesetze/ozg.md" and c["page"] is None and c["section"].startswith("§ 1a OZG")
+    assert "trace" not in data  # the shape stays as it was unless --explain asks for more
+
+
+@pytest.mark.slow
+def test_cli_explain_says_which_gates_and_steps_decided(assistant: Assistant) -> None:
+    def ask(*flags: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-m", "rag", "ask", "Was regelt § 1a OZG?", *flags,
+             "--data-dir", str(assistant.settings.data_dir)],
+            capture_output=True, text=True, cwd=PROJECT, timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    trace = json.loads(ask("--json", "--explain"))["trace"]
+    assert trace["refused_by"] is None and trace["strategy"] == "diverse"  # (its § has no numbered paragraphs)
+    assert {v["gate"] for v in trace["verdicts"]} >= {"references", "coverage", "unknown_noun"}
+    assert all(v["passed"] and v["reason"] for v in trace["verdicts"])
+    assert trace["sentences"] and all(s["top_features"] for s in trace["sentences"])
+    assert "strategy: diverse" in ask("--explain")
 
 
 # ------------------------------------------------------------------------------------ pure pieces

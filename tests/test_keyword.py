@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.expansion import expand_query
 from rag.keyword import BM25Index, overlap
-from rag.text import expand_query, tokenize
+from rag.terms import tokenize
 
 DOCS = [
     "Cloud-Dienste werden in Rechenzentren betrieben. Eine Cloud lässt sich flexibel skalieren.",  # 0

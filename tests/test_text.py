@@ -6,20 +6,10 @@ import unicodedata
 
 import pytest
 
-from rag.text import (
-    ABBREVIATIONS,
-    STOPWORDS,
-    Analyzer,
-    CompoundSplitter,
-    expand_query,
-    normalize,
-    query_expansions,
-    split_expansion,
-    split_sentences,
-    stem,
-    tokenize,
-    words,
-)
+from rag.expansion import ABBREVIATIONS, expand_query, query_expansions, split_expansion
+from rag.lexicon import STOPWORDS
+from rag.terms import Analyzer, CompoundSplitter, stem, tokenize, words
+from rag.text import normalize, split_sentences
 
 # ------------------------------------------------------------------------------------------ normalize
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from rag.text import MONTHS
+from rag.lexicon import MONTHS
+from rag.patterns import NAMES_SESSION
 
 
 class AnswerType(StrEnum):
@@ -75,7 +76,6 @@ _DATE = re.compile(r"\b\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b|\b\d{1,2}\.\s?(" + "|".
                    r")\b|\b(" + "|".join(MONTHS) + r")\s+\d{4}\b|\b(19|20)\d\d\b|"
                    # a day counted from an event: "am dritten Tag nach der Bereitstellung", "mit Ablauf des Monats"
                    r"\b(?:am|ab dem|bis zum|vom)\s+(?:\w+ten|\w+sten|\d+\.)\s+(?:werk)?tag\b|\bmit ablauf (?:des|der)\b", re.I)
-_SESSION = re.compile(r"\b\d{1,3}\.\s?(sitzung|it-planungsratssitzung)\b|\bumlaufverfahren\b", re.I)
 _PLACE = re.compile(r"\b(in|im|nach)\s+[A-ZÄÖÜ][a-zäöüß]+")
 _ACTOR = re.compile(r"\b(bund|land|länder|bmi|fitko|it-planungsrat|kommunen|behörde|ministerium|hessen|bayern|"
                     r"berlin|hamburg|bremen|sachsen|sachsen-anhalt|thüringen|brandenburg|niedersachsen|saarland|"
@@ -115,7 +115,7 @@ _ANSWER_TYPES = (
     (AnswerType.MONEY, _MONEY_Q, _MONEY),
     (AnswerType.DURATION, _Q_DURATION, _DURATION),
     (AnswerType.NUMBER, _COUNT_Q, _NUMBER),
-    (AnswerType.SESSION, _Q_SESSION, _SESSION),
+    (AnswerType.SESSION, _Q_SESSION, NAMES_SESSION),
     (AnswerType.WHEN, _Q_WHEN, re.compile("|".join(f"(?:{r.pattern})" for r in (_DATE, _DURATION, _CONDITION)), re.I)),
     (AnswerType.DATE, _Q_DATE, _DATE),
     (AnswerType.ACTOR, _Q_WHO, _ACTOR),

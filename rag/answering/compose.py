@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from rag.answering.features import Scored
 from rag.answering.statements import as_statement
 from rag.doctype import DocType
+from rag.lexicon import LEAD_IN_PUBLISHERS
 from rag.types import Answer, Citation, Passage
 
 REFUSAL = "Dazu finde ich in den vorliegenden Dokumenten keine belastbare Aussage."
@@ -75,7 +76,7 @@ def lead_in(passage: Passage) -> str:
         # "laut" takes the dative: "Laut der Technischen Richtlinie TR-03172 …", not "Laut Technische Richtlinie"
         title = re.sub(r"^Technische Richtlinie\b", "der Technischen Richtlinie", str(m["title"]))
         return f"Laut {title.rstrip(':')}{page}"
-    if m.get("publisher") in {"Deutscher Städtetag", "DStGB", "Deutscher Landkreistag", "Vitako", "KGSt"}:
+    if m.get("publisher") in LEAD_IN_PUBLISHERS:
         return f"Laut {m['publisher']}" + (f" ({date})" if date else "")
     return ""
 

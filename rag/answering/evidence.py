@@ -22,28 +22,17 @@ from rag.answering.question import Question
 from rag.answering.statements import quotable
 from rag.answering.trace import Verdict
 from rag.grounding import TR_CODE, QueryTerms
+from rag.lexicon import ASSOCIATIONS, LAENDER, LAND_SHORT
+from rag.patterns import session_in_text
 from rag.types import Passage
 
 GATES: tuple[str, ...] = ("references", "specifics", "session", "period", "unknown_code", "coverage",
                           "unknown_noun", "answer_type")
 
 
-_LAENDER = ("Baden-Württemberg", "Bayern", "Berlin", "Brandenburg", "Bremen", "Hamburg", "Hessen",
-             "Mecklenburg-Vorpommern", "Niedersachsen", "Nordrhein-Westfalen", "Rheinland-Pfalz", "Saarland",
-             "Sachsen-Anhalt", "Sachsen", "Schleswig-Holstein", "Thüringen")
-_LAND_SHORT = {"NRW": "Nordrhein-Westfalen", "RLP": "Rheinland-Pfalz", "BaWü": "Baden-Württemberg",
-               "M-V": "Mecklenburg-Vorpommern", "MV": "Mecklenburg-Vorpommern"}
-_LAND_RE = re.compile(r"\b(" + "|".join(re.escape(x) for x in _LAENDER) + r")(?![-\w])", re.I)
+_LAND_RE = re.compile(r"\b(" + "|".join(re.escape(x) for x in LAENDER) + r")(?![-\w])", re.I)
 _PLACE_RE = re.compile(r"\b(?:Stadt|Gemeinde|Landkreis|Kreis|Landeshauptstadt)\s+([A-ZÄÖÜ][\wäöüß-]+)")
 _YEAR_RE = re.compile(r"(?<![/\d.-])\b((?:19|20)\d{2})\b(?!\s*[/-]\s*\d)")
-# the municipal associations and their usual short forms
-_ASSOCIATIONS = tuple((name, re.compile(pattern, re.I)) for name, pattern in (
-    ("Deutscher Landkreistag", r"\b(?:Deutsche[rn]?\s+)?Landkreistag|\bDLT\b"),
-    ("Deutscher Städtetag", r"\b(?:Deutsche[rn]?\s+)?Städtetag|\bDST\b"),
-    ("Deutscher Städte- und Gemeindebund", r"\b(?:Deutsche[rn]?\s+)?Städte-\s*und\s*Gemeindebund|\bDStGB\b"),
-    ("Vitako", r"\bVitako\b|\bVITAKO\b"),
-    ("KGSt", r"\bKGSt\b|Kommunale Gemeinschaftsstelle"),
-))
 
 
 def missing_specifics(question: str, evidence: str) -> list[str]:
@@ -73,11 +62,11 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
     missing = [w for w in dict.fromkeys(wanted)
                if not re.search(r"(?<![\w-])" + re.escape(w) + r"(?![-\w])", evidence, re.I)]
     # "das E-Government-Gesetz NRW" is Nordrhein-Westfalen's, not the federal EGovG
-    missing += [land for short, land in _LAND_SHORT.items() if re.search(rf"\b{short}\b", question)
+    missing += [land for short, land in LAND_SHORT.items() if re.search(rf"\b{short}\b", question)
                 and land not in missing and not re.search(rf"\b{short}\b|{land}", evidence, re.I)]
     # a year counts wherever it stands, also in a decision number ("Programmplanung (Beschluss 2022-06)")
     missing += [y for y in dict.fromkeys(_YEAR_RE.findall(question)) if not re.search(rf"(?<!\d){y}(?!\d)", evidence)]
-    missing += [name for name, pattern in _ASSOCIATIONS if pattern.search(question) and not pattern.search(evidence)]
+    missing += [name for name, pattern in ASSOCIATIONS if pattern.search(question) and not pattern.search(evidence)]
     # "TR-03160" is found in "BSI-TR-03160-1.pdf": a guideline number names all its parts
     return missing + [c for c in dict.fromkeys(TR_CODE.findall(question)) if c not in evidence]
 
@@ -112,7 +101,7 @@ def other_session(question: str | Question, p: Passage) -> bool:
         return False
     if held is not None and decided:
         return True  # a decision of another session, whatever it mentions
-    return not re.search(rf"(?<![\d.]){number}\.\s*(?:IT-Planungsrats?-?)?[Ss]itzung", text)
+    return not session_in_text(number).search(text)
 
 
 
@@ -137,7 +126,7 @@ def outside_period(question: str | Question, passages: Sequence[Passage], candid
 def topic_terms(terms: QueryTerms, question: str) -> QueryTerms:
     """The question's terms without the named associations and Länder: the passages left are known to name
     them, so whether the question is answered depends on the rest ("den Kommunalpakt bewertet")."""
-    named = {w for m in [*_LAND_RE.finditer(question), *(m for _n, p in _ASSOCIATIONS for m in p.finditer(question))]
+    named = {w for m in [*_LAND_RE.finditer(question), *(m for _n, p in ASSOCIATIONS for m in p.finditer(question))]
              for w in m.group(0).replace("-", " ").split()}
     keep = [t for t in terms.terms if t.surface not in named]
     return dataclasses.replace(terms, terms=keep if keep else terms.terms, hyphen_whole=False)

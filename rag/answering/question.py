@@ -16,10 +16,16 @@ from dataclasses import dataclass, field
 from rag.answering.answer_types import AnswerType, answer_type
 from rag.doctype import DocType
 from rag.grounding import QueryTerms
-from rag.text import MONTHS
+from rag.lexicon import MONTHS
+from rag.patterns import (
+    ABOUT_DECISIONS,
+    ASKS_DECIDED,
+    ASKS_DECISIONS,
+    DECIDED_IN_SESSION,
+    DECISION_IN_QUESTION,
+    SESSION_IN_QUESTION,
+)
 
-_DECISION_RE = re.compile(r"\b((?:19|20)\d{2})\s*[/-]\s*(\d{1,3})\b")
-_SESSION_RE = re.compile(r"\b(\d{1,3})\.\s*(?:IT-PLR-|IT-Planungsrats-?)?Sitzung", re.IGNORECASE)
 PARAGRAPH_REF = re.compile(r"§\s*(\d+[a-z]?)", re.IGNORECASE)
 
 
@@ -30,8 +36,8 @@ def query_references(query: str) -> dict[str, set[str]]:
     ['2023/02']
     """
     return {
-        "decision": {f"{y}/{int(n):02d}" for y, n in _DECISION_RE.findall(query)},
-        "session": {str(int(s)) for s in _SESSION_RE.findall(query)},
+        "decision": {f"{y}/{int(n):02d}" for y, n in DECISION_IN_QUESTION.findall(query)},
+        "session": {str(int(s)) for s in SESSION_IN_QUESTION.findall(query)},
         "para": {p.lower() for p in PARAGRAPH_REF.findall(query)},
     }
 
@@ -59,7 +65,7 @@ def query_period(query: str) -> tuple[str, str] | None:
 
 
 _INTENTS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"beschl(o|ie)ss|beschluss|entsch(ie|ei)d|IT-PLR|IT-Planungsrat", re.I), DocType.DECISION),
+    (ABOUT_DECISIONS, DocType.DECISION),
     (re.compile(r"§|\bGesetz|\b(OZG|EGovG|IDNrG|RegMoG|IT-NetzG|Staatsvertrag|Verordnung)\b|rechtlich", re.I),
      DocType.LAW),
     (re.compile(r"\bBSI\b|\bTR[- ]?\d|Technische[n]? Richtlinie", re.I), DocType.GUIDELINE),
@@ -86,10 +92,6 @@ def query_intents(query: str) -> set[str]:
 _ASKS_SECTION = re.compile(r"^\W*(?:und\s+)?(?:was\s+(?:regelt|steht\s+in|besagt|sagt|bestimmt|beinhaltet)|"
                            r"worum\s+geht\s+es\s+in|welchen\s+inhalt\s+hat)\s+(?:der\s+|dem\s+)?"
                            r"§\s*(\d+[a-z]?)(?:\s+[\w-]+)?\s*\??\s*$", re.I)
-_DECIDED_IN = re.compile(r"\b(?:in|auf|bei)\s+(?:der|seiner|ihrer|dieser)\s+(\d{1,3})\.\s*Sitzung", re.I)
-_ASKS_DECIDED = re.compile(r"\b(?:beschl(?:o|ie)ss\w*|beschlüsse|beschluss\w*|entschieden|entscheidet|gefasst|"
-                           r"verabschiedet)\b", re.I)  # what was decided, not "Mehrheitsentscheidungen"
-_ASKS_DECISIONS = re.compile(r"beschl(?:o|ie)ss|beschlüsse|beschluss|entsch(?:ie|ei)d|gefasst|verabschiedet", re.I)
 # "laut OZG", "nach dem neuen OZG", "gemäß § 3 EGovG", "im IDNrG": the question names the law it asks about
 _NAMED_LAW = re.compile(r"\b(?:laut|nach|gemäß|gem\.|im|des|dem)\s+(?:de[mnrs]\s+)?(?:neuen|aktuellen|geltenden)?\s*"
                         r"(?:§+\s*\d+[a-z]?(?:\s+Abs(?:atz|\.)\s*\d+)?\s+)?"  # "§ 3 Abs. 2 EGovG"
@@ -213,7 +215,7 @@ class Question:
               parts: Sequence[tuple[str, QueryTerms]] = ()) -> Question:
         """Analyse `text`; `terms`, `refusal_terms` and the parts' terms come from the index's analyser
         (`rag.grounding.analyse_query`), the rest from the question's wording alone."""
-        decided_in = _DECIDED_IN.search(text)
+        decided_in = DECIDED_IN_SESSION.search(text)
         section = _ASKS_SECTION.match(text)
         return cls(
             text=text,
@@ -227,8 +229,8 @@ class Question:
             references=query_references(text),
             asks_change=bool(_ASKS_CHANGE.search(text)),
             asks_past=bool(_ASKS_PAST.search(text)),
-            asks_decided=bool(_ASKS_DECIDED.search(text)),
-            asks_decisions=bool(_ASKS_DECISIONS.search(text)),
+            asks_decided=bool(ASKS_DECIDED.search(text)),
+            asks_decisions=bool(ASKS_DECISIONS.search(text)),
             decided_in=int(decided_in.group(1)) if decided_in else None,
             section=section.group(1).lower() if section else None,
         )

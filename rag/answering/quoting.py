@@ -20,7 +20,8 @@ from rag.answering.lists import LIST_CHUNKS, LIST_SCAN, item_heads, item_heads_a
 from rag.answering.refiners import Stage
 from rag.answering.selection import Selection
 from rag.answering.statements import MAX_WITH_ANTECEDENT, is_fragment, statement_before
-from rag.text import NUMBER_WORDS, figures
+from rag.lexicon import NUMBER_WORDS
+from rag.text import figures
 from rag.types import Chunk, Passage
 
 _ANAPHOR = re.compile(r"(?:\d{1,2}[.)]\s+)?(Er|Sie|Es|Dies|Diese[rsmn]?|Damit|Dazu|Hierbei|Hierfür|Dabei|Davon|Dafür|"

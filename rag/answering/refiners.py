@@ -21,7 +21,8 @@ from rag.answering.answer_types import OPENING_TYPES, AnswerType, has_answer_typ
 from rag.answering.features import Scored
 from rag.answering.question import Part
 from rag.answering.selection import Selection
-from rag.text import NUMBER_WORDS, ORDINALS, jaccard
+from rag.lexicon import NUMBER_WORDS, ORDINALS
+from rag.text import jaccard
 from rag.types import Passage
 
 

@@ -1,0 +1,53 @@
+"""The reference patterns of the domain, each defined once: a session ("40. Sitzung"), a decision number
+("2023/02"), and a question asking what was decided ("beschlossen"). Ingest, retrieval and answering
+import them from here. Where two uses need different strictness, both forms are here, side by side, with
+the reason (a question is matched loosely, a document's text strictly).
+
+>>> SESSION_IN_QUESTION.findall("Was wurde in der 35. IT-PLR-Sitzung und der 36. sitzung beschlossen?")
+['35', '36']
+>>> SESSION_IN_TEXT.findall("In der 35. Sitzung und der 36. IT-Planungsratssitzung"), SESSION_HEADING.findall("40. Sitzung")
+(['35', '36'], ['40'])
+>>> DECISION_IN_QUESTION.findall("Beschluss 2023-02 und 2024/7"), DECISION_IN_TEXT.findall("Beschluss 2023/02, nicht 2023-02")
+([('2023', '02'), ('2024', '7')], [('2023', '02')])
+>>> bool(ASKS_DECIDED.search("Was wurde beschlossen?")), bool(ASKS_DECIDED.search("Gibt es Mehrheitsentscheidungen?"))
+(True, False)
+>>> bool(ASKS_DECISIONS.search("Gibt es Mehrheitsentscheidungen?"))
+True
+"""
+
+from __future__ import annotations
+
+import re
+
+# -- sessions ------------------------------------------------------------------------------------
+# a question names a session loosely: any case, "IT-PLR-Sitzung", "IT-Planungsrats-Sitzung"
+SESSION_IN_QUESTION = re.compile(r"\b(\d{1,3})\.\s*(?:IT-PLR-|IT-Planungsrats-?)?Sitzung", re.IGNORECASE)
+# a document's text names one as written there ("40. Sitzung", "40. IT-Planungsratssitzung")
+SESSION_IN_TEXT = re.compile(r"\b(\d{1,3})\.\s*(?:Sitzung|IT-Planungsrats?-?[Ss]itzung)")
+# a decision's own session in its metadata or title ("40. Sitzung")
+SESSION_HEADING = re.compile(r"\b(\d{1,3})\.\s*Sitzung\b")
+# "… in der 47. Sitzung …": the session a question asks what was decided in
+DECIDED_IN_SESSION = re.compile(r"\b(?:in|auf|bei)\s+(?:der|seiner|ihrer|dieser)\s+(\d{1,3})\.\s*Sitzung", re.I)
+# a statement that names a session or a written procedure (an answer to "In welcher Sitzung …?")
+NAMES_SESSION = re.compile(r"\b\d{1,3}\.\s?(sitzung|it-planungsratssitzung)\b|\bumlaufverfahren\b", re.I)
+
+
+def session_in_text(number: int | str) -> re.Pattern[str]:
+    """The session `number` as a document's text names it ("47. Sitzung", "47. IT-Planungsrats-Sitzung")."""
+    return re.compile(rf"(?<![\d.]){number}\.\s*(?:IT-Planungsrats?-?)?[Ss]itzung")
+
+
+# -- decisions -----------------------------------------------------------------------------------
+# a question writes a decision number with "/" or "-" ("2023/02", "2023-2")
+DECISION_IN_QUESTION = re.compile(r"\b((?:19|20)\d{2})\s*[/-]\s*(\d{1,3})\b")
+# a document's text with "/" only ("2023-02" there is a date or a range)
+DECISION_IN_TEXT = re.compile(r"\b((?:19|20)\d{2})\s*/\s*(\d{1,3})\b")
+
+# -- "beschlossen" -------------------------------------------------------------------------------
+# what was decided, as whole words ("Was wurde beschlossen?"), not "Mehrheitsentscheidungen"
+ASKS_DECIDED = re.compile(r"\b(?:beschl(?:o|ie)ss\w*|beschlüsse|beschluss\w*|entschieden|entscheidet|gefasst|"
+                          r"verabschiedet)\b", re.I)
+# ... looser, inside words too: a question about a session's decisions ("Beschlusslage", "Entscheidungen")
+ASKS_DECISIONS = re.compile(r"beschl(?:o|ie)ss|beschlüsse|beschluss|entsch(?:ie|ei)d|gefasst|verabschiedet", re.I)
+# ... loosest: the question is about decisions at all, so decisions are the documents it asks for
+ABOUT_DECISIONS = re.compile(r"beschl(o|ie)ss|beschluss|entsch(ie|ei)d|IT-PLR|IT-Planungsrat", re.I)
