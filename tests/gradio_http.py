@@ -62,11 +62,12 @@ class GradioSession:
     url: str
     headers: dict[str, str] = field(default_factory=dict)
     session_hash: str = field(default_factory=lambda: secrets.token_hex(6))
+    timeout: float = 120.0
     http: httpx.Client = field(init=False)
     _config: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        self.http = httpx.Client(base_url=self.url, timeout=120, headers=self.headers)
+        self.http = httpx.Client(base_url=self.url, timeout=self.timeout, headers=self.headers)
 
     def login(self, user: str, password: str) -> int:
         """Gradio's whole-app login form; returns the HTTP status (200 on success, cookie kept)."""

@@ -113,6 +113,12 @@ def parse_trusted_proxies(value: str | None) -> list[str]:
     return out
 
 
+# Gradio routes this app never uses: screen recordings (another upload), the monitoring dashboard, the
+# run history, the dev-mode reloader and the "vibe" code editor, and the proxy for loaded Spaces
+UNUSED_ROUTES = (
+    "/gradio_api/process_recording", "/monitoring", "/gradio_api/run-history", "/gradio_api/runs",
+    "/gradio_api/dev/", "/gradio_api/vibe-", "/gradio_api/undo-vibe-edit", "/gradio_api/proxy=",
+)
 MAX_BODY = 1024 * 1024  # bytes of any request body but an upload (the UI sends a few kilobytes)
 _Send = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -121,6 +127,7 @@ class Shield:
     """Pure ASGI middleware in front of FastAPI and Gradio (pure, so it streams and keeps the request's task):
 
     - records the client address for the login check (CLIENT);
+    - Gradio routes the app does not use (UNUSED_ROUTES) answer 404;
     - POST /gradio_api/upload only from a client with a valid admin session and within the upload size;
     - any other request body at most MAX_BODY bytes, with a length given up front;
     - Gradio's "queue full" (HTTP 503, English, and the browser shows a fixed English text for 503) becomes
@@ -153,6 +160,8 @@ class Shield:
             CLIENT.reset(token)
 
     def _refuse(self, scope: dict[str, Any], client: str) -> tuple[int, str] | None:
+        if scope.get("path", "").startswith(UNUSED_ROUTES):
+            return 404, "Nicht gefunden."
         method = scope.get("method", "GET")
         if method in ("GET", "HEAD", "OPTIONS"):
             return None
@@ -263,6 +272,9 @@ def create_app(settings: Settings, blocks: gr.Blocks, service: AppService) -> Fa
     # was launched (processing_utils._check_allowed); mounted into our app it never is, and would copy any
     # server file a client names into its cache. This switches its own check on.
     blocks.has_launched = True
+    # Gradio leaves /gradio_api/run/<name> open outside Hugging Face Spaces: a queued event called there skips
+    # the queue, its size bound and its concurrency limit. Queued events go through the queue only.
+    blocks.api_open = False
 
     guard = service.guard
 
