@@ -312,3 +312,25 @@ def test_document_route_serves_nfc_and_nfd_names(tmp_path: Path, gradio_tmp: Pat
         r = client.get("/dokument/" + urllib.parse.quote(unicodedata.normalize(form, f"verbände/{name}")))
         assert r.status_code == 200, (form, r.text)
         assert "Text über Städte" in r.text
+
+
+@pytest.mark.parametrize("case", ["plain", "symlink", "symlinked-folder", "dotdot", "missing", "folder", "outside"])
+def test_uploaded_file_accepts_only_plain_files_inside_the_upload_folder(tmp_path: Path, case: str) -> None:
+    from ui.admin import UploadError, uploaded_file
+
+    root = tmp_path / "gradio"
+    (root / "abc").mkdir(parents=True)
+    good = root / "abc" / "gut.md"
+    good.write_text("# Gut", encoding="utf-8")
+    outside = tmp_path / "geheim.md"
+    outside.write_text(SECRET, encoding="utf-8")
+    (root / "link.md").symlink_to(outside)
+    (root / "linkdir").symlink_to(root / "abc")
+    path = {"plain": good, "symlink": root / "link.md", "symlinked-folder": root / "linkdir" / "gut.md",
+            "dotdot": root / "abc" / ".." / ".." / "geheim.md", "missing": root / "abc" / "nichts.md",
+            "folder": root / "abc", "outside": outside}[case]
+    if case == "plain":
+        assert uploaded_file(path, root) == good
+        return
+    with pytest.raises(UploadError, match="nicht über dieses Formular hochgeladen"):
+        uploaded_file(path, root)
