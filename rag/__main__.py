@@ -16,6 +16,7 @@ from typing import Any
 import rag  # noqa: F401  (offline environment first)
 from rag.assistant import Assistant
 from rag.errors import IndexMissingError, ModelMismatchError, RagError
+from rag.limits import MAX_HISTORY_ITEMS, cap_history, cap_question
 from rag.retrieve import FILTER_KEYS
 from rag.settings import Settings
 
@@ -41,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     ask = sub.add_parser("ask", help="eine Frage stellen / ask a question")
     ask.add_argument("question")
-    ask.add_argument("--history", action="append", default=[], help="frühere Frage (mehrfach möglich)")
+    ask.add_argument("--history", action="append", default=[],
+                     help=f"frühere Frage (mehrfach möglich; die letzten {MAX_HISTORY_ITEMS} zählen)")
     ask.add_argument("--filter", action="append", default=[], help="key=value, e.g. publisher=IT-Planungsrat")
     ask.add_argument("--json", action="store_true")
     ask.add_argument("--explain", action="store_true", help="warum diese Antwort / show the answer's trace")
@@ -58,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(assistant.reader.status(), ensure_ascii=False, indent=1))
             return 0
         filters = parse_filters(args.filter)
-        answer = assistant.ask(args.question, history=args.history, filters=filters or None)
+        history = cap_history(args.history)
+        answer = assistant.ask(cap_question(args.question), history=history, filters=filters or None)
     except ValueError as exc:
         print(f"Ungültige Eingabe: {exc}", file=sys.stderr)
         return 2

@@ -31,6 +31,7 @@ from rag.embed import get_embedder
 from rag.followup import standalone_query
 from rag.grounding import analyse_query, names_self
 from rag.index import IndexReader, Snapshot
+from rag.limits import cap_history, cap_question
 from rag.retrieve import HybridRetriever, RetrievalConfig
 from rag.sanitize import sanitize_answer
 from rag.settings import Settings
@@ -123,9 +124,13 @@ class Assistant:
     def stream(
         self, question: str, history: Sequence[str] = (), filters: dict[str, Any] | None = None
     ) -> Iterator[Answer]:
-        """Growing partial answers; the last one is final (citations only on the final one)."""
+        """Growing partial answers; the last one is final (citations only on the final one).
+
+        The question and history are bounded here too (rag.limits), whichever entry point called.
+        """
         t0 = time.perf_counter()
-        question = (question or "").strip()
+        question = cap_question(question)
+        history = cap_history(history)
         if not question:
             yield Answer("Bitte stellen Sie eine Frage.", refused=True)
             return

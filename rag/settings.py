@@ -45,6 +45,9 @@ class Settings:
     admin_password: str | None = None
     upload_max_mb: int = 50
     corpus_dir: Path | None = None  # where admin uploads go; default: the root of the last ingest
+    # reverse proxies whose X-Forwarded-For/-Proto the app believes, e.g. "127.0.0.1" or "10.0.0.0/24,::1";
+    # unset: the connecting address is the client (login throttling and admin uploads are per client)
+    trusted_proxies: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

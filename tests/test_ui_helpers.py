@@ -449,17 +449,17 @@ def test_store_uploads_all_or_nothing(tmp_path: Path) -> None:
     pdf = write(tmp_path / "in" / "neu.pdf", b"%PDF-1.4\n1 0 obj\n%%EOF\n")
     bad = write(tmp_path / "in" / "boese.pdf", b"kein pdf")
     with pytest.raises(UploadError, match="boese.pdf"):
-        store_uploads([(good, "gut.md"), (bad, "boese.pdf")], corpus, 5)
+        store_uploads([(good, "gut.md"), (bad, "boese.pdf")], corpus, 5, upload_root=tmp_path / "in")
     assert not (corpus / UPLOAD_DIR).exists() or not any((corpus / UPLOAD_DIR).iterdir())
-    stored = store_uploads([(good, "gut.md"), (pdf, "neu.pdf")], corpus, 5)
+    stored = store_uploads([(good, "gut.md"), (pdf, "neu.pdf")], corpus, 5, upload_root=tmp_path / "in")
     assert stored == [f"{UPLOAD_DIR}/gut.md", f"{UPLOAD_DIR}/neu.pdf"]
     assert (corpus / UPLOAD_DIR / "neu.pdf").read_bytes().startswith(b"%PDF-")
     assert not list((corpus / UPLOAD_DIR).glob(".upload-*"))  # no temp files left
     with pytest.raises(UploadError, match="Bereits vorhanden: gut.md"):
-        store_uploads([(good, "gut.md")], corpus, 5)
-    assert store_uploads([(good, "gut.md")], corpus, 5, overwrite=True) == [f"{UPLOAD_DIR}/gut.md"]
+        store_uploads([(good, "gut.md")], corpus, 5, upload_root=tmp_path / "in")
+    assert store_uploads([(good, "gut.md")], corpus, 5, upload_root=tmp_path / "in", overwrite=True) == [f"{UPLOAD_DIR}/gut.md"]
     with pytest.raises(UploadError, match="zuerst eine Datei"):
-        store_uploads([], corpus, 5)
+        store_uploads([], corpus, 5, upload_root=tmp_path / "in")
 
 
 def test_remove_document_moves_into_hidden_folder(corpus: Path) -> None:
@@ -483,27 +483,27 @@ class FakeClock:
         self.now += seconds
 
 
-def test_login_guard_delay_lockout_and_tokens() -> None:
+def test_login_guard_delay_backoff_and_tokens() -> None:
     clock = FakeClock()
-    guard = LoginGuard("admin", "geheim", max_failures=3, lockout=300, clock=clock, sleep=clock.sleep)
+    slept: list[float] = []
+    guard = LoginGuard("admin", "geheim", client_free=2, clock=clock, sleep=slept.append)
     token = guard.login("admin", "geheim", "1.2.3.4")
     assert guard.valid(token) and not guard.valid("erfunden") and not guard.valid("")
-    for _ in range(2):
-        with pytest.raises(AdminError, match="Benutzername oder Passwort ist falsch"):
-            guard.login("admin", "falsch", "1.2.3.4")
-    assert clock.slept == 2.0  # each failure costs the delay
-    with pytest.raises(AdminError, match="gesperrt"):
+    with pytest.raises(AdminError, match="Benutzername oder Passwort ist falsch.$"):
+        guard.login("admin", "falsch", "1.2.3.4")
+    assert slept == [1.0]  # each failure costs the delay
+    with pytest.raises(AdminError, match="bitte warten Sie"):
         guard.login("admin", "falsch", "1.2.3.4")
     with pytest.raises(AdminError, match="Zu viele Fehlversuche"):
-        guard.login("admin", "geheim", "1.2.3.4")  # even the right password waits out the lockout
-    assert guard.login("admin", "geheim", "5.6.7.8")  # other clients are not locked
-    clock.now += 301
+        guard.login("admin", "geheim", "1.2.3.4")  # the client's own failures: even the right password waits
+    assert guard.login("admin", "geheim", "5.6.7.8")  # other clients are not held back
+    clock.now += guard.locked_for("1.2.3.4") + 0.01
     fresh = guard.login("admin", "geheim", "1.2.3.4")
-    assert guard.valid(fresh)
+    assert guard.valid(fresh) and guard.active_clients() == {"1.2.3.4", "5.6.7.8"}
     guard.logout(token)
     assert not guard.valid(token)
     clock.now += 9 * 3600
-    assert not guard.valid(fresh)  # tokens expire
+    assert not guard.valid(fresh) and guard.active_clients() == set()  # tokens expire
 
 
 def test_parse_auth_and_bind_address() -> None:

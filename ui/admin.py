@@ -33,6 +33,7 @@ from typing import Any
 from rag.errors import IngestLockedError, RagError
 from rag.settings import Settings
 from ui.render import german_timestamp
+from ui.throttle import LoginThrottle, wait_text
 
 log = logging.getLogger(__name__)
 
@@ -61,69 +62,77 @@ class AdminError(RuntimeError):
 # ------------------------------------------------------------------------------------------- login
 @dataclass
 class LoginGuard:
-    """Checks the admin credentials in constant time; slows down and then locks out repeated failures.
+    """Checks the admin credentials in constant time; slows down repeated failures (ui.throttle).
 
-    Each failure costs `delay` seconds; `max_failures` failures within `window` seconds from one client
-    lock that client out for `lockout` seconds. A successful login returns a random session token.
+    Each failure costs `delay` seconds. A client's own failures make it wait exponentially longer (after
+    `client_free` tries); failures for the user name from anywhere slow down clients that never logged in
+    as it, never one that did. A successful login returns a random session token.
     """
 
     user: str
     password: str
     delay: float = 1.0
-    max_failures: int = 5
-    window: float = 900.0
-    lockout: float = 300.0
+    client_free: int = 3
+    user_free: int = 10
+    max_wait: float = 900.0
     token_ttl: float = 8 * 3600.0
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
-    _failures: dict[str, list[float]] = field(default_factory=dict)
-    _locked_until: dict[str, float] = field(default_factory=dict)
-    _tokens: dict[str, float] = field(default_factory=dict)
+    _throttle: LoginThrottle | None = None
+    _tokens: dict[str, tuple[float, str]] = field(default_factory=dict)  # token -> (expiry, client)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._throttle = LoginThrottle(self.clock, self.client_free, self.user_free, cap=self.max_wait)
+
+    @property
+    def throttle(self) -> LoginThrottle:
+        assert self._throttle is not None
+        return self._throttle
 
     def credentials_ok(self, user: str, password: str) -> bool:
         ok_user = hmac.compare_digest((user or "").encode(), self.user.encode())
         ok_pw = hmac.compare_digest((password or "").encode(), self.password.encode())
         return ok_user and ok_pw
 
-    def locked_for(self, client: str) -> float:
-        """Seconds this client is still locked out (0 when it may try)."""
-        with self._lock:
-            return max(0.0, self._locked_until.get(client, 0.0) - self.clock())
+    def locked_for(self, client: str, user: str = "") -> float:
+        """Seconds this client must still wait before trying `user` (0 when it may try)."""
+        return self.throttle.wait(client, user)
 
     def login(self, user: str, password: str, client: str = "?") -> str:
         """A session token, or AdminError with a German message."""
-        wait = self.locked_for(client)
+        wait = self.locked_for(client, user)
         if wait > 0:
-            raise AdminError(
-                f"Zu viele Fehlversuche. Bitte warten Sie {int(wait // 60) + 1} Minute(n) und versuchen Sie es erneut."
-            )
+            raise AdminError(f"Zu viele Fehlversuche. Bitte warten Sie {wait_text(wait)} und versuchen Sie es erneut.")
         if self.credentials_ok(user, password):
             token = secrets.token_urlsafe(32)
+            self.throttle.succeeded(client, user)
             with self._lock:
-                self._failures.pop(client, None)
-                self._tokens[token] = self.clock() + self.token_ttl
+                self._tokens[token] = (self.clock() + self.token_ttl, client)
             return token
+        failures = self.throttle.failed(client, user)
+        log.warning("admin login failed from client %s (failure %d)", client, failures)
+        wait = self.locked_for(client, user)
         self.sleep(self.delay)
-        with self._lock:
-            now = self.clock()
-            recent = [t for t in self._failures.get(client, []) if now - t < self.window] + [now]
-            self._failures[client] = recent
-            if len(recent) >= self.max_failures:
-                self._locked_until[client] = now + self.lockout
-                self._failures.pop(client, None)
-                log.warning("admin login locked for client %s after %d failures", client, len(recent))
-                raise AdminError("Zu viele Fehlversuche. Die Anmeldung ist für einige Minuten gesperrt.")
+        if wait > 0:
+            raise AdminError(f"Benutzername oder Passwort ist falsch. Zu viele Fehlversuche: bitte warten Sie "
+                             f"{wait_text(wait)}, bevor Sie es erneut versuchen.")
         raise AdminError("Benutzername oder Passwort ist falsch.")
+
+    def active_clients(self) -> set[str]:
+        """The clients with a valid admin session (uploads are admitted from these only)."""
+        now = self.clock()
+        with self._lock:
+            return {client for expires, client in self._tokens.values() if expires >= now}
 
     def valid(self, token: str | None) -> bool:
         if not token:
             return False
         with self._lock:
-            expires = self._tokens.get(token)
-            if expires is None:
+            entry = self._tokens.get(token)
+            if entry is None:
                 return False
-            if expires < self.clock():
+            if entry[0] < self.clock():
                 self._tokens.pop(token, None)
                 return False
             return True
@@ -189,18 +198,43 @@ def check_upload(source: Path, original_name: str, max_mb: int) -> CheckedUpload
     return CheckedUpload(source, name, size)
 
 
+def uploaded_file(source: Path, upload_root: Path) -> Path:
+    """The real path of a file the browser uploaded, or UploadError: only a plain file (no symlink, at no
+    level) inside Gradio's upload folder is accepted, never a path a client made up.
+
+    The app mounts Gradio into its own FastAPI app, so this is checked here as well as by Gradio.
+    """
+    root = upload_root.resolve()
+    absolute = Path(os.path.abspath(source))  # ".." resolved by the name alone
+    rel = next((absolute.relative_to(b) for b in (upload_root.absolute(), root) if absolute.is_relative_to(b)), None)
+    real: Path | None = None
+    if rel is not None and rel.parts:
+        real = root
+        for part in rel.parts:  # no symlink at any level below the upload folder
+            real = real / part
+            if real.is_symlink():
+                real = None
+                break
+    if real is None or not real.is_file():
+        log.warning("upload rejected: %s is not a plain file in the upload folder %s", source, root)
+        raise UploadError(f"„{source.name}“ wurde nicht über dieses Formular hochgeladen und wird nicht übernommen.")
+    return real
+
+
 def store_uploads(
-    uploads: Sequence[tuple[Path, str]], corpus_dir: Path, max_mb: int, *, overwrite: bool = False
+    uploads: Sequence[tuple[Path, str]], corpus_dir: Path, max_mb: int, *, upload_root: Path,
+    overwrite: bool = False,
 ) -> list[str]:
     """Check every (temp path, original name) first, then write all into <corpus>/hochgeladen/.
 
-    Returns the stored paths relative to the corpus folder. Raises UploadError (nothing written) when
-    any file fails its checks or would replace an existing file without `overwrite`.
+    Every temp path must be a plain file inside `upload_root` (Gradio's upload folder). Returns the stored
+    paths relative to the corpus folder. Raises UploadError (nothing written) when any file fails its
+    checks or would replace an existing file without `overwrite`.
     """
     if not uploads:
         raise UploadError("Bitte wählen Sie zuerst eine Datei aus.")
     target_dir = corpus_dir / UPLOAD_DIR
-    checked = [check_upload(Path(src), name, max_mb) for src, name in uploads]
+    checked = [check_upload(uploaded_file(Path(src), upload_root), name, max_mb) for src, name in uploads]
     names = [c.name.lower() for c in checked]
     if len(set(names)) != len(names):
         raise UploadError("Zwei Dateien haben denselben Namen; bitte umbenennen.")

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_upload_folder as gradio_upload_folder
 
+from rag.limits import cap_question
 from rag.settings import Settings
 from ui.admin import (
     AdminError,
@@ -29,6 +31,7 @@ from ui.admin import (
     status_markdown,
     store_uploads,
 )
+from ui.feedback import FeedbackLimitError
 from ui.filters import build_filters
 from ui.render import EMPTY_SOURCES, PENDING_SOURCES, status_line
 from ui.service import AppService
@@ -230,7 +233,7 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
             """Runs at once: shows the question and hands it to `respond` by changing
             the `pending` state. Empty questions do nothing; when the queue is nearly full the German busy
             note appears in the chat and nothing is queued."""
-            q = (q or "").strip()
+            q = cap_question(q)  # the box's max_length is only checked in the browser
             if not q:
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip()
             shown = [*transcript(items), {"role": "user", "content": q}]
@@ -292,18 +295,27 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
 
         copy_btn.click(copy_notice, [md_box], None, js=COPY_JS, api_visibility="private", concurrency_limit=None)
 
-        def rate(items: list[dict[str, Any]], text: str, rating: int) -> tuple[str, str]:
+        def rate(items: list[dict[str, Any]], text: str, rating: int, client: str) -> tuple[str, str]:
             if not items:
                 return "Bitte stellen Sie zuerst eine Frage.", text
             last = items[-1]
             ans = last.get("answer") or {}
-            svc.feedback.add(last["question"], str(ans.get("answer", "")), ans.get("citations", []),
-                             rating=rating, comment=text)
+            try:
+                svc.feedback.add(last["question"], str(ans.get("answer", "")), ans.get("citations", []),
+                                 rating=rating, comment=text, client=client)
+            except FeedbackLimitError as exc:
+                return str(exc), text
             return "Danke für Ihre Rückmeldung! Sie hilft, die Antworten zu verbessern.", ""
 
-        up_btn.click(lambda i, t: rate(i, t, 1), [turns, comment], [feedback_msg, comment],
+        def rate_up(items: list[dict[str, Any]], text: str, request: gr.Request) -> tuple[str, str]:
+            return rate(items, text, 1, client_of(request))
+
+        def rate_down(items: list[dict[str, Any]], text: str, request: gr.Request) -> tuple[str, str]:
+            return rate(items, text, -1, client_of(request))
+
+        up_btn.click(rate_up, [turns, comment], [feedback_msg, comment],
                      api_visibility="private", concurrency_limit=None)
-        down_btn.click(lambda i, t: rate(i, t, -1), [turns, comment], [feedback_msg, comment],
+        down_btn.click(rate_down, [turns, comment], [feedback_msg, comment],
                        api_visibility="private", concurrency_limit=None)
 
         reset_btn.click(lambda: ([], [], None, None, None), None, filters_in, queue=False, api_visibility="private")
@@ -373,11 +385,16 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
             return {k: v for k, v in (svc.status() or {}).items() if k != "root"}  # no server paths
 
         def feedback(question: str, answer: str, rating: int, comment: str = "",
-                     citations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                     citations: list[dict[str, Any]] | None = None,
+                     request: gr.Request | None = None) -> dict[str, Any]:
             """Store a rating (+1 hilfreich, -1 nicht hilfreich) for an answer."""
             if rating not in (1, -1):
                 raise gr.Error("rating muss 1 oder -1 sein.")
-            row = svc.feedback.add(question, answer, citations or [], rating=rating, comment=comment)
+            try:
+                row = svc.feedback.add(question, answer, citations or [], rating=rating, comment=comment,
+                                       client=client_of(request))
+            except FeedbackLimitError as exc:
+                raise gr.Error(str(exc)) from exc
             return {"id": row}
 
         gr.api(ask, api_name="ask", concurrency_id="chat")
@@ -437,9 +454,8 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
         )
 
     def do_login(u: str, p: str, request: gr.Request) -> tuple[Any, ...]:
-        client = getattr(getattr(request, "client", None), "host", None) or "?"
         try:
-            token = guard.login(u, p, client)
+            token = guard.login(u, p, client_of(request))
         except AdminError as exc:
             return ("", gr.Column(visible=True), gr.Column(visible=False), f"✗ {exc}", "", *_no_change(4))
         return (token, gr.Column(visible=False), gr.Column(visible=True), "", "", *panel_values())
@@ -502,7 +518,7 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
         paths = [Path(f) for f in (files or [])]
         try:
             stored = store_uploads([(p, p.name) for p in paths], corpus, svc.settings.upload_max_mb,
-                                   overwrite=replace)
+                                   upload_root=Path(gradio_upload_folder()), overwrite=replace)
         except UploadError as exc:
             raise gr.Error(str(exc), duration=None) from exc
         return "Gespeichert: " + ", ".join(f"`{s}`" for s in stored) + ". Der Index wird jetzt aktualisiert …"
@@ -540,6 +556,11 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
 
     # after any finished job, the caller refreshes the chat tab's filters, status and sessions
     return {"refresh": [reingested, up_done, removed]}
+
+
+def client_of(request: gr.Request | None) -> str:
+    """The client address of an event (after the trusted-proxy check in ui.server), '?' when unknown."""
+    return str(getattr(getattr(request, "client", None), "host", None) or "?")
 
 
 def _no_change(n: int) -> tuple[Any, ...]:

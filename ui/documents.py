@@ -50,14 +50,17 @@ def resolve_document(root: Path, files: Collection[str], rel: str) -> Path:
     """The absolute path of `rel` inside `root`, or DocumentError (400 for bad paths, 404 for unknown files)."""
     if not rel or "\x00" in rel or "\\" in rel or len(rel) > 1000:
         raise DocumentError("Ungültiger Dokumentpfad.", 400)
-    rel = unicodedata.normalize("NFC", rel)
     pure = PurePosixPath(rel)
     if pure.is_absolute() or any(part in ("..", ".", "") for part in rel.split("/")):
         raise DocumentError("Ungültiger Dokumentpfad.", 400)
-    if rel not in files:
+    # a name may be stored (and on disk) decomposed (NFD, e.g. from macOS) and asked for composed, or vice versa
+    nfc = unicodedata.normalize("NFC", rel)
+    listed = rel if rel in files else next((f for f in files if unicodedata.normalize("NFC", f) == nfc), None)
+    if listed is None:
         raise DocumentError("Dieses Dokument ist nicht im Suchindex.", 404)
     base = root.resolve()
-    target = (base / rel).resolve()
+    forms = dict.fromkeys([listed, nfc, unicodedata.normalize("NFD", listed)])
+    target = next((t for t in ((base / f).resolve() for f in forms) if t.is_file()), (base / listed).resolve())
     if not target.is_relative_to(base):
         raise DocumentError("Ungültiger Dokumentpfad.", 400)
     if not target.is_file():

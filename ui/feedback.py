@@ -6,6 +6,10 @@ The table is a contract with `python -m eval candidates`, which turns rated answ
 `rating` is +1 (hilfreich) or -1 (nicht hilfreich); `answer` is the assistant's text as given (a refusal
 starts with the refusal sentence); `citations_json` is the list of `Citation.to_json()`.
 
+Anyone who may ask may rate, so a row is bounded (texts cut, at most MAX_CITATIONS citations in at most
+MAX_CITATIONS_JSON characters: a row stays under ~50 kB) and so is the pace: RATE_PER_CLIENT ratings per
+client and RATE_TOTAL from everyone within RATE_WINDOW seconds, at most MAX_ROWS rows in all.
+
 >>> store = FeedbackStore(Path("/tmp/fb-doctest.sqlite"))  # doctest: +SKIP
 >>> store.add("Frage?", "Antwort [1].", [{"file": "a.md", "page": None}], rating=1)  # doctest: +SKIP
 1
@@ -14,6 +18,7 @@ starts with the refusal sentence); `citations_json` is the list of `Citation.to_
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -22,6 +27,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ui.throttle import RateLimit
+
+log = logging.getLogger(__name__)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback(
     id INTEGER PRIMARY KEY,
@@ -34,7 +42,39 @@ CREATE TABLE IF NOT EXISTS feedback(
 )
 """
 MAX_COMMENT = 2000
+MAX_QUESTION = 2000
 MAX_TEXT = 20000
+MAX_CITATIONS = 20
+MAX_CITATIONS_JSON = 20000
+RATE_PER_CLIENT = 30
+RATE_TOTAL = 1000
+RATE_WINDOW = 600.0
+MAX_ROWS = 200_000
+LIMIT_TEXT = "Es wurden gerade sehr viele Rückmeldungen gesendet. Bitte versuchen Sie es später noch einmal."
+FULL_TEXT = "Der Speicher für Rückmeldungen ist voll. Bitte wenden Sie sich an die Administration."
+
+
+class FeedbackLimitError(RuntimeError):
+    """Too many ratings (from this client or in all); the message is German."""
+
+
+def bounded_citations(citations: Sequence[Any]) -> str:
+    """The citations as JSON, only whole dicts, at most MAX_CITATIONS of them within MAX_CITATIONS_JSON.
+
+    >>> bounded_citations([{"file": "a.md"}, "kein dict", {"file": "x" * 30000}])
+    '[{"file": "a.md"}]'
+    """
+    kept: list[dict[str, Any]] = []
+    size = 2
+    for c in list(citations or [])[:MAX_CITATIONS]:
+        if not isinstance(c, dict):
+            continue
+        piece = json.dumps(c, ensure_ascii=False)
+        if size + len(piece) + 2 > MAX_CITATIONS_JSON:
+            break
+        kept.append(c)
+        size += len(piece) + 2
+    return json.dumps(kept, ensure_ascii=False)
 
 
 class FeedbackStore:
@@ -44,6 +84,9 @@ class FeedbackStore:
         self.path = path
         self._lock = threading.Lock()
         self._ready = False
+        self._per_client = RateLimit(RATE_PER_CLIENT, RATE_WINDOW)
+        self._total = RateLimit(RATE_TOTAL, RATE_WINDOW)
+        self._rows: int | None = None
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,19 +105,30 @@ class FeedbackStore:
         *,
         rating: int,
         comment: str = "",
+        client: str = "?",
     ) -> int:
-        """Store one rating (+1 or -1); returns the new row id."""
+        """Store one rating (+1 or -1); returns the new row id. FeedbackLimitError when `client` (or everyone)
+        rated too often lately, or the store is full."""
         if rating not in (1, -1):
             raise ValueError("rating must be +1 or -1")
         row = (
             datetime.now(UTC).isoformat(timespec="seconds"),
-            (question or "").strip()[:MAX_TEXT],
-            (answer or "").strip()[:MAX_TEXT],
-            json.dumps(list(citations), ensure_ascii=False),
+            str(question or "").strip()[:MAX_QUESTION],
+            str(answer or "").strip()[:MAX_TEXT],
+            bounded_citations(citations),
             rating,
-            (comment or "").strip()[:MAX_COMMENT],
+            str(comment or "").strip()[:MAX_COMMENT],
         )
+        if not self._per_client.allow(client) or not self._total.allow("*"):
+            log.warning("feedback refused: rate limit reached (client %s)", client)
+            raise FeedbackLimitError(LIMIT_TEXT)
         with self._lock, closing(self._connect()) as conn:
+            if self._rows is None:
+                self._rows = int(conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
+            if self._rows >= MAX_ROWS:
+                log.warning("feedback refused: the store holds %d rows (limit %d)", self._rows, MAX_ROWS)
+                raise FeedbackLimitError(FULL_TEXT)
+            self._rows += 1
             cur = conn.execute(
                 "INSERT INTO feedback(ts, question, answer, citations_json, rating, comment) VALUES (?,?,?,?,?,?)",
                 row,

@@ -2,7 +2,10 @@
 
 - Binds 127.0.0.1 unless GRADIO_SERVER_NAME says otherwise; port from GRADIO_SERVER_PORT (default 7860).
 - No share link, no analytics, errors not shown to users, bounded queue and upload size.
-- Optional login for the whole app (RAG_AUTH="user:password"), checked in constant time, throttled.
+- Optional login for the whole app (RAG_AUTH="user:password"), checked in constant time, throttled per
+  client and per user name (ui.throttle); X-Forwarded-For counts only from RAG_TRUSTED_PROXIES.
+- A shield in front of everything (Shield): request bodies bounded, Gradio's file upload open only to a
+  client with an admin session, a full queue answered in German (HTTP 429) instead of Gradio's English 503.
 - Documents are served only by `GET /dokument/<path>`, which admits files listed in the live index manifest
   inside the ingested root (ui.documents.resolve_document); the corpus is never put in allowed_paths.
   With a whole-app login, the route requires Gradio's login cookie as well.
@@ -12,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
+import json
 import logging
 import os
-import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 import gradio as gr
@@ -25,10 +30,11 @@ from starlette.routing import Mount
 
 from rag.errors import ConfigError
 from rag.settings import Settings
-from ui.blocks import CSS, JS_ON_LOAD
+from ui.blocks import BUSY_TEXT, CSS, JS_ON_LOAD
 from ui.documents import DocumentError, error_page, first_meta, render_document, resolve_document
 from ui.render import DOC_ROUTE
 from ui.service import AppService
+from ui.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 
@@ -58,34 +64,155 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def app_login(user: str, password: str, delay: float = 1.0) -> Callable[[str, str], Awaitable[bool]]:
-    """The whole-app login check for Gradio: constant-time comparison, a pause after each failure, and a
-    5-minute pause after 10 failures within 15 minutes (Gradio's own login has no rate limit).
+# the client address of the request being handled (after trusted-proxy resolution); Gradio's login check
+# is called without the request, so the shield puts the address here
+CLIENT: ContextVar[str] = ContextVar("beschlusslage_client", default="?")
+
+
+def app_login(
+    user: str, password: str, delay: float = 1.0, throttle: LoginThrottle | None = None
+) -> Callable[[str, str], Awaitable[bool]]:
+    """The whole-app login check for Gradio: constant-time comparison, a pause after each failure, and
+    exponential back-off per client and per user name (ui.throttle.LoginThrottle): one client's failures
+    never lock out a client that logged in before, and never another client's correct password.
 
     A plain `async def` on purpose: Gradio awaits the check only when `inspect.iscoroutinefunction` says
     so, which is False for an object with an async `__call__` (its coroutine would count as "logged in").
     """
-    failures: list[float] = []
-    locked_until = [0.0]
+    guard = throttle or LoginThrottle()
 
     async def check(given_user: str, given_password: str) -> bool:
-        now = time.monotonic()
-        if now < locked_until[0]:
+        client = CLIENT.get()
+        if guard.wait(client, given_user) > 0:
             await asyncio.sleep(delay)
             return False
         ok_user = hmac.compare_digest((given_user or "").encode(), user.encode())
         ok_password = hmac.compare_digest((given_password or "").encode(), password.encode())
         if ok_user and ok_password:
+            guard.succeeded(client, given_user)
             return True
-        failures[:] = [t for t in failures if now - t < 900] + [now]
-        if len(failures) >= 10:
-            locked_until[0] = now + 300
-            failures.clear()
-            log.warning("app login locked for 5 minutes after repeated failures")
+        failures = guard.failed(client, given_user)
+        log.warning("app login failed from client %s (failure %d in a row)", client, failures)
         await asyncio.sleep(delay)
         return False
 
     return check
+
+
+def parse_trusted_proxies(value: str | None) -> list[str]:
+    """RAG_TRUSTED_PROXIES ('10.0.0.5, 10.1.0.0/16') -> checked addresses/networks; '' or None -> none."""
+    out: list[str] = []
+    for item in (value or "").replace(";", ",").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError as exc:
+            raise ConfigError(f"RAG_TRUSTED_PROXIES: {item!r} is not an IP address or network") from exc
+    return out
+
+
+# Gradio routes this app never uses: screen recordings (another upload), the monitoring dashboard, the
+# run history, the dev-mode reloader and the "vibe" code editor, and the proxy for loaded Spaces
+UNUSED_ROUTES = (
+    "/gradio_api/process_recording", "/monitoring", "/gradio_api/run-history", "/gradio_api/runs",
+    "/gradio_api/dev/", "/gradio_api/vibe-", "/gradio_api/undo-vibe-edit", "/gradio_api/proxy=",
+)
+MAX_BODY = 1024 * 1024  # bytes of any request body but an upload (the UI sends a few kilobytes)
+_Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Shield:
+    """Pure ASGI middleware in front of FastAPI and Gradio (pure, so it streams and keeps the request's task):
+
+    - records the client address for the login check (CLIENT);
+    - Gradio routes the app does not use (UNUSED_ROUTES) answer 404;
+    - POST /gradio_api/upload only from a client with a valid admin session and within the upload size;
+    - any other request body at most MAX_BODY bytes, with a length given up front;
+    - Gradio's "queue full" (HTTP 503, English, and the browser shows a fixed English text for 503) becomes
+      HTTP 429 with the German busy message, which Gradio's page and clients show as it is.
+    """
+
+    def __init__(self, app: Any, upload_allowed: Callable[[str], bool], upload_max_bytes: int,
+                 body_max_bytes: int = MAX_BODY) -> None:
+        self.app = app
+        self.upload_allowed = upload_allowed
+        self.upload_max_bytes = upload_max_bytes
+        self.body_max_bytes = body_max_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: _Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        client = str((scope.get("client") or ("?",))[0])
+        token = CLIENT.set(client)
+        try:
+            problem = self._refuse(scope, client)
+            if problem is not None:
+                await _german(send, *problem)
+                return
+            path = scope.get("path", "")
+            if path.startswith("/gradio_api/queue/join") or path.startswith("/gradio_api/call/"):
+                send = _busy_in_german(send)
+            await self.app(scope, receive, send)
+        finally:
+            CLIENT.reset(token)
+
+    def _refuse(self, scope: dict[str, Any], client: str) -> tuple[int, str] | None:
+        if scope.get("path", "").startswith(UNUSED_ROUTES):
+            return 404, "Nicht gefunden."
+        method = scope.get("method", "GET")
+        if method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        headers = {k.decode("latin1").lower(): v.decode("latin1") for k, v in scope.get("headers", [])}
+        upload = scope.get("path", "").rstrip("/") == "/gradio_api/upload"
+        if upload and not self.upload_allowed(client):
+            log.warning("file upload refused for client %s: no admin session", client)
+            return 403, "Hochladen ist nur in der Verwaltung nach der Anmeldung möglich."
+        raw = headers.get("content-length")
+        if raw is None:
+            if "transfer-encoding" in headers:
+                return 411, "Bitte die Länge der Anfrage angeben (Content-Length)."
+            return None
+        limit = self.upload_max_bytes if upload else self.body_max_bytes
+        try:
+            length = int(raw)
+        except ValueError:
+            return 400, "Ungültige Anfrage."
+        if length > limit:
+            log.warning("request body of %d bytes refused (limit %d) for %s from %s", length, limit,
+                        scope.get("path"), client)
+            mb = limit / 1024 / 1024
+            return 413, f"Die Anfrage ist zu groß (höchstens {mb:.0f} MB)." if mb >= 1 else "Die Anfrage ist zu groß."
+        return None
+
+
+async def _german(send: _Send, status: int, message: str) -> None:
+    body = json.dumps({"detail": message, "error": message}, ensure_ascii=False).encode()
+    headers = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+    if status == 429:
+        headers.append((b"retry-after", b"30"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _busy_in_german(send: _Send) -> _Send:
+    """Wrap `send` so that a 503 response is replaced by 429 with the German busy message."""
+    replacing = False
+
+    async def wrapped(message: dict[str, Any]) -> None:
+        nonlocal replacing
+        if message["type"] == "http.response.start" and message.get("status") == 503:
+            replacing = True
+            log.warning("queue full: a request was turned away")
+            return
+        if not replacing:
+            await send(message)
+        elif message["type"] == "http.response.body" and not message.get("more_body"):
+            await _german(send, 429, BUSY_TEXT)
+
+    return wrapped
 
 
 def create_app(settings: Settings, blocks: gr.Blocks, service: AppService) -> FastAPI:
@@ -141,6 +268,26 @@ def create_app(settings: Settings, blocks: gr.Blocks, service: AppService) -> Fa
     for route in app.routes:
         if isinstance(route, Mount) and hasattr(route.app, "cookie_id"):
             holder["gradio"] = route.app
+    # Gradio checks that a file named in an event comes from its own upload folder only once it believes it
+    # was launched (processing_utils._check_allowed); mounted into our app it never is, and would copy any
+    # server file a client names into its cache. This switches its own check on.
+    blocks.has_launched = True
+    # Gradio leaves /gradio_api/run/<name> open outside Hugging Face Spaces: a queued event called there skips
+    # the queue, its size bound and its concurrency limit. Queued events go through the queue only.
+    blocks.api_open = False
+
+    guard = service.guard
+
+    def upload_allowed(client: str) -> bool:
+        return guard is not None and client in guard.active_clients()
+
+    app.add_middleware(Shield, upload_allowed=upload_allowed,
+                       upload_max_bytes=settings.upload_max_mb * 1024 * 1024 + 64 * 1024)
+    proxies = parse_trusted_proxies(settings.trusted_proxies)
+    if proxies:  # outermost: every check above sees the real client
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     return app
 
 
@@ -154,6 +301,7 @@ def serve(settings: Settings, blocks: gr.Blocks, service: AppService) -> None:
     log.info("Beschlusslage läuft auf http://%s:%d (Strg+C beendet)", host, port)
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.auth:
         log.warning("the app listens on %s without a login (set RAG_AUTH=user:password)", host)
+    # proxy headers are handled in create_app, only from RAG_TRUSTED_PROXIES
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False)
 
 

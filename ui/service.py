@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from rag.errors import IndexMissingError, ModelMismatchError, RagError
 from rag.index import Snapshot
+from rag.limits import cap_history, cap_question
 from rag.settings import Settings
 from rag.types import Answer
 from ui.admin import IngestJob, LoginGuard
@@ -55,7 +56,6 @@ class ChatStep:
     error: str = ""  # a German message when no answer could be given
 
 
-MAX_QUESTION = 1000
 NO_INDEX_TEXT = "Es gibt noch keinen Suchindex, daher kann ich noch nichts beantworten. " + NO_INDEX_HINT
 MISMATCH_TEXT = (
     "Der Suchindex wurde mit einem anderen Einbettungsmodell erstellt, als konfiguriert ist. "
@@ -138,7 +138,8 @@ class AppService:
         self, question: str, history: Sequence[str] = (), filters: dict[str, Any] | None = None
     ) -> Iterator[ChatStep]:
         """Growing chat updates; the last one carries the final Answer (or a German error message)."""
-        question = (question or "").strip()[:MAX_QUESTION]
+        question = cap_question(question)
+        history = cap_history(history)  # the API and the chat may send anything; the most recent turns count
         label = filter_label(filters)
         if not question:
             yield ChatStep("Bitte geben Sie eine Frage ein.", message_panel("Quellen", "Noch keine Frage gestellt."),
@@ -146,7 +147,7 @@ class AppService:
             return
         last: Answer | None = None
         try:
-            for partial in self.assistant.stream(question, list(history), filters):
+            for partial in self.assistant.stream(question, history, filters):
                 last = partial
                 yield ChatStep(chat_markdown(partial, label) if partial.refused else partial.text, PENDING_SOURCES,
                                filter_label=label)
