@@ -78,7 +78,7 @@ class Assistant:
         retrieval: RetrievalConfig | None = None,
         answering: AnswerConfig | None = None,
         use_llm: bool = True,
-        respell: bool = True,
+        respell: bool | None = None,
     ) -> None:
         self.settings = settings
         self.retrieval_config = retrieval or RetrievalConfig()
@@ -86,7 +86,8 @@ class Assistant:
         self.embedder = get_embedder(settings)
         self.reader = IndexReader(settings, expected_model=self.embedder.name)
         self._use_llm = use_llm
-        self.respell = respell  # write the question as the documents spell it (rag.spelling)
+        # write the question as the documents spell it (rag.spelling); RAG_RESPELL=0 switches it off
+        self.respell = settings.respell if respell is None else respell
         self._llm: Any = None
         self._llm_checked = False
         self._retriever: tuple[str, HybridRetriever] | None = None

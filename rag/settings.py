@@ -35,6 +35,8 @@ class Settings:
     embedding_cache: Path | None = None
     # answering
     top_k: int = 8
+    # write a question as the documents write it first (casing, ae/oe/ue/ss, typos; rag/spelling.py)
+    respell: bool = True
     llm_url: str | None = None  # OpenAI-compatible base URL, e.g. http://127.0.0.1:11434/v1
     llm_model: str | None = None
     llm_api_key: str | None = None
