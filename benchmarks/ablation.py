@@ -56,7 +56,8 @@ def main() -> None:
     args = ap.parse_args()
     settings = Settings.from_env(data_dir=args.data_dir)
     sets = {name: load(name, args.variant) for name in args.sets.split(",")}
-    steps = [("respell", "question")] + [(n, kind[:-1]) for kind, names in registry_names().items() for n in names]
+    kinds = {"strategies": "strategy", "refiners": "refiner", "gates": "gate"}
+    steps = [("respell", "question")] + [(n, kinds[kind]) for kind, names in registry_names().items() for n in names]
     t0 = time.perf_counter()
 
     def run(disabled: frozenset[str], respell: bool) -> dict[str, dict[str, float]]:

@@ -160,18 +160,21 @@ class Vocabulary:
     def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
         counts: Counter[str] = Counter()
         spellings: dict[str, Counter[str]] = defaultdict(Counter)
+        in_compounds: dict[str, Counter[str]] = defaultdict(Counter)
         for raw in texts:
             text = _ADDRESS.sub(" ", raw)  # 'kommune21.de' says nothing about how 'Kommune' is written
             for m in _WORD.finditer(text):
                 word = m.group()
                 key = word.lower()
                 counts[key] += 1
-                # a capital at the start of a sentence or list item says nothing about the word
-                if not _SENTENCE_START.search(text[max(0, m.start() - 8) : m.start()]):
-                    spellings[key][word] += 1
+                # a capital at the start of a sentence or list item says nothing about the word; one that opens
+                # a hyphenated compound ('Online-Ausweis') counts only for words never written alone ('IT-')
+                if _SENTENCE_START.search(text[max(0, m.start() - 8) : m.start()]):
+                    continue
+                (in_compounds if text[m.end() : m.end() + 1] == "-" else spellings)[key][word] += 1
         forms, shares = {}, {}
         for key in counts:
-            seen = spellings.get(key)
+            seen = spellings.get(key) or in_compounds.get(key)
             if seen:
                 form, n = seen.most_common(1)[0]
                 forms[key], shares[key] = form, n / sum(seen.values())
