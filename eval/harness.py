@@ -186,6 +186,10 @@ def compute_metrics(results: Sequence[ItemResult], k: int) -> dict[str, float]:
     scored = [r for r in results if r.has_gold]
     out: dict[str, float] = {"n": float(len(results))}
     out.update(_rank_metrics((r.rank for r in scored), ks, k))
+    # the answer cites at least one gold source (a refusal of an answerable item cites none)
+    out["gold_cited"] = m.mean(
+        [float(not r.refused and (r.citation_precision or 0.0) > 0.0) for r in scored] or [math.nan]
+    )
     out["fact_recall"] = m.mean(r.fact_recall for r in results)
     out["citation_precision"] = m.mean(r.citation_precision for r in results)
     answerable, refused = [r.answerable for r in results], [r.refused for r in results]

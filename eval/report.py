@@ -15,6 +15,7 @@ LABELS: dict[str, tuple[str, bool]] = {
     "hit_at_1": ("hit@1", True),
     "hit_at_3": ("hit@3", True),
     "hit_at_5": ("hit@5", True),
+    "gold_cited": ("gold source cited", True),
     "fact_recall": ("fact recall", True),
     "citation_precision": ("citation precision", True),
     "refusal_accuracy": ("refusal accuracy", True),
@@ -28,6 +29,8 @@ DEFINITIONS = """\
 - **hit@k** — share of answerable items with gold sources where a gold (file, page) is among the top k \
 retrieved passages for the standalone (rewritten) query; a gold source without page matches any page.
 - **MRR@k** — mean of 1/rank of the first gold passage (0 when not in the top k).
+- **gold source cited** — share of answerable items with gold sources whose answer cites at least one \
+of them (a refusal cites none).
 - **fact recall** — share of an item's expected facts found in the answer text (case-, whitespace-, \
 soft-hyphen- and quote-insensitive substring), averaged over answerable items with facts.
 - **citation precision** — share of the answer's citations whose (file, page) matches a gold source, \
@@ -313,6 +316,7 @@ def write_report(result: dict[str, Any], path: Path) -> Path:
 SUITE_COLUMNS = (
     "hit_at_5",
     "mrr_at_5",
+    "gold_cited",
     "fact_recall",
     "citation_precision",
     "refusal_accuracy",
