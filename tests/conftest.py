@@ -63,3 +63,13 @@ def free_port() -> int:
 @pytest.fixture
 def port() -> Iterator[int]:
     yield free_port()
+
+
+@pytest.fixture(scope="session")
+def e5_model_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One converted e5 model directory for the whole session (the conversion writes ~470 MB)."""
+    from rag.e5convert import ensure_model_dir
+
+    root = tmp_path_factory.mktemp("models")
+    ensure_model_dir(root)
+    return root
