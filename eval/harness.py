@@ -81,7 +81,9 @@ def default_data_dir(corpus: Path) -> Path:
 def eval_settings(base: Settings | None, data_dir: Path) -> Settings:
     """Settings for an eval index: our own data dir, always the embedded store (never a shared server)."""
     settings = base if base is not None else Settings.from_env()
-    return settings.replace(data_dir=data_dir / f"ours-{slug(settings.embedder)}", chroma_url=None)
+    # converted models (~470 MB for e5-torch) stay where the base settings keep them, not one per eval dir
+    return settings.replace(data_dir=data_dir / f"ours-{slug(settings.embedder)}", chroma_url=None,
+                            model_dir=settings.models_dir)
 
 
 # --------------------------------------------------------------------------------------------- results

