@@ -140,9 +140,12 @@ class Assistant:
         history = [self._spelt(snap, h) for h in history]
         query = standalone_query(question, history)
         qterms = analyse_query(query, snap.bm25)
+        # the question is analysed once: retrieval and the answerer read the same Question
+        parts = [(part, analyse_query(part, snap.bm25)) for part in question_parts(query)]
+        rterms = analyse_query(query, snap.bm25, keep_self=True) if names_self(query) else qterms
+        parsed = Question.parse(query, qterms, rterms, parts)
         retriever = self._retriever_for(snap)
         qvec = retriever.query_vector(query, qterms) if retriever.cfg.w_dense > 0 else None
-        parsed = Question.parse(query, qterms)
         passages = retriever.retrieve(query, k=self.settings.top_k, filters=filters, qvec=qvec, qterms=qterms,
                                       question=parsed)
         missing = snap.references.missing(query_references(question), question)
@@ -152,9 +155,7 @@ class Assistant:
             return
         answerer = ExtractiveAnswerer(snap.bm25.tokenize, self.answer_config, sentence_sims(snap, qvec),
                                       following(snap), opening(snap))
-        parts = [(part, analyse_query(part, snap.bm25)) for part in question_parts(query)]
-        rterms = analyse_query(query, snap.bm25, keep_self=True) if names_self(query) else qterms
-        answer = answerer.answer_question(Question.parse(query, qterms, rterms, parts), passages, missing)
+        answer = answerer.answer_question(parsed, passages, missing)
         allowed = [c.url for c in answer.citations if c.url]
         answer = Answer(
             sanitize_answer(answer.text, allowed),

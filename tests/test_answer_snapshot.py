@@ -9,13 +9,19 @@ regenerates the snapshot in the same commit:
 
 The index is built with the real pipeline into a temp dir; when the developer's embedding cache
 (~/.cache/beschlusslage/embeddings.sqlite, filled by the evals) exists, a copy of it saves re-embedding.
+The tool runs in a subprocess with PYTHONHASHSEED=0 (some answers depend on set order). Only the own
+corpus is checked here: on the shared corpus two builds of the same index give 3 of 192 different answers
+(Chroma's HNSW graph is not built identically twice), so its snapshot (tests/snapshots/shared_corpus.jsonl)
+is checked by hand against one index, with `--check`.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import json
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -47,12 +53,12 @@ def _index(corpus: Path, data_dir: Path) -> Path:
 
 
 def _check(corpus: Path, snapshot: Path, data_dir: Path) -> None:
-    tool = _tool()
-    expected = [json.loads(line) for line in snapshot.read_text(encoding="utf-8").splitlines() if line.strip()]
-    got = tool.snapshot(_index(corpus, data_dir), SETS)
-    assert len(got) == len(expected)
-    changed = tool.diff(expected, got)
-    assert not changed, f"{len(changed)} of {len(got)} answers differ from {snapshot.name} (hashed ids: {changed})"
+    index = _index(corpus, data_dir)
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "answer_snapshot.py"), str(index),
+                           *map(str, SETS), "--out", str(snapshot), "--check"], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT)}, timeout=1800)
+    assert proc.returncode == 0, f"answers differ from {snapshot.name}: {proc.stdout.strip()} {proc.stderr[-2000:]}"
+    assert f"{sum(1 for _ in _tool().items(SETS))} items, 0 differ" in proc.stdout
 
 
 def test_the_diff_names_what_changed() -> None:
@@ -65,9 +71,3 @@ def test_the_diff_names_what_changed() -> None:
 @pytest.mark.slow
 def test_own_corpus_answers_are_unchanged(own_corpus: Path, tmp_path: Path) -> None:
     _check(own_corpus, ROOT / "tests" / "snapshots" / "own_corpus.jsonl", tmp_path)
-
-
-@pytest.mark.slow
-@pytest.mark.shared
-def test_shared_corpus_answers_are_unchanged(shared_corpus: Path, tmp_path: Path) -> None:
-    _check(shared_corpus, ROOT / "tests" / "snapshots" / "shared_corpus.jsonl", tmp_path)
