@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -388,7 +387,6 @@ def test_shared_corpus_has_eight_bsi_pdfs(shared_corpus: Path) -> None:
 @pytest.mark.shared
 @pytest.mark.slow
 def test_whole_shared_corpus_loads(shared_corpus: Path) -> None:
-    started = time.perf_counter()
     failures: dict[str, str] = {}
     empty: list[str] = []
     for rel in CORPUS_FILES:
@@ -400,8 +398,7 @@ def test_whole_shared_corpus_loads(shared_corpus: Path) -> None:
         if not any(page.text.strip() for page in pages):
             empty.append(rel)
     assert len(CORPUS_FILES) >= 139
-    assert failures == {} and empty == []
-    assert time.perf_counter() - started < 60  # the brief: well under a minute (about 8 s on 2 idle cores)
+    assert failures == {} and empty == []  # how long it takes is benchmarks/ingest_bench.py's business
 
 
 def test_a_laws_version_from_front_matter_or_its_amendments() -> None:
