@@ -1,7 +1,7 @@
 """Quick evaluation loop over an already-built index (no baseline, no report): for tuning retrieval and
 answer settings. Usage: python benchmarks/tune.py DATA_DIR QUESTIONS [key=value ...]
 
-Keys are RetrievalConfig / AnswerConfig fields (and respell=False), e.g. w_bm25=1.5 min_coverage=0.4 disabled='{"keep_earlier"}'
+Keys are RetrievalConfig / AnswerConfig fields (and respell=False), e.g. w_bm25=1.5 min_coverage=0.4 disabled='{"antecedent"}'
 weights='{"coverage": 2.0, ...}' (every feature of rag.answering.FEATURES).
 """
 

@@ -19,7 +19,6 @@ from rag.answering import (
     AnswerConfig,
     ExtractiveAnswerer,
     Following,
-    Opening,
     Question,
     SentenceSims,
     make_citation,
@@ -59,16 +58,6 @@ def following(snap: Snapshot) -> Following:
         return nxt if nxt.source == p.chunk.source else None
 
     return after
-
-
-def opening(snap: Snapshot) -> Opening:
-    """The first chunk of a passage's document, None when the passage is that chunk or the document a PDF."""
-
-    def first(p: Passage) -> Chunk | None:
-        i = snap.openings.get(p.chunk.source)
-        return None if i is None or p.chunk.page is not None or snap.chunks[i].id == p.chunk.id else snap.chunks[i]
-
-    return first
 
 
 class Assistant:
@@ -154,7 +143,7 @@ class Assistant:
             yield from self._stream_llm(llm, question, query, passages, filters)
             return
         answerer = ExtractiveAnswerer(snap.bm25.tokenize, self.answer_config, sentence_sims(snap, qvec),
-                                      following(snap), opening(snap))
+                                      following(snap))
         answer = answerer.answer_question(parsed, passages, missing)
         allowed = [c.url for c in answer.citations if c.url]
         answer = Answer(

@@ -126,15 +126,6 @@ class Snapshot:
         return [frozenset(self.bm25.tokenize(c.embed_text)) for c in self.chunks]
 
     @cached_property
-    def openings(self) -> dict[str, int]:
-        """Each document's first chunk (chunks are stored in document order): where a press report says
-        when and where it happened."""
-        first: dict[str, int] = {}
-        for i, c in enumerate(self.chunks):
-            first.setdefault(c.source, i)
-        return first
-
-    @cached_property
     def superseded(self) -> frozenset[int]:
         """Chunks of a law of which the index holds a newer version (same law and publisher, a later
         `as_of`): an older copy of the OZG answers only questions about what applied before."""

@@ -33,7 +33,6 @@ STOPWORDS: frozenset[str] = _wordset(_DE["stopwords"])
 SENTENCE_ABBREVIATIONS: frozenset[str] = _wordset(_DE["sentences"]["abbreviations"])
 REFERENCE_WORDS: frozenset[str] = _wordset(_DE["sentences"]["reference_words"])
 MONTHS: tuple[str, ...] = tuple(_DE["numbers"]["months"])
-ORDINALS: tuple[str, ...] = tuple(_DE["numbers"]["ordinals"])
 NUMBER_WORDS: tuple[str, ...] = tuple(_DE["numbers"]["number_words"])
 
 ABBREVIATION_TABLE: tuple[tuple[str, str], ...] = tuple((abbr, long) for abbr, long in _DOMAIN["abbreviations"])

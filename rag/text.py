@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from rag.lexicon import MONTHS, NUMBER_WORDS, ORDINALS, REFERENCE_WORDS, SENTENCE_ABBREVIATIONS, STOPWORDS
+from rag.lexicon import MONTHS, NUMBER_WORDS, REFERENCE_WORDS, SENTENCE_ABBREVIATIONS, STOPWORDS
 
-__all__ = ["MONTHS", "NUMBER_WORDS", "ORDINALS", "figures", "is_table_of_contents", "jaccard", "normalize",
+__all__ = ["MONTHS", "NUMBER_WORDS", "figures", "is_table_of_contents", "jaccard", "normalize",
            "split_sentences"]
 
 # ---------------------------------------------------------------------------------------------- normalise

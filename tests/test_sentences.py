@@ -13,7 +13,6 @@ from files import write_files
 from ingest.pipeline import ingest
 from rag.answering import (
     FEATURES,
-    REFINERS,
     AnswerConfig,
     ExtractiveAnswerer,
     Scored,
@@ -211,27 +210,6 @@ def test_taking_note_is_procedure_not_an_answer() -> None:
     assert AnswerConfig().weights["noted"] < 0
 
 
-def test_asked_where_and_when_the_opening_of_a_quoted_report_says_it() -> None:
-    """The report's later chunk was retrieved, its opening (date and place of the session) was not."""
-    meta = {"title": "IT-Planungsrat: 40. Sitzung thematisiert Kommunalpakt", "doc_type": "Pressemitteilung"}
-    opening = Chunk("a", "(Bildquelle: Stadt Halle/Foto)\nSchwerpunkt der 40. Sitzung des IT-Planungsrates, die am "
-                         "29. März 2023 in Halle (Saale) stattgefunden hat, war die Finanzierung.", "p.md", None, 0, meta)
-    later = Chunk("b", "Eckpunkte wurden bei der Sitzung außerdem zum Kommunalpakt vereinbart. Die Länder "
-                       "begrüßen die Eckpunkte zum Kommunalpakt.", "p.md", None, 200, meta)
-    bm25 = BM25Index.build([opening.embed_text, later.embed_text, "Anderes Thema hier.", "Noch ein Thema."])
-    question = "Wo und wann hat der IT-PLR getagt, als die Kommunalpakt-Eckpunkte vereinbart wurden?"
-    parts = [(part, analyse_query(part, bm25)) for part in question_parts(question)]
-
-    def ask(with_opening: bool) -> str:
-        answerer = ExtractiveAnswerer(bm25.tokenize, opening=(lambda p: opening) if with_opening else None)
-        return answerer.answer(analyse_query(question, bm25), [Passage(later, 1.0)], question=question, parts=parts).text
-
-    assert "Halle (Saale)" not in ask(False)
-    answer = ask(True)
-    assert "am 29. März 2023 in Halle (Saale) stattgefunden" in answer and "Bildquelle" not in answer
-    assert "Kommunalpakt vereinbart" in answer
-
-
 @pytest.mark.parametrize(
     ("question", "kind", "yes", "no"),
     [
@@ -299,37 +277,6 @@ def test_list_items_come_with_their_introduction() -> None:
     assert text[x.start :].startswith("Wer ein Register")  # the span covers the introduction and the item
 
 
-def test_a_statement_found_in_two_documents_is_quoted_once() -> None:
-    bm25 = BM25Index.build(["Die Integrität wird durch die Kanalbindung sichergestellt.", "Anderes Thema hier."])
-    a = Scored(0, 0, 10, "Die Integrität der Formulardaten wird durch die Kanalbindung des Identitätsnachweises sichergestellt.", 0.9, 0.5)
-    b = Scored(1, 0, 10, "Die Integrität der übertragenen Formulardaten wird durch die Kanalbindung des "
-                         "Identitätsnachweises sichergestellt.", 0.8, 0.5)
-    c = Scored(1, 20, 40, "Die Formulardaten werden zusätzlich mit einem Siegel der Behörde gesichert.", 0.7, 0.4)
-    passages = [_passage("x " * 40), _passage("y " * 40)]
-    sel = ExtractiveAnswerer(bm25.tokenize).selection("", passages, [a, b, c], chosen=[a, b, c])
-    REFINERS["drop_repeated"].refine(sel)
-    assert sel.chosen == [a, c]
-
-
-def test_asked_whether_it_still_holds_the_newest_near_equal_decision_on_the_topic_leads() -> None:
-    bm25 = BM25Index.build(["Kosten der Nachnutzung von EfA-Leistungen", "Anderes Thema hier."])
-    old = _passage("Die Kosten werden nach Einwohnern verteilt.", title="Kosten der Nachnutzung von EfA-Leistungen",
-                   date="2021-06-23")
-    new = _passage("Ab 2024 wird über den Marktplatz abgerechnet.", title="Kosten der Nachnutzung ab 2024",
-                   date="2024-03-20")
-    other = _passage("Die Cloud wird weiterentwickelt.", title="Deutsche Verwaltungscloud", date="2025-01-01")
-    passages = [old, new, other]
-    ex = ExtractiveAnswerer(bm25.tokenize)
-    best = Scored(0, 0, 10, old.chunk.text, 1.0, 0.8)
-    near, far, off_topic = (Scored(1, 0, 10, new.chunk.text, 0.95, 0.6), Scored(1, 0, 10, new.chunk.text, 0.5, 0.3),
-                            Scored(2, 0, 10, other.chunk.text, 0.99, 0.6))
-    for others, leads in (([near, off_topic], near), ([far, off_topic], best)):
-        sel = ex.selection("Gilt das noch?", passages, [best, *others])
-        sel.best = best
-        REFINERS["lead_newest"].refine(sel)
-        assert sel.best == leads and sel.earlier == (best if leads is not best else None)
-
-
 def test_guideline_numbers_must_be_in_the_evidence() -> None:
     assert missing_specifics("Welche TLS-Version schreibt die TR-03116-4 vor?", "Nach BSI TR-02102-1 …") == ["03116-4"]
     assert missing_specifics("Was sagt TR-03160 zum Vertrauensniveau?", "pdf/bsi/BSI-TR-03160-1.pdf …") == []
@@ -387,14 +334,3 @@ def test_pronoun_statement_comes_with_its_antecedent() -> None:
     assert not ans.refused
     assert ans.text.startswith("Der IT-Planungsrat stimmt") and "Er bittet das Land Hessen" in ans.text
     assert ans.citations[0].highlight in ans.citations[0].text  # still a verbatim span of the passage
-
-
-def test_a_list_item_inside_its_intro_is_not_quoted_twice() -> None:
-    text = ("Sinngemäß hat der IT-Planungsrat Folgendes beschlossen:\n"
-            "- Der IT-Planungsrat will erreichen, dass Online-Dienste wirtschaftlich angeboten werden.\n"
-            "- Der IT-Planungsrat verlangt Einvernehmen über die Kosten der Nachnutzung.")
-    bm25 = BM25Index.build([text, "Anderes Thema hier."])
-    question = "Was hat der IT-Planungsrat zu den Kosten der Nachnutzung beschlossen?"
-    ans = ExtractiveAnswerer(bm25.tokenize).answer(analyse_query(question, bm25), [_passage(text)], question=question)
-    assert not ans.refused
-    assert ans.text.count("will erreichen") == 1 and ans.text.count("verlangt Einvernehmen") == 1

@@ -110,7 +110,6 @@ _LIST = re.compile(r"(?:\n\s*(?:[•o▪◦*–-]|\d{1,2}[.)]|[a-z][.)]|\([a-z0-
 
 
 # (kind, the question asks for it, a sentence holds it) — the first kind whose question pattern matches wins
-OPENING_TYPES = frozenset({AnswerType.DATE, AnswerType.PLACE, AnswerType.SESSION, AnswerType.WHEN})  # what a report's opening says: when, where, which session
 _ANSWER_TYPES = (
     (AnswerType.MONEY, _MONEY_Q, _MONEY),
     (AnswerType.DURATION, _Q_DURATION, _DURATION),

@@ -21,37 +21,26 @@ from rag.answering.evidence import (
     unknown_noun_gate,
     window_coverage,
 )
-from rag.answering.features import FEATURES, Following, Opening, Scored, SentenceScorer, SentenceSims, TermsFn
+from rag.answering.features import FEATURES, Following, Scored, SentenceScorer, SentenceSims, TermsFn
 from rag.answering.question import Question
-from rag.answering.quoting import Antecedent, ContinueLists, DropContained, DropRepeated, Qualification
-from rag.answering.refiners import (
-    AnswerParts,
-    CompleteSeries,
-    KeepEarlier,
-    LeadNewest,
-    NamedLaw,
-    OtherSources,
-    Refiner,
-    ReportOpenings,
-    Stage,
-)
+from rag.answering.quoting import Antecedent, ContinueLists
+from rag.answering.refiners import AnswerParts, Refiner, Stage
 from rag.answering.selection import STRATEGIES, Selection, choose, diverse
 from rag.answering.trace import AnswerTrace, SentenceTrace, Verdict
 from rag.grounding import QueryTerms
 from rag.types import Answer, Passage
 
 REFINERS: dict[str, Refiner] = {r.name: r for r in (
-    NamedLaw(), LeadNewest(),  # focus
-    OtherSources(), KeepEarlier(), ReportOpenings(), AnswerParts(), CompleteSeries(),  # select
-    Antecedent(), Qualification(), DropContained(), DropRepeated(), ContinueLists(),  # quote
+    AnswerParts(),  # select
+    Antecedent(), ContinueLists(),  # quote
 )}
 
 
 def registry_names() -> dict[str, tuple[str, ...]]:
     """Every name `AnswerConfig.disabled` accepts, by kind, in the order they run.
 
-    >>> registry_names()["strategies"]
-    ('section_overview', 'decision_points', 'diverse')
+    >>> registry_names()["strategies"], registry_names()["refiners"]
+    (('diverse',), ('answer_parts', 'antecedent', 'continue_lists'))
     """
     return {"strategies": tuple(STRATEGIES), "refiners": tuple(REFINERS), "gates": GATES}
 
@@ -61,8 +50,7 @@ class ExtractiveAnswerer:
     the sentence and of its passage, plus the retrieval rank), keeps the best 1-4 and cites each."""
 
     def __init__(self, tokenize: TermsFn, config: AnswerConfig | None = None,
-                 sentence_sims: SentenceSims | None = None, following: Following | None = None,
-                 opening: Opening | None = None) -> None:
+                 sentence_sims: SentenceSims | None = None, following: Following | None = None) -> None:
         self.cfg = config or AnswerConfig()
         known = {name for names in registry_names().values() for name in names}
         unknown = sorted(self.cfg.disabled - known)
@@ -70,7 +58,6 @@ class ExtractiveAnswerer:
             raise ValueError(f"cannot disable unknown step(s) {unknown}; known: {', '.join(sorted(known))}")
         self.tokenize = tokenize
         self.following = following
-        self.opening = opening
         self.scorer = SentenceScorer(tokenize, self.cfg.passages, self.cfg.weights, self.cfg.bias,
                                      sentence_sims, following)
 
@@ -96,7 +83,7 @@ class ExtractiveAnswerer:
         embedder): the best candidate leads, `chosen` is the choice so far."""
         q = _as_question(question, QueryTerms())
         sel = Selection(q, list(passages), list(scored), max(scored, key=lambda x: x.score), self.cfg, self.scorer,
-                        self.opening, chosen=list(chosen), retrieved=len(passages))
+                        chosen=list(chosen))
         sel.files = {sel.where(sel.best)}
         return sel
 
@@ -153,13 +140,9 @@ class ExtractiveAnswerer:
         if not scored:
             return refuse(Verdict("candidates", False, "no quotable sentence in the passages left"), passages)
 
-        sel = Selection(q, list(passages), scored, max(scored, key=lambda x: x.score), cfg, self.scorer, self.opening)
-        self._refine(sel, Stage.FOCUS, trace)
-        sel.retrieved = len(sel.passages)
+        sel = Selection(q, list(passages), scored, max(scored, key=lambda x: x.score), cfg, self.scorer)
         sel.files = {sel.where(sel.best)}
         trace.strategy = choose(sel, on)
-        if trace.strategy is not None and STRATEGIES[trace.strategy].final:
-            return self._compose(sel, trace)
         self._refine(sel, Stage.SELECT, trace)
         if on("answer_type"):
             sources = {x.passage for x in sel.chosen}

@@ -5,7 +5,7 @@ strategies, refiners and gates switched off by name (for ablations).
 Traceback (most recent call last):
 ...
 ValueError: no weight for feature(s) ['passage_coverage', 'rank_prior', 'sim_delta', 'answer_type', 'passage_score', 'decision', 'primary', 'noted', 'heading']
->>> AnswerConfig(disabled=frozenset({"keep_earlier"})).enabled("keep_earlier")
+>>> AnswerConfig(disabled=frozenset({"antecedent"})).enabled("antecedent")
 False
 """
 
@@ -24,20 +24,14 @@ class AnswerConfig:
     passages: int = 5  # how many top passages may contribute sentences
     max_sentences: int = 4  # the issue's 1-4 statements
     rel_cutoff: float = 0.25  # keep sentences of the main passage scoring at least this share of the best
-    other_cutoff: float = 0.9  # a sentence from another passage must score this share of the best
     max_sources: int = 2
     redundancy: float = 0.4  # a sentence's score minus this times its term overlap (Jaccard) with those chosen
     # sentence score = sigmoid(bias + sum of weight[name] * feature[name]) over rag.answering.features.FEATURES
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     bias: float = -4.0
     part_coverage: float = 0.34  # a sub-question counts as answered by a sentence covering a third of it
-    newer_tie: float = 0.9  # asked whether something still holds, the newest document within this share ...
-    topic_jaccard: float = 0.3  # ... on the same topic (as in RetrievalConfig) leads
     min_coverage: float = 0.4  # refuse when no sentence window covers this share of the (weighted) question
     unknown_noun_coverage: float = 0.45  # ... or this share when the question names a noun no document has
-    keep_earlier: bool = True  # asked whether something changed, the earlier statement stays beside the newest
-    decision_points: bool = True  # asked what was decided: a decision's points by their opening sentences
-    named_law_tie: float = 0.5  # "laut OZG": the law's best sentence scoring this share of the best answers alone
     # strategies, refiners and gates switched off by name (rag.answering.registry_names() lists them all);
     # an unknown name fails when the answerer is built
     disabled: frozenset[str] = frozenset()
@@ -46,7 +40,5 @@ class AnswerConfig:
         check_weights(self.weights)
 
     def enabled(self, name: str) -> bool:
-        """Is the strategy, refiner or gate `name` on? (`keep_earlier` and `decision_points` also by flag.)"""
-        if name in self.disabled:
-            return False
-        return {"keep_earlier": self.keep_earlier, "decision_points": self.decision_points}.get(name, True)
+        """Is the strategy, refiner or gate `name` on?"""
+        return name not in self.disabled

@@ -107,7 +107,6 @@ TermsFn = Callable[[str], list[str]]
 # embedder similarity of each (start, end) sentence of a passage to the question; None where not stored
 SentenceSims = Callable[[Passage, Sequence[tuple[int, int]]], list[float | None]]
 Following = Callable[[Passage], Chunk | None]  # the chunk after a passage's chunk in its document
-Opening = Callable[[Passage], Chunk | None]  # the first chunk of a passage's document
 
 
 

@@ -1,9 +1,9 @@
-"""A question, analysed once: what it names (decisions, sessions, §§, a month, laws), what it asks for (an
-`AnswerType`, what was decided, what changed, a section as a whole) and its parts. Retrieval and the
+"""A question, analysed once: what it names (decisions, sessions, §§, a month), what it asks for (an
+`AnswerType`, the past, a session's decisions) and its parts. Retrieval and the
 answerer both read the frozen `Question` instead of re-running these patterns.
 
 >>> q = Question.parse("Was hat der IT-PLR im März 2021 in der 35. Sitzung beschlossen?")
->>> q.period, sorted(q.references["session"]), q.asks_decided, q.decided_in
+>>> q.period, sorted(q.references["session"]), q.asks_decisions, q.decided_in
 (('2021-03-01', '2021-03-31'), ['35'], True, 35)
 """
 
@@ -19,7 +19,6 @@ from rag.grounding import QueryTerms
 from rag.lexicon import MONTHS
 from rag.patterns import (
     ABOUT_DECISIONS,
-    ASKS_DECIDED,
     ASKS_DECISIONS,
     DECIDED_IN_SESSION,
     DECISION_IN_QUESTION,
@@ -86,34 +85,6 @@ def query_intents(query: str) -> set[str]:
     True
     """
     return {doc_type for pattern, doc_type in _INTENTS if pattern.search(query)}
-
-
-# a question about a whole section: "Was regelt § 1a OZG?", "Worum geht es in § 8 OZG?"
-_ASKS_SECTION = re.compile(r"^\W*(?:und\s+)?(?:was\s+(?:regelt|steht\s+in|besagt|sagt|bestimmt|beinhaltet)|"
-                           r"worum\s+geht\s+es\s+in|welchen\s+inhalt\s+hat)\s+(?:der\s+|dem\s+)?"
-                           r"§\s*(\d+[a-z]?)(?:\s+[\w-]+)?\s*\??\s*$", re.I)
-# "laut OZG", "nach dem neuen OZG", "gemäß § 3 EGovG", "im IDNrG": the question names the law it asks about
-_NAMED_LAW = re.compile(r"\b(?:laut|nach|gemäß|gem\.|im|des|dem)\s+(?:de[mnrs]\s+)?(?:neuen|aktuellen|geltenden)?\s*"
-                        r"(?:§+\s*\d+[a-z]?(?:\s+Abs(?:atz|\.)\s*\d+)?\s+)?"  # "§ 3 Abs. 2 EGovG"
-                        r"(?!(?:de[mnrs]|die|das|eine[mnrs]?)\b)([^\W\d_][\w§]*)(?![\w-])", re.I)
-
-
-
-def named_laws(question: str) -> set[str]:
-    """The words a question names as its source ("laut ozg"), casefolded: they count where a passage's
-    law abbreviation is one of them.
-
-    >>> sorted(named_laws("Wer muss laut OZG … anbieten? Was gilt nach dem neuen EGovG und gemäß § 3 Abs. 2 IDNrG?"))
-    ['egovg', 'idnrg', 'ozg']
-    >>> named_laws("Was hat der IT-PLR nach dem OZG-Änderungsgesetz beschlossen?"), named_laws("wer muss laut ozg …")
-    (set(), {'ozg'})
-    """
-    return {m.group(1).casefold() for m in _NAMED_LAW.finditer(question)}
-
-
-# "Gilt das noch?", "Wurde das später geändert?", "Was gilt heute?": the newest document on the topic leads
-_ASKS_CHANGE = re.compile(r"\b(noch|geändert|ersetzt|abgelöst|neuere?[nrs]?|aktuell\w*|inzwischen|später|"
-                          r"mittlerweile|derzeit|heute|zuletzt)\b", re.I)
 
 
 _PART_SPLIT = re.compile(r"(?<=\?)\s+|[,;]?\s+(?=und\s+(?:wer|was|wie|wann|welche[rnms]?|gibt|gilt|ist|sind|muss|"
@@ -200,15 +171,11 @@ class Question:
     parts: tuple[Part, ...] = ()
     answer_type: AnswerType | None = None
     intents: frozenset[str] = frozenset()  # the document types it asks for by its wording
-    named_laws: frozenset[str] = frozenset()  # "laut OZG": casefolded
     period: tuple[str, str] | None = None  # "im März 2021": ISO span
     references: dict[str, set[str]] = field(default_factory=dict)  # decision, session, para numbers it names
-    asks_change: bool = False  # "Gilt das noch?", "Wurde das später geändert?"
     asks_past: bool = False  # "Was galt vor dem OZG 2.0?"
-    asks_decided: bool = False  # "Was wurde beschlossen?" (not "Mehrheitsentscheidungen")
-    asks_decisions: bool = False  # ... the looser form the session check uses
+    asks_decisions: bool = False  # "Was wurde beschlossen?", "Beschlusslage": the session check uses it
     decided_in: int | None = None  # "… in der 47. Sitzung …": the session number
-    section: str | None = None  # "Was regelt § 1a OZG?": "1a"
 
     @classmethod
     def parse(cls, text: str, terms: QueryTerms | None = None, refusal_terms: QueryTerms | None = None,
@@ -216,7 +183,6 @@ class Question:
         """Analyse `text`; `terms`, `refusal_terms` and the parts' terms come from the index's analyser
         (`rag.grounding.analyse_query`), the rest from the question's wording alone."""
         decided_in = DECIDED_IN_SESSION.search(text)
-        section = _ASKS_SECTION.match(text)
         return cls(
             text=text,
             terms=terms if terms is not None else QueryTerms(),
@@ -224,15 +190,11 @@ class Question:
             parts=tuple(Part(p, t, answer_type(p)) for p, t in parts),
             answer_type=answer_type(text),
             intents=frozenset(query_intents(text)),
-            named_laws=frozenset(named_laws(text)),
             period=query_period(text),
             references=query_references(text),
-            asks_change=bool(_ASKS_CHANGE.search(text)),
             asks_past=bool(_ASKS_PAST.search(text)),
-            asks_decided=bool(ASKS_DECIDED.search(text)),
             asks_decisions=bool(ASKS_DECISIONS.search(text)),
             decided_in=int(decided_in.group(1)) if decided_in else None,
-            section=section.group(1).lower() if section else None,
         )
 
     @property
