@@ -143,8 +143,18 @@ def ingest_lock(settings: Settings) -> Iterator[None]:
         os.close(fd)
 
 
+def is_readme(name: str) -> bool:
+    """A folder's README describes the folder (how the corpus was made); it is not a document to search.
+
+    >>> is_readme("README.md"), is_readme("readme.txt"), is_readme("Readme-Beschluss.md")
+    (True, True, False)
+    """
+    return name.lower() in {"readme", "readme.md", "readme.markdown", "readme.txt", "readme.rst"}
+
+
 def discover(paths: Sequence[Path]) -> tuple[Path, list[Path]]:
-    """The ingested root (a folder given alone, else the common parent) and the supported files under it."""
+    """The ingested root (a folder given alone, else the common parent) and the supported files under it
+    (no hidden files or folders, no README)."""
     resolved = [p.resolve() for p in paths]
     for p in resolved:
         if not p.exists():
@@ -158,7 +168,7 @@ def discover(paths: Sequence[Path]) -> tuple[Path, list[Path]]:
         candidates = [p] if p.is_file() else [f for f in p.rglob("*") if f.is_file()]
         for f in candidates:
             rel_parts = f.relative_to(root).parts
-            if any(part.startswith(".") for part in rel_parts):
+            if any(part.startswith(".") for part in rel_parts) or is_readme(f.name):
                 continue
             if f.suffix.lower() in SUPPORTED_SUFFIXES:
                 files.add(f)
