@@ -12,7 +12,7 @@ export ANONYMIZED_TELEMETRY := False
 SHARED_CORPUS := ../shared/corpus
 APT_PACKAGES := chromium chromium-driver fonts-dejavu-core
 
-.PHONY: install apt-deps llm-deps run ingest test lint unit eval-own eval-shared eval-legalquad bench clean
+.PHONY: install apt-deps llm-deps run ingest test lint unit eval-own eval-shared eval-legalquad bench screenshots clean
 
 # torch==2.13.0 first: it is the CPU build on local disk; a plain `torch` would pull a multi-GB CUDA build.
 $(VENV)/.installed: pyproject.toml
@@ -72,6 +72,10 @@ eval-legalquad: install
 		--no-gate --report eval/out/report.md --json eval/out/report.json
 
 test: install apt-deps llm-deps lint unit eval-own eval-shared
+
+# The screenshots under docs/ are rewritten only on request (tests write theirs into a temp folder).
+screenshots: install apt-deps
+	BL_SCREENSHOTS_DIR=$(CURDIR)/docs $(PY) -m pytest -q tests/test_browser.py -k screenshots
 
 bench: install
 	$(PY) benchmarks/ingest_bench.py

@@ -11,12 +11,14 @@ import pytest
 import eval as eval_pkg
 import ingest
 import rag
+import ui
 
 MODULES = sorted(
-    f"{pkg.__name__}.{m.name}"
-    for pkg in (rag, ingest, eval_pkg)
-    for m in pkgutil.iter_modules(pkg.__path__)
-    if m.name != "__main__"
+    [f"{pkg.__name__}.{m.name}"
+     for pkg in (rag, ingest, eval_pkg, ui)
+     for m in pkgutil.iter_modules(pkg.__path__)
+     if m.name != "__main__"]
+    + ["ingest.__main__"]  # the progress lines for log files
 )
 
 

@@ -9,19 +9,22 @@ filter choices and the sessions overview. Gradio callbacks stay one-liners over 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from ingest.pipeline import is_readme
 from rag.errors import IndexMissingError, ModelMismatchError, RagError
 from rag.index import Snapshot
+from rag.retrieve import as_list
 from rag.settings import Settings
 from rag.types import Answer
 from ui.admin import IngestJob, LoginGuard
 from ui.feedback import FeedbackStore
-from ui.filters import FilterOptions, filter_label, filter_options
+from ui.filters import FilterOptions, filter_label, filter_options, session_choice
 from ui.render import (
     NO_INDEX_HINT,
     PENDING_SOURCES,
@@ -53,6 +56,7 @@ class ChatStep:
     answer: Answer | None = None  # set on the final step only
     filter_label: str = ""
     error: str = ""  # a German message when no answer could be given
+    hint: str = ""  # a refusal caused by the filters: the German note that loosening them would help
 
 
 MAX_QUESTION = 1000
@@ -62,6 +66,10 @@ MISMATCH_TEXT = (
     "Bitte den Index neu aufbauen (`python -m ingest --rebuild corpus`) oder RAG_EMBEDDER anpassen."
 )
 ERROR_TEXT = "Entschuldigung, bei der Beantwortung ist ein Fehler aufgetreten. Bitte versuchen Sie es erneut."
+FILTER_HINT = (
+    "Mit den gesetzten Filtern finde ich nichts – ohne Filter gäbe es Treffer ({refs}). "
+    "Lockern oder entfernen Sie die Filter („Filter zurücksetzen“) und fragen Sie erneut."
+)
 
 
 class AppService:
@@ -122,7 +130,9 @@ class AppService:
             return self._cache[key]
 
     def filter_options(self) -> FilterOptions:
-        result: FilterOptions = self._derived("filters", filter_options)
+        """Filter choices from chunk metadata plus every session and year the Sitzungen tab lists."""
+        sessions = self.sessions()
+        result: FilterOptions = self._derived("filters", lambda chunks: filter_options(chunks, sessions))
         return result
 
     def sessions(self) -> list[Session]:
@@ -130,8 +140,50 @@ class AppService:
         return result
 
     def documents(self) -> list[str]:
+        """The corpus files of the live index an admin may remove (never the corpus's own README)."""
         snap = self.snapshot()
-        return sorted(snap.manifest.get("files", {})) if snap is not None else []
+        files = snap.manifest.get("files", {}) if snap is not None else {}
+        return sorted(f for f in files if not is_readme(f.rsplit("/", 1)[-1]))
+
+    def resolve_filters(self, filters: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The filters for the assistant: a session the Sitzungen tab found in section headings (not in any
+        document's metadata) becomes the list of files that cover it, so every offered session finds something."""
+        if not filters or not filters.get("session"):
+            return filters
+        wanted = set(as_list(filters["session"]))
+        in_meta = set(self.filter_options().meta_sessions)
+        if wanted <= in_meta:
+            return filters
+        files: list[str] = []
+        for s in self.sessions():
+            if session_choice(s) in wanted or s.key in wanted:
+                files += [d.source for d in s.decisions] + [f for f, _ in s.documents]
+        snap = self.snapshot()
+        if snap is not None and wanted & in_meta:
+            files += [c.source for c in snap.chunks if c.meta.get("session") in wanted]
+        out = {k: v for k, v in filters.items() if k != "session"}
+        out["file"] = sorted(set(files)) or ["\x00keine-datei"]
+        return out
+
+    def browser_secret(self) -> str:
+        """The key that encrypts conversations kept in the browser; made once, kept in the data dir, so
+        conversations survive a restart of the app."""
+        path = self.settings.data_dir / "browser-state.key"
+        try:
+            return path.read_text(encoding="utf-8").strip() or self._new_secret(path)
+        except FileNotFoundError:
+            return self._new_secret(path)
+
+    @staticmethod
+    def _new_secret(path: Path) -> str:
+        import secrets
+
+        secret = secrets.token_urlsafe(32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secret)
+        return secret
 
     # -- answering ----------------------------------------------------------------------------------
     def ask_stream(
@@ -146,7 +198,7 @@ class AppService:
             return
         last: Answer | None = None
         try:
-            for partial in self.assistant.stream(question, list(history), filters):
+            for partial in self.assistant.stream(question, list(history), self.resolve_filters(filters)):
                 last = partial
                 yield ChatStep(chat_markdown(partial, label) if partial.refused else partial.text, PENDING_SOURCES,
                                filter_label=label)
@@ -160,19 +212,36 @@ class AppService:
                            error=MISMATCH_TEXT)
             return
         except Exception:
-            log.exception("answering failed for %r", question)
+            log.exception("answering failed")  # the question itself is logged only at DEBUG
+            log.debug("failed question: %r", question)
             yield ChatStep(f"⚠ {ERROR_TEXT}", message_panel("Fehler", ERROR_TEXT, "bl-warn"), error=ERROR_TEXT)
             return
         if last is None:
             yield ChatStep(f"⚠ {ERROR_TEXT}", message_panel("Fehler", ERROR_TEXT, "bl-warn"), error=ERROR_TEXT)
             return
+        hint = self._filter_hint(question, history, filters) if last.refused and filters else ""
         yield ChatStep(
-            chat_markdown(last, label),
-            sources_panel(last, label),
+            chat_markdown(last, label, hint),
+            sources_panel(last, label, hint=hint),
             answer_markdown(question, last, label),
             answer=last,
             filter_label=label,
+            hint=hint,
         )
+
+    def _filter_hint(self, question: str, history: Sequence[str], filters: dict[str, Any]) -> str:
+        """When a filtered question was refused but the unfiltered one would be answered, say so."""
+        unfiltered: Answer | None = None
+        try:
+            for partial in self.assistant.stream(question, list(history), None):
+                unfiltered = partial
+        except Exception:  # the hint is a courtesy; the refusal stands on its own
+            log.warning("unfiltered retry failed", exc_info=True)
+            return ""
+        if unfiltered is None or unfiltered.refused or not unfiltered.citations:
+            return ""
+        refs = "; ".join(dict.fromkeys(c.decision or c.title or c.file for c in unfiltered.citations[:3]))
+        return FILTER_HINT.format(refs=refs)
 
     def ask(self, question: str, history: Sequence[str] = (), filters: dict[str, Any] | None = None) -> dict[str, Any]:
         """The final answer as JSON (Answer.to_json + filter_label), or {"error": German message}."""
@@ -183,4 +252,6 @@ class AppService:
             return {"error": final.error if final else ERROR_TEXT}
         data = final.answer.to_json()
         data["filter_label"] = final.filter_label
+        if final.hint:
+            data["hint"] = final.hint
         return data
