@@ -672,6 +672,10 @@ def fake_service(corpus: Path, tmp_path: Path) -> AppService:
               chunk("Der IT-Planungsrat beschließt die Gesamtplanung.", "itplr/a.md", start=100,
                     section="41. Sitzung, 4. Juli 2023 – Gesamtplanung (Beschluss 2023/22)",
                     publisher="IT-Planungsrat", session="40. Sitzung", session_no=40, date="2023-03-29",
+                    decision="Beschluss 2023/02", title="Kommunalpakt", year=2023),
+              chunk("Der IT-Planungsrat billigt das Zielbild.", "itplr/a.md", start=200,
+                    section="37. Sitzung, 9. März 2022 – Zielbild (Beschluss 2022/05)",
+                    publisher="IT-Planungsrat", session="40. Sitzung", session_no=40, date="2023-03-29",
                     decision="Beschluss 2023/02", title="Kommunalpakt", year=2023)]
     snap = FakeSnapshot(corpus, chunks, {"files": {"itplr/a.md": {}, "b.pdf": {}}})
     return AppService(Settings(data_dir=tmp_path / "data"), assistant=FakeAssistant(snap))
@@ -690,7 +694,7 @@ def test_service_streams_then_final_cards(fake_service: AppService) -> None:
     data = fake_service.ask("Hundesteuer?")
     assert data["refused"] is True and data["suggestions"][0]["file"] == "itplr/a.md"
     assert fake_service.filter_options().publishers == ("IT-Planungsrat", "KGSt")
-    assert [s.label for s in fake_service.sessions()] == ["41. Sitzung", "40. Sitzung"]
+    assert [s.label for s in fake_service.sessions()] == ["41. Sitzung", "40. Sitzung", "37. Sitzung"]
     assert fake_service.documents() == ["b.pdf", "itplr/a.md"]
 
 
@@ -820,10 +824,14 @@ def test_filters_offer_every_session_of_the_sessions_tab(fake_service: AppServic
     tab = [s.key for s in fake_service.sessions()]
     assert set(tab) <= set(opts.sessions) and "41. Sitzung" in opts.sessions
     assert opts.meta_sessions == ("40. Sitzung",) and opts.sessions[0] == "41. Sitzung"
+    assert opts.years == (2022, 2023)
     # a session known only from a section heading filters to the files that cover it
     resolved = fake_service.resolve_filters({"session": "41. Sitzung", "year_from": 2022})
     assert resolved == {"year_from": 2022, "file": ["itplr/a.md"]}
     assert fake_service.resolve_filters({"session": "40. Sitzung"}) == {"session": "40. Sitzung"}
+    # 2022 is offered (a session of 2022 told in a 2023 document) and finds that document
+    assert fake_service.resolve_filters({"year_from": 2022, "year_to": 2022}) == {"file": ["b.pdf", "itplr/a.md"]}
+    assert fake_service.resolve_filters({"year_from": 2023}) == {"year_from": 2023}
     assert fake_service.resolve_filters(None) is None
 
 

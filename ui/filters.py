@@ -85,6 +85,9 @@ def filter_options(chunks: Sequence[Chunk], sessions_tab: Sequence[Any] = ()) ->
     meta_sessions = tuple(sorted(sessions, key=_session_key))
     for s in sessions_tab:
         sessions.add(session_choice(s))
+        sessions.discard(s.label if s.number is None and s.label != session_choice(s) else "")  # "Umlaufverfahren"
+        if s.date and str(s.date)[:4].isdigit():
+            years.add(int(str(s.date)[:4]))
     return FilterOptions(
         publishers=_vocab_sorted(pubs, PUBLISHER_ORDER),
         doc_types=_vocab_sorted(types, DOC_TYPE_ORDER),

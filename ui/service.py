@@ -146,23 +146,43 @@ class AppService:
         return sorted(f for f in files if not is_readme(f.rsplit("/", 1)[-1]))
 
     def resolve_filters(self, filters: dict[str, Any] | None) -> dict[str, Any] | None:
-        """The filters for the assistant: a session the Sitzungen tab found in section headings (not in any
-        document's metadata) becomes the list of files that cover it, so every offered session finds something."""
-        if not filters or not filters.get("session"):
+        """The filters for the assistant, so that every session and year the filters offer finds something.
+
+        A session the Sitzungen tab found only in section headings becomes the list of files that cover it;
+        a year range that holds such a session (a 2022 session told in a 2023 document) becomes the files
+        of that year plus the files covering those sessions. Plain metadata filters pass unchanged."""
+        if not filters:
             return filters
-        wanted = set(as_list(filters["session"]))
-        in_meta = set(self.filter_options().meta_sessions)
-        if wanted <= in_meta:
-            return filters
-        files: list[str] = []
-        for s in self.sessions():
-            if session_choice(s) in wanted or s.key in wanted:
-                files += [d.source for d in s.decisions] + [f for f, _ in s.documents]
         snap = self.snapshot()
-        if snap is not None and wanted & in_meta:
-            files += [c.source for c in snap.chunks if c.meta.get("session") in wanted]
-        out = {k: v for k, v in filters.items() if k != "session"}
-        out["file"] = sorted(set(files)) or ["\x00keine-datei"]
+        chunks = snap.chunks if snap is not None else []
+        out = dict(filters)
+        files: set[str] | None = None
+        wanted = set(as_list(filters.get("session")))
+        in_meta = set(self.filter_options().meta_sessions)
+        if wanted and not wanted <= in_meta:
+            files = {c.source for c in chunks if c.meta.get("session") in wanted}
+            for s in self.sessions():
+                if session_choice(s) in wanted or s.key in wanted:
+                    files |= {d.source for d in s.decisions} | {f for f, _ in s.documents}
+            del out["session"]
+        y0, y1 = filters.get("year_from"), filters.get("year_to")
+        if y0 or y1:
+            def in_range(year: Any) -> bool:
+                try:
+                    y = int(str(year)[:4])
+                except ValueError:
+                    return False
+                return (not y0 or y >= int(y0)) and (not y1 or y <= int(y1))
+
+            by_year = {c.source for c in chunks if c.meta.get("year") is not None and in_range(c.meta["year"])}
+            by_session = {f for s in self.sessions() if s.date and in_range(s.date)
+                          for f in [*(d.source for d in s.decisions), *(f for f, _ in s.documents)]}
+            if by_session - by_year:
+                out.pop("year_from", None)
+                out.pop("year_to", None)
+                files = (by_year | by_session) if files is None else files & (by_year | by_session)
+        if files is not None:
+            out["file"] = sorted(files) or ["\x00keine-datei"]
         return out
 
     def browser_secret(self) -> str:
