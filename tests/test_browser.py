@@ -347,6 +347,48 @@ def test_reload_keeps_the_conversation(app: dict[str, Any], driver: Any) -> None
     wait_for(lambda: len(css(d, "[data-testid='bot']")) == 2, 20, "the reopened conversation after a reload")
 
 
+def test_keyboard_filters_german_labels_dark_theme_and_stop_button(app: dict[str, Any], driver: Any) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    d = driver
+    open_page(d, app["url"] + "?__theme=dark")
+    # dark theme from the URL (or the browser's setting)
+    rgb = d.execute_script("const c = getComputedStyle(document.querySelector('#bl-chat')).backgroundColor;"
+                           "return c.match(/\\d+/g).slice(0, 3).map(Number);")
+    assert "dark" in d.execute_script("return document.body.className") and sum(rgb) < 3 * 90, rgb
+    # German names for Gradio's own buttons
+    labels = [b.get_attribute("aria-label") or "" for b in css(d, "#bl-chat button.example, #bl-chat button")]
+    assert any(label.startswith("Beispielfrage 1:") for label in labels), labels
+    assert not any(label.startswith(("Select example", "Copy message")) for label in labels)
+    # Stopp only while an answer is being written
+    stop = css(d, "#bl-frage [data-testid='stop-button']")[0]
+    assert not stop.is_displayed()
+    d.execute_script("document.querySelector('#bl-quellen').insertAdjacentHTML('beforeend',"
+                     "'<p id=\"bl-probe\" aria-busy=\"true\"></p>')")
+    wait_for(lambda: stop.is_displayed(), 5, "the Stopp button while answering")
+    d.execute_script("document.getElementById('bl-probe').remove()")
+    wait_for(lambda: not stop.is_displayed(), 5, "the Stopp button gone again")
+    # the filter panel is folded; Tab walks through its lists without unfolding them
+    content = css(d, "#bl-filter [data-testid='accordion-content']")
+    assert not content or not content[0].is_displayed()
+    css(d, "#bl-filter button")[0].click()
+    first = wait_for(lambda: css(d, "#bl-f-herausgeber input")[0], 10, "the publisher filter")
+    first.click()
+    ActionChains(d).send_keys(Keys.ESCAPE).perform()
+    visited = []
+    for _ in range(4):
+        ActionChains(d).send_keys(Keys.TAB).perform()
+        time.sleep(0.3)
+        visited.append(d.switch_to.active_element.get_attribute("aria-label"))
+        assert not [x for x in css(d, "#bl-filter [role='listbox']") if x.is_displayed()], visited
+    assert visited == ["Dokumenttyp", "Sitzung", "Jahr von", "Jahr bis"]
+    ActionChains(d).send_keys(Keys.ARROW_DOWN).perform()
+    wait_for(lambda: [x for x in css(d, "#bl-f-bis [role='listbox']") if x.is_displayed()], 5, "the list on ↓")
+    ActionChains(d).send_keys(Keys.ESCAPE).perform()
+    css(d, "#bl-filter button")[0].click()
+
+
 def test_refusal_looks_different_and_new_conversation(app: dict[str, Any], driver: Any) -> None:
     d = driver
     open_page(d, app["url"])

@@ -129,10 +129,11 @@ a.bl-cite:focus-visible::after{content:attr(data-tip);position:absolute;left:0;t
 .bl-earlier>summary{cursor:pointer;color:#334e68;font-size:.9rem}
 .bl-hint{font-weight:600}
 #bl-frage [data-testid='stop-button'],#bl-frage button.stop-button{display:none}
-.bl-busy #bl-frage [data-testid='stop-button'],.bl-busy #bl-frage button.stop-button{display:inline-flex}
+#bl-frage[data-bl-busy] [data-testid='stop-button'],#bl-frage[data-bl-busy] button.stop-button{display:inline-flex}
 .dark #bl-header h1,.dark .bl-session-head h3{color:#9ec5fe}
 .dark #bl-header p,.dark #bl-status,.dark .bl-meta,.dark .bl-loc,.dark .bl-file,.dark .bl-date{color:#bcccdc}
 .dark .bl-passage{background:#1f2933;color:#e4e7eb}
+.dark .bl-passage mark,.dark .bl-passage-full mark{color:#1f2933}
 .dark .bl-extract{color:#e4e7eb}
 .dark .bl-refused,.dark .bl-warn{background:#2d2200}
 .dark .bl-card,.dark .bl-session{border-color:#3e4c59}
@@ -182,8 +183,32 @@ JS_ON_LOAD = r"""
         }
       });
     });
-    document.body.classList.toggle('bl-busy', !!document.querySelector("#bl-quellen [aria-busy='true']"));
+    // (an attribute on the box: Gradio scopes our CSS inside its container, so a class on <body> would not do)
+    const box = document.getElementById('bl-frage');
+    if (box) { box.toggleAttribute('data-bl-busy', !!document.querySelector("#bl-quellen [aria-busy='true']")); }
+    // Gradio writes this label in English whatever the language; screen readers should hear German
+    document.querySelectorAll("#bl-chat button[aria-label^='Select example']").forEach((b) => {
+      b.setAttribute('aria-label', b.getAttribute('aria-label').replace(/^Select example (\d+)/, 'Beispielfrage $1'));
+    });
   };
+  // Tab moves through the filters without unfolding every list (Gradio opens a dropdown on focus and
+  // leaves it open): a list reached by Tab stays closed until clicked, typed into or opened with ↓/Enter,
+  // and a list closes when focus leaves it
+  let viaTab = false;
+  const isList = (el) => el && el.matches && el.matches("input[role='combobox']");
+  document.addEventListener('keydown', (e) => {
+    if (!e.isTrusted) { return; }  // our own Escape below
+    viaTab = e.key === 'Tab';
+    if (isList(e.target) && e.target.getAttribute('aria-expanded') !== 'true'
+        && (e.key === 'ArrowDown' || (e.target.readOnly && ['Enter', ' '].includes(e.key)))) {
+      e.target.dispatchEvent(new FocusEvent('focus'));
+    }
+  }, true);
+  document.addEventListener('mousedown', () => { viaTab = false; }, true);
+  document.addEventListener('focus', (e) => { if (viaTab && isList(e.target)) { e.stopPropagation(); } }, true);
+  document.addEventListener('focusout', (e) => {
+    if (isList(e.target)) { e.target.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true })); }
+  }, true);
   let queued = false;
   new MutationObserver(() => {
     if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; linkify(); }); }
@@ -547,6 +572,8 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
         gr.api(feedback, api_name="feedback", concurrency_limit=None)
 
     demo.queue(max_size=QUEUE_MAX, default_concurrency_limit=CONCURRENCY)
+    # Gradio's own labels (screen readers read them) in German whatever the browser's language
+    demo.i18n_instance = gr.I18n(**{lang: GERMAN_LABELS for lang in ("en", "de")})
     return demo
 
 
@@ -712,6 +739,31 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
 
     # after any finished job, the caller refreshes the chat tab's filters, status and sessions
     return {"refresh": [reingested, up_done, removed]}
+
+
+GERMAN_LABELS = {
+    "chatbot.copy_message": "Nachricht kopieren",
+    "chatbot.copied_message": "Nachricht kopiert",
+    "chatbot.copy": "Kopieren",
+    "chatbot.copied": "Kopiert",
+    "chatbot.clear": "Unterhaltung löschen",
+    "chatbot.like": "Gefällt mir",
+    "chatbot.dislike": "Gefällt mir nicht",
+    "chatbot.retry": "Erneut versuchen",
+    "chatbot.undo": "Rückgängig",
+    "chatbot.edit": "Bearbeiten",
+    "chatbot.chatbot": "Unterhaltung",
+    "common.clear": "Leeren",
+    "common.copy": "Kopieren",
+    "common.copied": "Kopiert",
+    "common.submit": "Senden",
+    "common.stop": "Stopp",
+    "common.loading": "Wird geladen",
+    "common.error": "Fehler",
+    "common.close": "Schließen",
+    "upload_text.drop_file": "Datei hier ablegen",
+    "upload_text.click_to_upload": "Zum Hochladen klicken",
+}
 
 
 def feedback_buttons(rating: int | None) -> tuple[Any, Any]:
