@@ -38,9 +38,12 @@ apt-deps:
 llm-deps: install
 	bash scripts/install_llm_test_deps.sh $(VENV)
 
-# exit code 1 = some files skipped (reported); the index is still usable, so `make run` goes on
+# exit code 1 = some files skipped (reported); the index is still usable, so `make run` goes on.
+# Once an admin has uploaded or removed documents, the corpus lives in <data dir>/korpus/ (never in the
+# installation) and is read from there.
+DATA_CORPUS = $${RAG_DATA_DIR:-data}/korpus
 ingest: install
-	$(PY) -m ingest corpus || [ $$? -eq 1 ]
+	if [ -d "$(DATA_CORPUS)" ]; then $(PY) -m ingest "$(DATA_CORPUS)"; else $(PY) -m ingest corpus; fi || [ $$? -eq 1 ]
 
 run: install ingest
 	$(PY) app.py

@@ -888,3 +888,20 @@ def test_ingest_progress_lines_for_log_files() -> None:
     assert lines[1].startswith("Abschnitte einbetten: 7/100 (7 %), noch etwa 4 min")  # 15 s passed
     assert lines[2] == "Abschnitte einbetten: 100/100 (100 %)" and lines[3] == "Index schreiben: 0/1 (0 %)"
     assert len(lines) == 4  # 5 % and 6 % after one second print nothing
+
+
+def test_admin_changes_never_write_into_the_installation(fake_service: AppService, corpus: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import ui.service
+
+    before = sorted(p.relative_to(corpus).as_posix() for p in corpus.rglob("*"))
+    assert fake_service.writable_corpus() == corpus  # a corpus outside the installation is used as it is
+    monkeypatch.setattr(ui.service, "INSTALLATION", corpus.parent)  # now it came with the installation
+    copy = fake_service.writable_corpus()
+    data = fake_service.settings.data_dir
+    assert copy == data / "korpus" and (copy / "itplr" / "a.md").is_file()
+    assert store_uploads([(corpus / "b.pdf", "neu.pdf")], copy, 5) == [f"{UPLOAD_DIR}/neu.pdf"]
+    kept = remove_document(copy, ["itplr/a.md"], "itplr/a.md", data)
+    assert (data / kept).is_file() and not (copy / "itplr" / "a.md").exists()
+    assert sorted(p.relative_to(corpus).as_posix() for p in corpus.rglob("*")) == before  # untouched
+    assert fake_service.corpus_dir() == copy  # re-ingests read the copy from now on

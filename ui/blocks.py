@@ -684,7 +684,7 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
 
     def do_upload(token: str, files: list[str] | None, replace: bool) -> str:
         require(token)
-        corpus = svc.corpus_dir()
+        corpus = svc.writable_corpus()
         if corpus is None:
             raise gr.Error("Kein Korpus-Ordner bekannt. Bitte RAG_CORPUS_DIR setzen.")
         paths = [Path(f) for f in (files or [])]
@@ -723,7 +723,8 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
         if not rel or snap is None:
             raise gr.Error("Bitte wählen Sie ein Dokument aus.")
         try:
-            dest = remove_document(snap.root, list(snap.manifest.get("files", {})), rel, svc.settings.data_dir)
+            corpus = svc.writable_corpus() or snap.root
+            dest = remove_document(corpus, list(snap.manifest.get("files", {})), rel, svc.settings.data_dir)
         except AdminError as exc:
             raise gr.Error(str(exc), duration=8) from exc
         return (f"`{rel}` wurde aus dem Korpus genommen (aufbewahrt im Datenordner unter `{dest}`). "

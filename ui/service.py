@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,16 @@ from ui.render import (
 from ui.sessions import Session, sessions_overview
 
 log = logging.getLogger(__name__)
+
+INSTALLATION = Path(__file__).resolve().parents[1]
+DATA_CORPUS = "korpus"  # <data dir>/korpus/: the admin's copy of a corpus that came with the installation
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
 
 
 class AssistantLike(Protocol):
@@ -112,11 +123,32 @@ class AppService:
         return dict(snap.status) if snap is not None else None
 
     def corpus_dir(self) -> Path | None:
-        """Where uploads go and what a re-ingest reads: RAG_CORPUS_DIR, else the root of the last ingest."""
+        """What a re-ingest reads: RAG_CORPUS_DIR, else the root of the last ingest; but once the admin has
+        changed a corpus that lies inside the installation, its copy in the data dir (see writable_corpus)."""
         if self.settings.corpus_dir:
-            return Path(self.settings.corpus_dir)
-        snap = self.snapshot()
-        return snap.root if snap is not None else None
+            base: Path | None = Path(self.settings.corpus_dir)
+        else:
+            snap = self.snapshot()
+            base = snap.root if snap is not None else None
+        copy = self.settings.data_dir / DATA_CORPUS
+        if base is not None and _inside(base, INSTALLATION) and copy.is_dir():
+            return copy
+        return base
+
+    def writable_corpus(self) -> Path | None:
+        """Where uploads go and removals are taken from: never inside the installation. A corpus inside it
+        (`make run` ingests the project's corpus/) is first copied to <data dir>/korpus/, which is read from
+        then on (`make ingest` too); unchanged files keep their embeddings (same names, same content)."""
+        corpus = self.corpus_dir()
+        if corpus is None or not _inside(corpus, INSTALLATION):
+            return corpus
+        copy = self.settings.data_dir / DATA_CORPUS
+        tmp = self.settings.data_dir / f".{DATA_CORPUS}-neu"
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(corpus, tmp, ignore=shutil.ignore_patterns(".*", "__pycache__"))
+        os.replace(tmp, copy)
+        log.info("corpus copied out of the installation: %s -> %s", corpus, copy)
+        return copy
 
     def _derived(self, name: str, build: Any) -> Any:
         snap = self.snapshot()
