@@ -461,6 +461,11 @@ def test_admin_upload_reingest_then_answer_without_restart(app: dict[str, Any], 
     assert str(app["corpus"]) not in panel and str(app["data_dir"]) not in panel  # no server paths
     assert (app["corpus"] / "hochgeladen" / "Beschaffung Beispielstadt 2025.pdf").is_file()
 
+    # the Dokumente tab lists it, and says it is new since the last ingest
+    select_tab(d, "Dokumente")
+    wait_for(lambda: "Beschaffungsbericht" in css(d, "#bl-neu-seit")[0].text, 20, "the digest of the new version")
+    assert "Neu seit dem letzten Einlesen" in css(d, "#bl-neu-seit")[0].text
+    assert css(d, "#bl-bibliothek tr[data-file='hochgeladen/Beschaffung Beispielstadt 2025.pdf']")
     select_tab(d, "Fragen")
     notebooks = "Wie viele Notebooks hat die Gemeinde Beispielstadt 2025 beschafft?"
     answer = ask_by_keyboard(d, notebooks)

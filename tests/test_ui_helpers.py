@@ -905,3 +905,35 @@ def test_admin_changes_never_write_into_the_installation(fake_service: AppServic
     assert (data / kept).is_file() and not (copy / "itplr" / "a.md").exists()
     assert sorted(p.relative_to(corpus).as_posix() for p in corpus.rglob("*")) == before  # untouched
     assert fake_service.corpus_dir() == copy  # re-ingests read the copy from now on
+
+
+def test_document_library_and_what_the_newest_index_version_changed(tmp_path: Path) -> None:
+    from ui.library import latest_changes, library, render_changes, render_library
+
+    versions = tmp_path / "versions"
+    old = {"version": "v1", "built_at": "2025-01-10T08:00:00+00:00",
+           "files": {"a.md": {"sha256": "1"}, "b.md": {"sha256": "2"}, "weg.md": {"sha256": "9"}}}
+    (versions / "v1").mkdir(parents=True)
+    (versions / "v1" / "manifest.json").write_text(json.dumps(old), encoding="utf-8")
+    live = {"version": "v2", "built_at": "2025-02-01T12:00:00+00:00", "previous": "v1",
+            "files": {"a.md": {"sha256": "1"}, "b.md": {"sha256": "3"}, "c.pdf": {"sha256": "4"}}}
+    chunks = [chunk("A", "a.md", title="Kommunalpakt <b>", doc_type="Beschluss/Entscheidung",
+                    publisher="IT-Planungsrat", session="40. Sitzung", decision="Beschluss 2023/02", date="2023-03-29"),
+              chunk("B", "b.md", title="Positionspapier", publisher="KGSt", date="2024-05-01"),
+              chunk("C1", "c.pdf", page=1, title="Leitfaden"), chunk("C3", "c.pdf", page=3, title="Leitfaden")]
+    docs = library(chunks, live, versions)
+    assert [d.file for d in docs] == ["b.md", "a.md", "c.pdf"]  # newest date first, undated last
+    by_file = {d.file: d for d in docs}
+    assert by_file["a.md"].since == "2025-01-10T08:00:00+00:00"  # unchanged since the first kept version
+    assert by_file["b.md"].since == "2025-02-01T12:00:00+00:00" and by_file["c.pdf"].pages == 3
+    table = render_library(docs)
+    for text in ("3 von 3 Dokumenten", "Kommunalpakt &lt;b&gt;", "40. Sitzung · Beschluss 2023/02", "29.03.2023",
+                 "10.01.2025, 09:00 Uhr", 'href="dokument/c.pdf"'):
+        assert text in table
+    assert "1 von 3" in render_library(docs, "beschluss 2023/02") and "Kein Dokument" in render_library(docs, "xyz")
+    assert "1 von 3" in render_library(docs, "", "Beschluss/Entscheidung")
+    digest = render_changes(latest_changes(live, versions), {d.file: d.title for d in docs})
+    assert digest.startswith("**Neu seit dem letzten Einlesen (01.02.2025, 13:00 Uhr)**")
+    assert "- Neu (1): Leitfaden" in digest and "- Geändert (1): Positionspapier" in digest
+    assert "- Entfernt (1): weg.md" in digest
+    assert "frühere Fassung" in render_changes(latest_changes({"files": {}}, versions), {})

@@ -39,6 +39,7 @@ from ui.history import (
     save_conversation,
     set_current,
 )
+from ui.library import render_library
 from ui.render import (
     EMPTY_SOURCES,
     PENDING_SOURCES,
@@ -76,6 +77,8 @@ UPDATING = "Der Index wird aktualisiert …"
 UPLOAD_TYPES = [".pdf", ".md", ".markdown", ".html", ".htm", ".txt"]
 
 CSS = """
+.bl-library{width:100%;border-collapse:collapse;font-size:.88rem}
+.bl-library th,.bl-library td{border-bottom:1px solid #d9e2ec;padding:.35rem .5rem;text-align:left;vertical-align:top}
 #bl-header h1{margin:0;font-size:1.6rem;color:#0b3d6e}
 #bl-header p{margin:.2rem 0 0;color:#52606d}
 #bl-status{font-size:.9rem;color:#52606d}
@@ -335,6 +338,15 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
                 tag_radio = gr.Radio([ALL_TOPICS], value=ALL_TOPICS, label="Thema", elem_id="bl-themen")
                 sessions_html = gr.HTML(render_sessions([]), elem_id="bl-sitzungen", js_on_load=None)
 
+            with gr.Tab("Dokumente", id="dokumente", elem_id="bl-tab-dokumente"):
+                changes_md = gr.Markdown(elem_id="bl-neu-seit")
+                with gr.Row():
+                    lib_query = gr.Textbox(label="Dokumente durchsuchen", placeholder="Titel, Datei, Herausgeber, "
+                                           "Sitzung oder Beschluss", elem_id="bl-lib-suche", scale=3)
+                    lib_type = gr.Dropdown(label="Dokumenttyp", choices=[], value=None, elem_id="bl-lib-typ",
+                                           scale=1)
+                library_html = gr.HTML(render_library([]), elem_id="bl-bibliothek", js_on_load=None)
+
             admin_parts: dict[str, Any] = {}
             if svc.guard is not None:
                 with gr.Tab("Verwaltung", id="verwaltung", elem_id="bl-tab-verwaltung"):
@@ -499,6 +511,13 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
 
         tag_radio.change(show_sessions, [tag_radio], [sessions_html], queue=False, api_visibility="private")
 
+        # -- documents tab -------------------------------------------------------------------------------
+        def show_library(query: str, doc_type: str | None) -> str:
+            return render_library(svc.library(), query or "", doc_type or "")
+
+        for trigger in (lib_query.change, lib_type.change):
+            trigger(show_library, [lib_query, lib_type], [library_html], queue=False, api_visibility="private")
+
         # -- page load: index-dependent choices ----------------------------------------------------------
         def on_load() -> tuple[Any, ...]:
             opts = svc.filter_options()
@@ -513,9 +532,12 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
                 gr.Dropdown(choices=years, value=None),
                 gr.Radio(choices=[ALL_TOPICS, *available_tags(sessions)], value=ALL_TOPICS),
                 render_sessions(sessions),
+                svc.changes_markdown(),
+                gr.Dropdown(choices=list(opts.doc_types), value=None),
+                render_library(svc.library()),
             )
 
-        load_outputs = [status_md, *filters_in, tag_radio, sessions_html]
+        load_outputs = [status_md, *filters_in, tag_radio, sessions_html, changes_md, lib_type, library_html]
         demo.load(on_load, None, load_outputs, api_visibility="private", concurrency_limit=None)
         for finished in admin_parts.get("refresh", []):
             finished.then(on_load, None, load_outputs, api_visibility="private", concurrency_limit=None)

@@ -19,13 +19,14 @@ from typing import Any, Protocol
 
 from ingest.pipeline import is_readme
 from rag.errors import IndexMissingError, ModelMismatchError, RagError
-from rag.index import Snapshot
+from rag.index import Snapshot, versions_dir
 from rag.retrieve import as_list
 from rag.settings import Settings
 from rag.types import Answer
 from ui.admin import IngestJob, LoginGuard
 from ui.feedback import FeedbackStore
 from ui.filters import FilterOptions, filter_label, filter_options, session_choice
+from ui.library import LibraryDoc, latest_changes, library, render_changes
 from ui.render import (
     NO_INDEX_HINT,
     PENDING_SOURCES,
@@ -176,6 +177,22 @@ class AppService:
         snap = self.snapshot()
         files = snap.manifest.get("files", {}) if snap is not None else {}
         return sorted(f for f in files if not is_readme(f.rsplit("/", 1)[-1]))
+
+    def library(self) -> list[LibraryDoc]:
+        """Every document of the live index for the Dokumente tab."""
+        snap = self.snapshot()
+        if snap is None:
+            return []
+        docs = library(snap.chunks, snap.manifest, versions_dir(self.settings))
+        return [d for d in docs if not is_readme(d.file.rsplit("/", 1)[-1])]
+
+    def changes_markdown(self) -> str:
+        """'Neu seit dem letzten Einlesen (Datum)': what the live index version changed against the one before."""
+        snap = self.snapshot()
+        if snap is None:
+            return ""
+        titles = {d.file: d.title for d in self.library()}
+        return render_changes(latest_changes(snap.manifest, versions_dir(self.settings)), titles)
 
     def resolve_filters(self, filters: dict[str, Any] | None) -> dict[str, Any] | None:
         """The filters for the assistant, so that every session and year the filters offer finds something.
