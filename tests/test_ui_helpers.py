@@ -937,3 +937,31 @@ def test_document_library_and_what_the_newest_index_version_changed(tmp_path: Pa
     assert "- Neu (1): Leitfaden" in digest and "- Geändert (1): Positionspapier" in digest
     assert "- Entfernt (1): weg.md" in digest
     assert "frühere Fassung" in render_changes(latest_changes({"files": {}}, versions), {})
+
+
+def test_vermerk_as_markdown_and_word_with_full_citations() -> None:
+    import io
+    from datetime import UTC, datetime
+
+    from docx import Document
+
+    from ui.vermerk import vermerk_docx, vermerk_markdown, vermerk_name
+
+    ans = Answer("Der IT-Planungsrat billigt die Eckpunkte. [1]",
+                 citations=(cite(1), cite(2, file="pdf/leitfaden.pdf", page=3, title="Leitfaden", url=None,
+                                    decision=None, session=None, section=None, publisher="KGSt",
+                                    date="2024-05-02")))
+    now = datetime(2025, 3, 1, 23, 30, tzinfo=UTC)  # already 2 March in Berlin
+    md = vermerk_markdown("Was gilt für *Kommunen*?", ans, "gefiltert: 2023", now)
+    assert md.startswith("# Vermerk") and "**Datum:** 2. März 2025" in md and "Was gilt für \\*Kommunen\\*?" in md
+    assert ("1. Kommunalpakt. IT-Planungsrat, 40. Sitzung, Beschluss 2023/02, 29.03.2023, Abschnitt „Kommunalpakt > "
+            "Beschluss“. Amtliche Quelle: https://www.it-planungsrat.de/beschluss/beschluss-2023-02 (Datei: "
+            "itplr/kommunalpakt.md)") in md.replace("\\>", ">")
+    assert "2. Leitfaden. KGSt, 02.05.2024, S. 3 (Datei: pdf/leitfaden.pdf)" in md
+    assert "> „Der IT-Planungsrat billigt die Eckpunkte des Kommunalpakts.“" in md and "*gefiltert: 2023*" in md
+    doc = Document(io.BytesIO(vermerk_docx("Was gilt für Kommunen?", ans, "", now)))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Vermerk" in text and "2. März 2025" in text and "Betreff: Was gilt für Kommunen?" in text
+    assert "[2] Leitfaden. KGSt, 02.05.2024, S. 3 (Datei: pdf/leitfaden.pdf)" in text
+    assert "Beschluss 2023/02" in text and "https://www.it-planungsrat.de/beschluss/beschluss-2023-02" in text
+    assert vermerk_name("Was gilt / für ../Kommunen?", now) == "Vermerk 2025-03-02 Was gilt für Kommunen"

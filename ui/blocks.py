@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -50,6 +51,7 @@ from ui.render import (
 )
 from ui.service import AppService
 from ui.sessions import ALL_TOPICS, available_tags, render_sessions
+from ui.vermerk import vermerk_docx, vermerk_markdown, vermerk_name
 
 log = logging.getLogger(__name__)
 
@@ -291,6 +293,9 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
                     with gr.Row():
                         new_btn = gr.Button("Neue Unterhaltung", elem_id="bl-neu", size="sm")
                         copy_btn = gr.Button("Antwort kopieren", elem_id="bl-kopieren", size="sm")
+                        vermerk_btn = gr.Button("Als Vermerk speichern", elem_id="bl-vermerk-btn", size="sm")
+                    vermerk_files = gr.File(label="Vermerk (Markdown und Word)", file_count="multiple",
+                                            interactive=False, visible=False, elem_id="bl-vermerk")
                     with gr.Accordion("Frühere Unterhaltungen", open=False, elem_id="bl-verlauf-acc"):
                         conv_dd = gr.Dropdown(label="Unterhaltung wieder öffnen", choices=[], value=None,
                                               elem_id="bl-verlauf", filterable=False)
@@ -481,6 +486,23 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
                 gr.Warning("Noch keine Antwort zum Kopieren – bitte zuerst eine Frage stellen.")
 
         copy_btn.click(copy_notice, [md_box], None, js=COPY_JS, api_visibility="private", concurrency_limit=None)
+
+        def vermerk(items: list[dict[str, Any]]) -> Any:
+            """The last answer with its sources as a Vermerk: a .md and a .docx file to download."""
+            if not items or not isinstance(items[-1].get("answer"), dict):
+                gr.Warning("Noch keine Antwort – bitte zuerst eine Frage stellen.")
+                return gr.File(visible=False)
+            last = items[-1]
+            question, label = str(last["question"]), str(last.get("label") or "")
+            answer = answer_from_json(last["answer"])
+            folder = Path(tempfile.mkdtemp(prefix="vermerk-"))
+            name = vermerk_name(question)
+            md_path, docx_path = folder / f"{name}.md", folder / f"{name}.docx"
+            md_path.write_text(vermerk_markdown(question, answer, label), encoding="utf-8")
+            docx_path.write_bytes(vermerk_docx(question, answer, label))
+            return gr.File(value=[str(md_path), str(docx_path)], visible=True)
+
+        vermerk_btn.click(vermerk, [turns], [vermerk_files], api_visibility="private", concurrency_limit=None)
 
         def rate(items: list[dict[str, Any]], text: str, rating: int) -> tuple[Any, ...]:
             """Rate the last answer; a second click replaces the rating (one row per answer in the store)."""
