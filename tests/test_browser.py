@@ -146,6 +146,12 @@ def open_page(d: Any, url: str) -> None:
     wait_for(lambda: "Suchindex:" in css(d, "#bl-status")[0].text, 60, "the index status line")
 
 
+def new_conversation(d: Any) -> None:
+    """The page reopens the last conversation (kept in the browser); start an empty one."""
+    css(d, "#bl-neu")[0].click()
+    wait_for(lambda: not css(d, "[data-testid='bot']"), 10, "an empty conversation")
+
+
 def ask_by_keyboard(d: Any, question: str) -> str:
     """Tab from the page start to the question box, type, Enter; returns the finished answer text."""
     from selenium.webdriver.common.action_chains import ActionChains
@@ -267,6 +273,7 @@ def follow_in_new_tab(d: Any, link: Any) -> dict[str, Any]:
 def test_source_links_land_on_the_passage_and_citations_lead_to_their_cards(app: dict[str, Any], driver: Any) -> None:
     d = driver
     open_page(d, app["url"])
+    new_conversation(d)  # card ids count from the conversation's start
     # a decision: the passage is a numbered list item ("1. Der IT-Planungsrat beschließt …")
     answer = ask_by_keyboard(d, QUESTION)
     assert "[1]" in answer
@@ -353,6 +360,7 @@ def test_keyboard_filters_german_labels_dark_theme_and_stop_button(app: dict[str
 
     d = driver
     open_page(d, app["url"] + "?__theme=dark")
+    new_conversation(d)  # the example questions show in an empty chat
     # dark theme from the URL (or the browser's setting)
     rgb = d.execute_script("const c = getComputedStyle(document.querySelector('#bl-chat')).backgroundColor;"
                            "return c.match(/\\d+/g).slice(0, 3).map(Number);")
@@ -360,7 +368,7 @@ def test_keyboard_filters_german_labels_dark_theme_and_stop_button(app: dict[str
     # German names for Gradio's own buttons
     labels = [b.get_attribute("aria-label") or "" for b in css(d, "#bl-chat button.example, #bl-chat button")]
     assert any(label.startswith("Beispielfrage 1:") for label in labels), labels
-    assert not any(label.startswith(("Select example", "Copy message")) for label in labels)
+    assert not any(label.startswith(("Select example", "Copy message", "Copy conversation")) for label in labels)
     # Stopp only while an answer is being written
     stop = css(d, "#bl-frage [data-testid='stop-button']")[0]
     assert not stop.is_displayed()
@@ -392,6 +400,7 @@ def test_keyboard_filters_german_labels_dark_theme_and_stop_button(app: dict[str
 def test_refusal_looks_different_and_new_conversation(app: dict[str, Any], driver: Any) -> None:
     d = driver
     open_page(d, app["url"])
+    new_conversation(d)
     answer = ask_by_keyboard(d, UNANSWERABLE)
     assert answer.startswith("Dazu finde ich in den vorliegenden Dokumenten keine belastbare Aussage")
     panel = css(d, "#bl-quellen .bl-refused")
@@ -504,6 +513,11 @@ def test_feedback_is_stored(app: dict[str, Any], driver: Any) -> None:
     markdown = box.get_attribute("value")
     assert markdown.startswith(f"**Frage:** {PDF_QUESTION}") and "**Quellen:**" in markdown
     assert f"(Datei: {PDF_NAME})" in markdown and "S. 2" in markdown
+    # the answer as a Vermerk: Markdown and Word files to download
+    css(d, "#bl-vermerk-btn")[0].click()
+    files = wait_for(lambda: css(d, "#bl-vermerk")[0].text if ".docx" in css(d, "#bl-vermerk")[0].text else "", 20,
+                     "the Vermerk files")
+    assert "Vermerk " in files and ".md" in files
     css(d, "#bl-kommentar textarea, #bl-kommentar input")[0].send_keys("Sehr hilfreich")
     css(d, "#bl-hilfreich")[0].click()
     wait_for(lambda: "Danke" in css(d, "#bl-feedback-msg")[0].text, 15, "the thank-you note")

@@ -192,8 +192,11 @@ JS_ON_LOAD = r"""
     const box = document.getElementById('bl-frage');
     if (box) { box.toggleAttribute('data-bl-busy', !!document.querySelector("#bl-quellen [aria-busy='true']")); }
     // Gradio writes this label in English whatever the language; screen readers should hear German
-    document.querySelectorAll("#bl-chat button[aria-label^='Select example']").forEach((b) => {
-      b.setAttribute('aria-label', b.getAttribute('aria-label').replace(/^Select example (\d+)/, 'Beispielfrage $1'));
+    const german = { 'Copy conversation': 'Unterhaltung kopieren', 'Copied conversation': 'Unterhaltung kopiert' };
+    document.querySelectorAll('#bl-chat button[aria-label]').forEach((b) => {
+      const label = b.getAttribute('aria-label');
+      const de = german[label] || label.replace(/^Select example (\d+)/, 'Beispielfrage $1');
+      if (de !== label) { b.setAttribute('aria-label', de); }
     });
   };
   // Tab moves through the filters without unfolding every list (Gradio opens a dropdown on focus and
