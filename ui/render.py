@@ -179,7 +179,8 @@ def source_card(c: Citation, *, kind: str = "quelle", turn: int | None = None) -
     kind_label = "PDF" if c.file.lower().endswith(".pdf") else "Dokument"
     open_label = f"Original öffnen ({kind_label}, S. {c.page})" if c.page else f"Original öffnen ({kind_label})"
     body, shortened = excerpt(c.text, c.highlight)
-    tip = " ".join((c.highlight or c.text or "").split())
+    # the passage as tooltip of `[n]`, without the list numbers the page shows as numbering
+    tip = " … ".join(_LIST_MARK.sub("", " ".join(p.split())) for p in (c.highlight or c.text or "").split(" … "))
     tip = tip if len(tip) <= 300 else tip[:299].rstrip() + "…"
     parts = [
         f'<li class="bl-card bl-card-{kind}" id="{card_id(c.n, kind, turn)}" tabindex="-1"'
