@@ -12,7 +12,7 @@ export ANONYMIZED_TELEMETRY := False
 SHARED_CORPUS := ../shared/corpus
 APT_PACKAGES := chromium chromium-driver fonts-dejavu-core
 
-.PHONY: install apt-deps llm-deps run ingest test lint unit eval eval-dev eval-legalquad bench clean
+.PHONY: install apt-deps llm-deps run ingest test lint unit eval eval-dev eval-legalquad bench screenshots clean
 
 # torch==2.13.0 first: it is the CPU build on local disk; a plain `torch` would pull a multi-GB CUDA build.
 $(VENV)/.installed: pyproject.toml
@@ -38,9 +38,12 @@ apt-deps:
 llm-deps: install
 	bash scripts/install_llm_test_deps.sh $(VENV)
 
-# exit code 1 = some files skipped (reported); the index is still usable, so `make run` goes on
+# exit code 1 = some files skipped (reported); the index is still usable, so `make run` goes on.
+# Once an admin has uploaded or removed documents, the corpus lives in <data dir>/korpus/ (never in the
+# installation) and is read from there.
+DATA_CORPUS = $${RAG_DATA_DIR:-data}/korpus
 ingest: install
-	$(PY) -m ingest corpus || [ $$? -eq 1 ]
+	if [ -d "$(DATA_CORPUS)" ]; then $(PY) -m ingest "$(DATA_CORPUS)"; else $(PY) -m ingest corpus; fi || [ $$? -eq 1 ]
 
 run: install ingest
 	$(PY) app.py
@@ -72,6 +75,10 @@ eval-legalquad: install
 		--no-gate --report eval/out/report.md --json eval/out/report.json
 
 test: install apt-deps llm-deps lint unit eval
+
+# The screenshots under docs/ are rewritten only on request (tests write theirs into a temp folder).
+screenshots: install apt-deps
+	BL_SCREENSHOTS_DIR=$(CURDIR)/docs $(PY) -m pytest -q tests/test_browser.py -k screenshots
 
 bench: install
 	$(PY) benchmarks/ingest_bench.py

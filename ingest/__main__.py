@@ -11,6 +11,7 @@ import logging
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import rag  # noqa: F401  (offline environment first)
 from ingest.pipeline import IngestReport, ProgressEvent, ingest
@@ -44,9 +45,7 @@ class _Bars:
             return
         from tqdm import tqdm
 
-        labels = {"scan": "Dateien prüfen", "parse": "Dateien lesen", "embed": "Abschnitte einbetten",
-                  "sentences": "Sätze einbetten",
-                  "store": "Index schreiben", "verify": "Prüfen"}
+        labels = STAGE_LABELS
         bar = self.bars.get(ev.stage)
         if bar is None:
             for other in self.bars.values():
@@ -63,6 +62,58 @@ class _Bars:
     def close(self) -> None:
         for bar in self.bars.values():
             bar.close()  # type: ignore[attr-defined]
+
+
+STAGE_LABELS = {"scan": "Dateien prüfen", "parse": "Dateien lesen", "embed": "Abschnitte einbetten",
+                "sentences": "Sätze einbetten", "store": "Index schreiben", "verify": "Prüfen"}
+
+
+class LogLines:
+    """Progress as plain log lines for a log file (stderr not a terminal): one line per stage, then one
+    per 10 % or 15 s, with percent and the time still needed.
+
+    >>> from ingest.pipeline import ProgressEvent
+    >>> clock = iter([0.0, 30.0]).__next__
+    >>> lines = LogLines(clock=clock, emit=print)
+    >>> lines(ProgressEvent("embed", 0, 200)); lines(ProgressEvent("embed", 50, 200))
+    Abschnitte einbetten: 0/200 (0 %)
+    Abschnitte einbetten: 50/200 (25 %), noch etwa 1 min 30 s
+    """
+
+    def __init__(self, clock: Any = None, emit: Any = None) -> None:
+        import time
+
+        self.clock = clock or time.monotonic
+        self.emit = emit or logging.getLogger("ingest.progress").info
+        self.stage = ""
+        self.stage_start = 0.0
+        self.last_time = 0.0
+        self.last_pct = -100.0
+
+    def __call__(self, ev: ProgressEvent) -> None:
+        if ev.stage == "done":
+            return
+        now = self.clock()
+        pct = 100.0 * ev.done / ev.total if ev.total else 0.0
+        if ev.stage != self.stage:
+            self.stage, self.stage_start, self.last_time, self.last_pct = ev.stage, now, now, pct
+        elif pct - self.last_pct < 10 and now - self.last_time < 15 and ev.done != ev.total:
+            return
+        else:
+            self.last_time, self.last_pct = now, pct
+        line = f"{STAGE_LABELS.get(ev.stage, ev.stage)}: {ev.done}/{ev.total} ({pct:.0f} %)"
+        elapsed = now - self.stage_start
+        if 0 < ev.done < ev.total and elapsed > 0:
+            line += f", noch etwa {_duration(elapsed / ev.done * (ev.total - ev.done))}"
+        self.emit(line)
+
+    def close(self) -> None:
+        pass
+
+
+def _duration(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 60} min {s % 60} s" if s >= 60 else f"{s} s"
 
 
 def format_report(r: IngestReport) -> str:
@@ -136,7 +187,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Fehler in der Konfiguration: {exc}", file=sys.stderr)
         return 2
     show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
-    bars = _Bars(show)
+    # a log file (`make run > log 2>&1`) gets plain progress lines instead of bars
+    if args.progress == "auto" and not show:
+        logging.getLogger("ingest.progress").setLevel(logging.INFO)
+    bars: _Bars | LogLines = _Bars(True) if show else LogLines() if args.progress == "auto" else _Bars(False)
     try:
         report = ingest(args.paths, settings, dry_run=args.dry_run, rebuild=args.rebuild, on_progress=bars)
     except IngestLockedError as exc:

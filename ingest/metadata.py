@@ -119,7 +119,6 @@ _DOMAIN_PUBLISHERS: tuple[tuple[str, str], ...] = (
 
 # words in a free-text publisher ("herausgeber") -> publisher; order matters (BSI before Bund)
 _PUBLISHER_WORDS: tuple[tuple[str, str], ...] = (
-    ("beschlusslage", "Beschlusslage"),
     ("bundesamt für sicherheit", "BSI"),
     ("bsi", "BSI"),
     ("städtetag", "Deutscher Städtetag"),
@@ -394,6 +393,17 @@ def normalize_publisher(value: Any) -> str | None:
     return None
 
 
+def is_project_publisher(value: Any) -> bool:
+    """Only the project's own documents say "Beschlusslage": a publisher that merely contains the word
+    (a PDF author "Deutscher Städtetag – Beschlusslage Präsidium") keeps its own publisher.
+
+    >>> is_project_publisher("Projekt Beschlusslage"), is_project_publisher("Städtetag, Beschlusslage 2024")
+    (True, False)
+    """
+    text = " ".join(str(value or "").split()).casefold()
+    return text in {"beschlusslage", "projekt beschlusslage", "das projekt beschlusslage"}
+
+
 def publisher_from_domain(host: str | None) -> str | None:
     """The publisher of a web domain, or None.
 
@@ -528,7 +538,7 @@ def _publisher(
         exact = [p for p in PUBLISHERS if p.casefold() == " ".join(str(given).split()).casefold()]
         if exact:
             return exact[0]
-    if "summary_of" in fm or normalize_publisher(given) == "Beschlusslage":
+    if "summary_of" in fm or is_project_publisher(given):
         return "Beschlusslage"
     if folders & {"itplr_beschluesse", "itplr_bekanntmachungen"} or category.startswith("itplr"):
         return "IT-Planungsrat"

@@ -151,6 +151,15 @@ def ingest_lock(settings: Settings) -> Iterator[None]:
         os.close(fd)
 
 
+def is_readme(name: str) -> bool:
+    """A folder's README describes the folder (how the corpus was made); it is not a document to search.
+
+    >>> is_readme("README.md"), is_readme("readme.txt"), is_readme("Readme-Beschluss.md")
+    (True, True, False)
+    """
+    return name.lower() in {"readme", "readme.md", "readme.markdown", "readme.txt", "readme.rst"}
+
+
 @dataclass(frozen=True)
 class Discovery:
     """What an ingest covers: the root, the files to ingest, and what was left out with its reason."""
@@ -163,7 +172,7 @@ class Discovery:
 def discover(paths: Sequence[Path]) -> Discovery:
     """The ingested root (a folder given alone, else the common parent) and the supported files under it.
 
-    Hidden files and folders are left out. A symbolic link (file or folder) counts only when it resolves
+    Hidden files and folders and a folder's README are left out. A symbolic link (file or folder) counts only when it resolves
     inside the root, and then as the file it points to (never twice); one leading out of the root, or
     nowhere, is skipped with the reason "symlink": `passwd.txt -> /etc/passwd` must not end up quoted
     to users. A file whose name is not valid UTF-8 is skipped as "bad file name" (it cannot be stored or
@@ -184,7 +193,7 @@ def discover(paths: Sequence[Path]) -> Discovery:
 
     def consider(path: Path, rel: str) -> None:
         """Add the regular file or in-root link target at `path` (reached as `rel`) if it is supported."""
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES or is_readme(path.name):
             return
         target = _inside(path, root) if path.is_symlink() else path
         if target is None:

@@ -156,7 +156,9 @@ class Assistant:
             notes=answer.notes,
             trace=answer.trace,
         )
-        log.info("answered in %.0f ms (refused=%s): %s", (time.perf_counter() - t0) * 1000, answer.refused, query)
+        # questions may name people or cases: in the log only at DEBUG
+        log.info("answered in %.0f ms (refused=%s)", (time.perf_counter() - t0) * 1000, answer.refused)
+        log.debug("answered question: %s", query)
         yield answer
 
     def _stream_llm(

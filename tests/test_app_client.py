@@ -193,6 +193,17 @@ def test_filters_change_results(client: Any) -> None:
     assert years["filter_label"] == "gefiltert: 2023–2025"
 
 
+def test_refusal_caused_by_a_filter_says_so_and_questions_stay_out_of_the_log(
+    client: Any, app_url: tuple[str, Path]
+) -> None:
+    r = client.predict(question=PDF_QUESTION, publisher=["IT-Planungsrat"], api_name="/ask")
+    assert r["refused"] is True, r
+    assert r["hint"].startswith("Mit den gesetzten Filtern finde ich nichts – ohne Filter gäbe es Treffer"), r
+    assert "Leitfaden Datensicherung" in r["hint"]
+    log = (app_url[1].parent / "app.log").read_text(encoding="utf-8", errors="replace")
+    assert "answered in" in log and "Musterhausen" not in log  # questions only at DEBUG
+
+
 def test_refusal_for_questions_the_corpus_cannot_answer(client: Any) -> None:
     r = client.predict(question=UNANSWERABLE, api_name="/ask")
     assert r["refused"] is True and r["citations"] == []

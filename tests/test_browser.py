@@ -1,10 +1,14 @@
 """The app in a real headless Chromium (recipe: ../shared/BROWSER_TESTS.md): keyboard-only question,
-finished answer, source card opening the PDF at its page through our route, a refusal that looks different,
-admin login + upload + re-ingest answered without restart, and the screenshots under docs/.
+finished answer, source card opening the PDF at its page through our route, source links landing on the
+cited passage of a decision and a law, `[n]` in the answer scrolling to its card, the first source within
+one screen of the answer at 420 px, a reload keeping the conversation, a refusal that looks different,
+admin login + upload + re-ingest answered without restart, and screenshots (into a temp folder; under docs/
+only with `make screenshots`, which sets BL_SCREENSHOTS_DIR).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -20,6 +24,7 @@ from test_app_client import (
     PDF_NAME,
     PDF_QUESTION,
     PROJECT,
+    QUESTION,
     UNANSWERABLE,
     ingest_corpus,
     running_app,
@@ -32,7 +37,21 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ADMIN_USER, ADMIN_PASSWORD = "verwaltung", "Sehr-geheim-2025"
 DOCS = PROJECT / "docs"
-
+DECISION_FILE = "itplr/2024-06-12_digitaler-bauantrag.md"
+LAW_FILE = "recht/laternengesetz.md"
+LAW_QUESTION = "Welches Verzeichnis führt die Gemeinde nach dem Laternengesetz?"
+# a long law, so that landing on § 27 needs the page to scroll
+LAW_DOC = (
+    '---\ntitle: "Laternengesetz (Muster)"\npublisher: "Land"\ndoc_type: "Gesetz/Verordnung/Staatsvertrag"\n'
+    'date: "2020-01-01"\n---\n\n# Laternengesetz\n\n'
+    + "".join(
+        f"## § {i} Allgemeine Vorschrift {i}\n\n(1) Die Vorschrift {i} regelt allgemeine Fragen der Beleuchtung "
+        f"von Wegen und Plätzen im Abschnitt {i}.\n\n"
+        for i in range(1, 27)
+    )
+    + "## § 27 Laternenverzeichnis\n\n(1) Die Gemeinde führt ein Verzeichnis aller Straßenlaternen mit "
+    "Standort, Leuchtmittel und Baujahr.\n\n(2) Das Verzeichnis wird jährlich fortgeschrieben.\n"
+)
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
@@ -50,6 +69,7 @@ TEXTBOX = "#bl-frage textarea"
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     base = tmp_path_factory.mktemp("browser")
     corpus = write_test_corpus(base / "corpus")
+    (corpus / LAW_FILE).write_text(LAW_DOC, encoding="utf-8")
     data_dir = base / "data"
     ingest_corpus(corpus, data_dir)
     with running_app(data_dir, base / "app.log", RAG_ADMIN_USER=ADMIN_USER, RAG_ADMIN_PASSWORD=ADMIN_PASSWORD) as url:
@@ -126,6 +146,12 @@ def open_page(d: Any, url: str) -> None:
     wait_for(lambda: "Suchindex:" in css(d, "#bl-status")[0].text, 60, "the index status line")
 
 
+def new_conversation(d: Any) -> None:
+    """The page reopens the last conversation (kept in the browser); start an empty one."""
+    css(d, "#bl-neu")[0].click()
+    wait_for(lambda: not css(d, "[data-testid='bot']"), 10, "an empty conversation")
+
+
 def ask_by_keyboard(d: Any, question: str) -> str:
     """Tab from the page start to the question box, type, Enter; returns the finished answer text."""
     from selenium.webdriver.common.action_chains import ActionChains
@@ -200,6 +226,13 @@ def test_keyboard_question_pdf_card_opens_at_page(app: dict[str, Any], driver: A
     assert href == f"{app['url']}dokument/{PDF_NAME}#page=2"
     with urllib.request.urlopen(href.split("#")[0], timeout=10) as resp:  # noqa: S310 (loopback)
         assert resp.status == 200 and resp.headers["content-type"] == "application/pdf"
+        pdf = resp.read()
+    import io
+
+    from pypdf import PdfReader
+
+    page_text = " ".join(PdfReader(io.BytesIO(pdf)).pages[1].extract_text().split())
+    assert " ".join(css(card, "mark")[0].text.split())[:40] in page_text  # page 2 holds the cited words
     main = d.current_window_handle
     link.click()
     wait_for(lambda: len(d.window_handles) > 1, 10, "the document tab")
@@ -209,9 +242,165 @@ def test_keyboard_question_pdf_card_opens_at_page(app: dict[str, Any], driver: A
     d.switch_to.window(main)
 
 
+IN_VIEW_JS = """
+const r = arguments[0].getBoundingClientRect();
+return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+"""
+
+
+def follow_in_new_tab(d: Any, link: Any) -> dict[str, Any]:
+    """Click a document link (opens a tab), report where the page landed, close the tab again."""
+    main = d.current_window_handle
+    link.click()
+    wait_for(lambda: len(d.window_handles) > 1, 10, "the document tab")
+    d.switch_to.window(next(h for h in d.window_handles if h != main))
+    try:
+        wait_for(lambda: d.execute_script("return document.readyState") == "complete", 10, "the document")
+        time.sleep(0.5)  # the browser scrolls to the fragment after load
+        marked = css(d, "#bl-stelle")
+        return {
+            "text": marked[0].text if marked else "",
+            "in_view": bool(marked) and d.execute_script(IN_VIEW_JS, marked[0]),
+            "background": marked[0].value_of_css_property("background-color") if marked else "",
+            "scrolled": d.execute_script("return window.scrollY"),
+            "url": d.current_url,
+        }
+    finally:
+        d.close()
+        d.switch_to.window(main)
+
+
+def test_source_links_land_on_the_passage_and_citations_lead_to_their_cards(app: dict[str, Any], driver: Any) -> None:
+    d = driver
+    open_page(d, app["url"])
+    new_conversation(d)  # card ids count from the conversation's start
+    # a decision: the passage is a numbered list item ("1. Der IT-Planungsrat beschließt …")
+    answer = ask_by_keyboard(d, QUESTION)
+    assert "[1]" in answer
+    card = wait_for(lambda: next(iter(css(d, f"#bl-quellen .bl-card[data-file='{DECISION_FILE}']")), None), 10,
+                    "the decision's card")
+    landed = follow_in_new_tab(d, css(card, "a.bl-open-doc")[0])
+    assert "IT-Planungsrat" in landed["text"], landed
+    assert landed["in_view"] and landed["background"] not in ("rgba(0, 0, 0, 0)", "transparent")
+    # [n] in the answer is a link to its card, with the passage as tooltip; a click scrolls to and flashes it
+    cite_link = css(d, "[data-testid='bot'] a.bl-cite")[-1]
+    n = cite_link.get_attribute("data-n")
+    target = css(d, f"#bl-quellen #t0-quelle-{n}")[0]
+    assert target.get_attribute("data-passage").split(": ", 1)[1][:20] in (cite_link.get_attribute("title") or "")
+    d.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+    cite_link = css(d, "[data-testid='bot'] a.bl-cite")[-1]
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", cite_link)
+    cite_link.click()
+    wait_for(lambda: "bl-flash" in (target.get_attribute("class") or ""), 5, "the flashed card")
+    assert d.execute_script(IN_VIEW_JS, target) and d.switch_to.active_element == target
+
+    # a law: the cited paragraph sits deep in a long page, which scrolls to it and marks it
+    answer = ask_by_keyboard(d, LAW_QUESTION)
+    assert "Verzeichnis" in answer
+    card = wait_for(lambda: next(iter(css(d, f"#bl-quellen .bl-card[data-file='{LAW_FILE}']")), None), 10,
+                    "the law's card")
+    landed = follow_in_new_tab(d, css(card, "a.bl-open-doc")[0])
+    assert "Straßenlaternen" in landed["text"] or "fortgeschrieben" in landed["text"], landed
+    assert landed["in_view"] and landed["scrolled"] > 300, landed
+    # the first answer keeps its own sources, folded below the newest
+    earlier = css(d, "#bl-quellen details.bl-earlier[data-turn='0']")
+    assert earlier and css(earlier[0], f".bl-card[data-file='{DECISION_FILE}']")
+
+    # at 420 px (phone) the first source starts within one screen below the answer
+    d.set_window_size(420, 900)
+    try:
+        time.sleep(1)
+        gap = d.execute_script(
+            "const bots = document.querySelectorAll(\"[data-testid='bot']\");"
+            "const a = bots[bots.length - 1].getBoundingClientRect();"
+            "const c = document.querySelector('#bl-quellen .bl-card').getBoundingClientRect();"
+            "return [c.top - a.bottom, window.innerHeight];"
+        )
+        assert 0 < gap[0] < gap[1], gap
+    finally:
+        d.set_window_size(1400, 1000)
+
+
+def test_reload_keeps_the_conversation(app: dict[str, Any], driver: Any) -> None:
+    d = driver
+    open_page(d, app["url"])
+    css(d, "#bl-neu")[0].click()
+    wait_for(lambda: not css(d, "[data-testid='bot']"), 10, "an empty conversation")
+    ask_by_keyboard(d, PDF_QUESTION)
+    ask_by_keyboard(d, QUESTION)
+    d.refresh()
+    open_page(d, app["url"])
+    wait_for(lambda: len(css(d, "[data-testid='bot']")) == 2, 20, "both answers after the reload")
+    assert css(d, "[data-testid='user']")[0].text.strip() == PDF_QUESTION
+    assert css(d, f"#bl-quellen .bl-card[data-file='{DECISION_FILE}']")  # the newest answer's sources
+    assert css(d, f"#bl-quellen details.bl-earlier .bl-card[data-file='{PDF_NAME}']")  # and the first one's
+    wait_for(lambda: css(d, "[data-testid='bot'] a.bl-cite"), 10, "citation links after the reload")
+    # a new conversation; the earlier one stays in the list and opens again
+    css(d, "#bl-neu")[0].click()
+    wait_for(lambda: not css(d, "[data-testid='bot']"), 10, "an empty conversation")
+    css(d, "#bl-verlauf-acc button")[0].click()
+    choice = wait_for(lambda: css(d, "#bl-verlauf input")[0], 10, "the list of earlier conversations")
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", choice)
+
+    choice.click()
+    option = wait_for(lambda: next((o for o in css(d, "#bl-verlauf [role='option']")
+                                    if PDF_QUESTION[:30] in (o.get_attribute("textContent") or "")), None), 15,
+                      "the earlier conversation")
+    assert "(2 Fragen)" in option.get_attribute("textContent")
+    option.click()
+    wait_for(lambda: len(css(d, "[data-testid='bot']")) == 2, 20, "the reopened conversation")
+    d.refresh()
+    open_page(d, app["url"])
+    wait_for(lambda: len(css(d, "[data-testid='bot']")) == 2, 20, "the reopened conversation after a reload")
+
+
+def test_keyboard_filters_german_labels_dark_theme_and_stop_button(app: dict[str, Any], driver: Any) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    d = driver
+    open_page(d, app["url"] + "?__theme=dark")
+    new_conversation(d)  # the example questions show in an empty chat
+    # dark theme from the URL (or the browser's setting)
+    rgb = d.execute_script("const c = getComputedStyle(document.querySelector('#bl-chat')).backgroundColor;"
+                           "return c.match(/\\d+/g).slice(0, 3).map(Number);")
+    assert "dark" in d.execute_script("return document.body.className") and sum(rgb) < 3 * 90, rgb
+    # German names for Gradio's own buttons
+    labels = [b.get_attribute("aria-label") or "" for b in css(d, "#bl-chat button.example, #bl-chat button")]
+    assert any(label.startswith("Beispielfrage 1:") for label in labels), labels
+    assert not any(label.startswith(("Select example", "Copy message", "Copy conversation")) for label in labels)
+    # Stopp only while an answer is being written
+    stop = css(d, "#bl-frage [data-testid='stop-button']")[0]
+    assert not stop.is_displayed()
+    d.execute_script("document.querySelector('#bl-quellen').insertAdjacentHTML('beforeend',"
+                     "'<p id=\"bl-probe\" aria-busy=\"true\"></p>')")
+    wait_for(lambda: stop.is_displayed(), 5, "the Stopp button while answering")
+    d.execute_script("document.getElementById('bl-probe').remove()")
+    wait_for(lambda: not stop.is_displayed(), 5, "the Stopp button gone again")
+    # the filter panel is folded; Tab walks through its lists without unfolding them
+    content = css(d, "#bl-filter [data-testid='accordion-content']")
+    assert not content or not content[0].is_displayed()
+    css(d, "#bl-filter button")[0].click()
+    first = wait_for(lambda: css(d, "#bl-f-herausgeber input")[0], 10, "the publisher filter")
+    first.click()
+    ActionChains(d).send_keys(Keys.ESCAPE).perform()
+    visited = []
+    for _ in range(4):
+        ActionChains(d).send_keys(Keys.TAB).perform()
+        time.sleep(0.3)
+        visited.append(d.switch_to.active_element.get_attribute("aria-label"))
+        assert not [x for x in css(d, "#bl-filter [role='listbox']") if x.is_displayed()], visited
+    assert visited == ["Dokumenttyp", "Sitzung", "Jahr von", "Jahr bis"]
+    ActionChains(d).send_keys(Keys.ARROW_DOWN).perform()
+    wait_for(lambda: [x for x in css(d, "#bl-f-bis [role='listbox']") if x.is_displayed()], 5, "the list on ↓")
+    ActionChains(d).send_keys(Keys.ESCAPE).perform()
+    css(d, "#bl-filter button")[0].click()
+
+
 def test_refusal_looks_different_and_new_conversation(app: dict[str, Any], driver: Any) -> None:
     d = driver
     open_page(d, app["url"])
+    new_conversation(d)
     answer = ask_by_keyboard(d, UNANSWERABLE)
     assert answer.startswith("Dazu finde ich in den vorliegenden Dokumenten keine belastbare Aussage")
     panel = css(d, "#bl-quellen .bl-refused")
@@ -272,9 +461,20 @@ def test_admin_upload_reingest_then_answer_without_restart(app: dict[str, Any], 
     css(d, "#bl-upload-btn")[0].click()
     wait_for(lambda: "Aktualisierung abgeschlossen" in css(d, "#bl-progress")[0].text, 240, "the finished re-ingest")
     assert "Neue Index-Version ist live" in css(d, "#bl-progress")[0].text
-    assert "hochgeladen/Beschaffung Beispielstadt 2025.pdf" in css(d, "#bl-report")[0].text
+    report = css(d, "#bl-report")[0].text
+    assert "hochgeladen/Beschaffung Beispielstadt 2025.pdf" in report and "neu aufgenommen" in report
+    assert "{" not in report and "added" not in report  # a German table, not raw JSON
+    wait_for(lambda: "Der Index ist aktualisiert." in css(d, "#bl-upload-msg")[0].text, 10, "the upload note")
+    assert "wird aktualisiert" not in css(d, "#bl-upload-msg")[0].text
+    panel = css(d, "#bl-admin-panel")[0].text
+    assert str(app["corpus"]) not in panel and str(app["data_dir"]) not in panel  # no server paths
     assert (app["corpus"] / "hochgeladen" / "Beschaffung Beispielstadt 2025.pdf").is_file()
 
+    # the Dokumente tab lists it, and says it is new since the last ingest
+    select_tab(d, "Dokumente")
+    wait_for(lambda: "Beschaffungsbericht" in css(d, "#bl-neu-seit")[0].text, 20, "the digest of the new version")
+    assert "Neu seit dem letzten Einlesen" in css(d, "#bl-neu-seit")[0].text
+    assert css(d, "#bl-bibliothek tr[data-file='hochgeladen/Beschaffung Beispielstadt 2025.pdf']")
     select_tab(d, "Fragen")
     notebooks = "Wie viele Notebooks hat die Gemeinde Beispielstadt 2025 beschafft?"
     answer = ask_by_keyboard(d, notebooks)
@@ -294,6 +494,9 @@ def test_admin_upload_reingest_then_answer_without_restart(app: dict[str, Any], 
     wait_for(lambda: "Aktualisierung abgeschlossen" in css(d, "#bl-progress")[0].text
              and "entfernt: 1" in css(d, "#bl-progress")[0].text, 240, "the re-ingest after removal")
     assert not (app["corpus"] / "hochgeladen" / "Beschaffung Beispielstadt 2025.pdf").exists()
+    kept = list((app["data_dir"] / "entfernt").glob("*/hochgeladen/Beschaffung Beispielstadt 2025.pdf"))
+    assert kept and not list(app["corpus"].glob("**/*entfernt*"))  # kept in the data dir, not in the corpus
+    wait_for(lambda: "Der Index ist aktualisiert." in css(d, "#bl-remove-msg")[0].text, 10, "the removal note")
     select_tab(d, "Fragen")
     css(d, "#bl-neu")[0].click()
     assert "4711" not in ask_by_keyboard(d, notebooks)
@@ -310,13 +513,26 @@ def test_feedback_is_stored(app: dict[str, Any], driver: Any) -> None:
     markdown = box.get_attribute("value")
     assert markdown.startswith(f"**Frage:** {PDF_QUESTION}") and "**Quellen:**" in markdown
     assert f"(Datei: {PDF_NAME})" in markdown and "S. 2" in markdown
+    # the answer as a Vermerk: Markdown and Word files to download
+    css(d, "#bl-vermerk-btn")[0].click()
+    files = wait_for(lambda: css(d, "#bl-vermerk")[0].text if ".docx" in css(d, "#bl-vermerk")[0].text else "", 20,
+                     "the Vermerk files")
+    assert "Vermerk " in files and ".md" in files
     css(d, "#bl-kommentar textarea, #bl-kommentar input")[0].send_keys("Sehr hilfreich")
     css(d, "#bl-hilfreich")[0].click()
     wait_for(lambda: "Danke" in css(d, "#bl-feedback-msg")[0].text, 15, "the thank-you note")
+    wait_for(lambda: css(d, "#bl-hilfreich")[0].text.startswith("✓"), 10, "the chosen rating shown")
     with sqlite3.connect(app["data_dir"] / "feedback.sqlite") as conn:
         rows = conn.execute("SELECT question, rating, comment, citations_json FROM feedback").fetchall()
     assert (PDF_QUESTION, 1, "Sehr hilfreich") in [r[:3] for r in rows]
     assert PDF_NAME in next(r[3] for r in rows if r[0] == PDF_QUESTION)
+    # changing one's mind replaces the rating instead of storing a contradicting second one
+    css(d, "#bl-nicht-hilfreich")[0].click()
+    wait_for(lambda: css(d, "#bl-nicht-hilfreich")[0].text.startswith("✓"), 10, "the new rating shown")
+    assert not css(d, "#bl-hilfreich")[0].text.startswith("✓")
+    with sqlite3.connect(app["data_dir"] / "feedback.sqlite") as conn:
+        after = conn.execute("SELECT question, rating, comment FROM feedback").fetchall()
+    assert len(after) == len(rows) and (PDF_QUESTION, -1, "Sehr hilfreich") in after
 
 
 # ----------------------------------------------------------------------------------- screenshots
@@ -342,11 +558,14 @@ def _seed_embedding_cache(data_dir: Path) -> None:
         conn.close()
 
 
+SCREENSHOTS_DIR = os.environ.get("BL_SCREENSHOTS_DIR")  # `make screenshots` sets docs/
+
+
 @pytest.fixture(scope="module")
 def showcase(tmp_path_factory: pytest.TempPathFactory, app: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """The app over the project's own corpus/ when it exists (else the test corpus) for the screenshots."""
+    """The app over the project's own corpus/ for `make screenshots`; the test corpus otherwise."""
     own = PROJECT / "corpus"
-    if not (own.is_dir() and any(own.rglob("*.md"))):
+    if not SCREENSHOTS_DIR or not (own.is_dir() and any(own.rglob("*.md"))):
         yield app["url"], "Was gilt für den digitalen Bauantrag?"
         return
     base = tmp_path_factory.mktemp("showcase")
@@ -360,16 +579,19 @@ def showcase(tmp_path_factory: pytest.TempPathFactory, app: dict[str, Any]) -> I
         yield url, "Was hat der IT-Planungsrat zum Kommunalpakt beschlossen?"
 
 
-def test_screenshots_chat_and_sessions(showcase: tuple[str, str], driver: Any) -> None:
+def test_screenshots_chat_and_sessions(showcase: tuple[str, str], driver: Any, tmp_path: Path) -> None:
+    """Full-page screenshots: into a temp folder, under docs/ only on request (the checkout stays clean)."""
     url, question = showcase
+    out = Path(SCREENSHOTS_DIR) if SCREENSHOTS_DIR else tmp_path
     d = driver
     open_page(d, url)
+    css(d, "#bl-neu")[0].click()
     ask_by_keyboard(d, question)
     wait_for(lambda: css(d, "#bl-quellen .bl-card"), 10, "source cards")
     d.execute_script("window.scrollTo(0, 0);")
-    full_page_screenshot(d, DOCS / "screenshot-chat.png")
+    full_page_screenshot(d, out / "screenshot-chat.png")
     select_tab(d, "Sitzungen")
     wait_for(lambda: css(d, "#bl-sitzungen .bl-session"), 20, "the sessions overview")
-    full_page_screenshot(d, DOCS / "screenshot-sessions.png")
+    full_page_screenshot(d, out / "screenshot-sessions.png")
     for name in ("screenshot-chat.png", "screenshot-sessions.png"):
-        assert (DOCS / name).stat().st_size > 20_000
+        assert (out / name).stat().st_size > 20_000

@@ -11,12 +11,16 @@ import pytest
 import eval as eval_pkg
 import ingest
 import rag
+import ui
 
 MODULES = sorted(
-    m.name
-    for pkg in (rag, ingest, eval_pkg)
-    for m in pkgutil.walk_packages(pkg.__path__, prefix=f"{pkg.__name__}.")
-    if not m.name.endswith(".__main__")
+    [
+        m.name
+        for pkg in (rag, ingest, eval_pkg, ui)
+        for m in pkgutil.walk_packages(pkg.__path__, prefix=f"{pkg.__name__}.")
+        if not m.name.endswith(".__main__")
+    ]
+    + ["ingest.__main__"]  # the progress lines for log files
 )
 
 

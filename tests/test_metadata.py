@@ -120,6 +120,21 @@ def test_normalize_publisher(value: Any, expected: str | None) -> None:
 
 
 @pytest.mark.parametrize(
+    ("author", "expected"),
+    [
+        ("Projekt Beschlusslage", "Beschlusslage"),  # the project's own summaries
+        ("Deutscher Städtetag – Beschlusslage des Präsidiums", "Deutscher Städtetag"),
+        ("Landkreis Musterland, Beschlusslage Kreistag", "Sonstige"),
+    ],
+)
+def test_only_the_projects_own_pdfs_say_beschlusslage(author: str, expected: str) -> None:
+    from ingest.metadata import extract_metadata
+
+    meta = extract_metadata("hochgeladen/bericht.pdf", "Bericht 2024\n\nText.", {"title": "Bericht", "herausgeber": author})
+    assert meta["publisher"] == expected
+
+
+@pytest.mark.parametrize(
     ("host", "expected"),
     [
         ("www.staedtetag.de", "Deutscher Städtetag"),

@@ -151,8 +151,54 @@ def test_document_href(file: str, page: int | None, highlight: str | None, expec
     if expected is not None:
         assert href == expected
     else:  # text fragment: "-", "," and "&" must be encoded inside the directive
-        assert href.startswith("dokument/x.md#:~:text=Der%20IT%2DPlanungsrat%20billigt%2C")
+        assert href.startswith("dokument/x.md?stelle=Der%20IT-Planungsrat%20billigt%2C")
+        assert "#bl-stelle:~:text=Der%20IT%2DPlanungsrat%20billigt%2C" in href
         assert "&" not in href and "," not in href
+
+
+LAW_MD = (
+    "# § 2 Elektronischer Zugang\n\n(1) Jede Behörde ist verpflichtet, einen Zugang für elektronische "
+    "Dokumente zu eröffnen.\n\n(2) Die Länder stellen sicher, dass **Kommunen** das auch tun.\n"
+)
+DECISION_MD = (
+    "# Beschluss 2024/30\n\n1. Der IT-Planungsrat beschließt, dass der digitale Bauantrag bis Ende 2026 "
+    "angeboten wird.\n2. Der IT-Planungsrat bittet die Bauministerkonferenz, XBau einzuführen.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("source", "highlight", "block"),
+    [
+        (DECISION_MD, "2. Der IT-Planungsrat bittet die Bauministerkonferenz, XBau einzuführen.", "li"),
+        (LAW_MD, "(2) Die Länder stellen sicher, dass Kommunen das auch tun.", "p"),
+        ("<html><body><ul><li>Erstens.</li><li>Die <b>Stadt</b> sichert täglich ihre Daten.</li></ul></body></html>",
+         "Die Stadt sichert täglich ihre Daten.", "li"),
+    ],
+    ids=["decision", "law", "html"],
+)
+def test_source_link_lands_on_the_passage(tmp_path: Path, source: str, highlight: str, block: str) -> None:
+    """The link's text fragment is page text (no list number), and the route marks the block holding it."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    from bs4 import BeautifulSoup
+
+    suffix = ".html" if source.startswith("<html>") else ".md"
+    path = tmp_path / f"doc{suffix}"
+    path.write_text(source, encoding="utf-8")
+    href = document_href(f"doc{suffix}", None, highlight)
+    parts = urlsplit(href)
+    fragment = unquote(parts.fragment.split(":~:text=", 1)[1])
+    stelle = parse_qs(parts.query)["stelle"][0]
+    assert parts.fragment.startswith("bl-stelle:~:text=") and not fragment[0].isdigit() and "(" not in fragment
+    page = render_document(path, path.name, {}, stelle).body
+    assert page is not None
+    soup = BeautifulSoup(page.decode(), "html.parser")
+    marked = soup.select("#bl-stelle")
+    assert len(marked) == 1 and marked[0].name == block and "bl-stelle" in marked[0]["class"]
+    text = " ".join(marked[0].get_text(" ").split())
+    assert " ".join(fragment.split()) in text  # what the browser's text fragment must find
+    unmarked = render_document(path, path.name, {}, "Dieser Satz steht nirgends im Dokument.").body
+    assert unmarked is not None and b'id="bl-stelle"' not in unmarked
 
 
 @pytest.mark.parametrize(
@@ -191,7 +237,8 @@ def test_chat_and_copy_markdown() -> None:
 def test_status_line() -> None:
     assert "Noch kein Suchindex" in status_line(None) and "python -m ingest" in status_line(None)
     line = status_line({"documents": 3, "chunks": 40, "built_at": "2025-11-23T14:34:38+00:00"})
-    assert "3 Dokumente" in line and "40 Abschnitte" in line and "23.11.2025, 14:34 UTC" in line
+    assert "3 Dokumente" in line and "40 Abschnitte" in line and "23.11.2025, 15:34 Uhr" in line  # Berlin time
+    assert "02.07.2025, 00:30 Uhr" in status_line({"built_at": "2025-07-01T22:30:00Z"})  # summer time
 
 
 # ------------------------------------------------------------------------------------- path guard
@@ -462,11 +509,14 @@ def test_store_uploads_all_or_nothing(tmp_path: Path) -> None:
         store_uploads([], corpus, 5, upload_root=tmp_path / "in")
 
 
-def test_remove_document_moves_into_hidden_folder(corpus: Path) -> None:
-    dest = remove_document(corpus, ["itplr/a.md"], "itplr/a.md")
-    assert not (corpus / "itplr" / "a.md").exists() and dest.exists() and ".entfernt" in dest.parts
+def test_remove_document_moves_into_the_data_dir(corpus: Path, tmp_path: Path) -> None:
+    data = tmp_path / "daten"
+    kept = remove_document(corpus, ["itplr/a.md"], "itplr/a.md", data)
+    assert not (corpus / "itplr" / "a.md").exists() and (data / kept).is_file()
+    assert kept.parts[0] == "entfernt" and not kept.is_absolute()
+    assert not any(p.name in ("entfernt", ".entfernt") for p in corpus.rglob("*"))  # nothing left in the corpus
     with pytest.raises(AdminError, match="nicht entfernt"):
-        remove_document(corpus, ["itplr/a.md"], "../secret.txt")
+        remove_document(corpus, ["itplr/a.md"], "../secret.txt", data)
 
 
 # ------------------------------------------------------------------------------------------ login
@@ -603,7 +653,7 @@ class FakeAssistant:
                ) -> Iterator[Answer]:
         self.calls.append((question, list(history), filters))
         snap = self.snapshot()
-        if "Hundesteuer" in question:
+        if "Hundesteuer" in question or (filters or {}).get("publisher") == ["Presse"]:
             yield Answer(REFUSAL, refused=True, suggestions=(cite(1, file=snap.chunks[0].source),))
             return
         yield Answer("Der IT-Planungsrat")
@@ -618,7 +668,15 @@ def fake_service(corpus: Path, tmp_path: Path) -> AppService:
     chunks = [chunk("Der IT-Planungsrat billigt. <script>x</script>", "itplr/a.md", publisher="IT-Planungsrat",
                     session="40. Sitzung", session_no=40, date="2023-03-29", decision="Beschluss 2023/02",
                     title="Kommunalpakt", year=2023),
-              chunk("PDF-Text", "b.pdf", page=1, publisher="KGSt", year=2022, title="Leitfaden")]
+              chunk("PDF-Text", "b.pdf", page=1, publisher="KGSt", year=2022, title="Leitfaden"),
+              chunk("Der IT-Planungsrat beschließt die Gesamtplanung.", "itplr/a.md", start=100,
+                    section="41. Sitzung, 4. Juli 2023 – Gesamtplanung (Beschluss 2023/22)",
+                    publisher="IT-Planungsrat", session="40. Sitzung", session_no=40, date="2023-03-29",
+                    decision="Beschluss 2023/02", title="Kommunalpakt", year=2023),
+              chunk("Der IT-Planungsrat billigt das Zielbild.", "itplr/a.md", start=200,
+                    section="37. Sitzung, 9. März 2022 – Zielbild (Beschluss 2022/05)",
+                    publisher="IT-Planungsrat", session="40. Sitzung", session_no=40, date="2023-03-29",
+                    decision="Beschluss 2023/02", title="Kommunalpakt", year=2023)]
     snap = FakeSnapshot(corpus, chunks, {"files": {"itplr/a.md": {}, "b.pdf": {}}})
     return AppService(Settings(data_dir=tmp_path / "data"), assistant=FakeAssistant(snap))
 
@@ -636,7 +694,7 @@ def test_service_streams_then_final_cards(fake_service: AppService) -> None:
     data = fake_service.ask("Hundesteuer?")
     assert data["refused"] is True and data["suggestions"][0]["file"] == "itplr/a.md"
     assert fake_service.filter_options().publishers == ("IT-Planungsrat", "KGSt")
-    assert [s.label for s in fake_service.sessions()] == ["40. Sitzung"]
+    assert [s.label for s in fake_service.sessions()] == ["41. Sitzung", "40. Sitzung", "37. Sitzung"]
     assert fake_service.documents() == ["b.pdf", "itplr/a.md"]
 
 
@@ -684,3 +742,226 @@ def test_chat_start_ignores_empty_and_says_busy_in_german(fake_service: AppServi
     _, shown, ticket, _ = start("Was wurde beschlossen?", [])
     assert BUSY_TEXT in shown[-1]["content"] and "gerade ausgelastet" in BUSY_TEXT
     assert not (isinstance(ticket, dict) and "q" in ticket)
+
+
+# ------------------------------------------------------------------------ issue 21: chat, history, admin
+def test_each_answer_keeps_its_own_source_cards() -> None:
+    from ui.render import conversation_sources
+
+    first = Answer("Erste Antwort [1].", citations=(cite(1),))
+    second = Answer("Zweite Antwort [1] [2].", citations=(cite(1, file="b.md"), cite(2, file="c.md")))
+    turns = [{"question": "Erste Frage?", "answer": first.to_json(), "label": ""},
+             {"question": "Zweite <Frage>?", "answer": second.to_json(), "label": "gefiltert: KGSt"}]
+    html = conversation_sources(turns)
+    # the newest answer's panel comes first and open, the earlier one folded with its own ids
+    assert html.index('id="t1-quelle-1"') < html.index('<details class="bl-earlier" data-turn="0">')
+    assert html.index('<details class="bl-earlier" data-turn="0">') < html.index('id="t0-quelle-1"')
+    assert 'id="t1-quelle-2"' in html and 'id="t0-quelle-2"' not in html
+    assert "Quellen zu Frage 1: „Erste Frage?“" in html and "gefiltert: KGSt" in html
+    assert 'data-passage="Kommunalpakt: Der IT-Planungsrat billigt die Eckpunkte des Kommunalpakts."' in html
+    from ui.render import EMPTY_SOURCES
+
+    assert conversation_sources([]) == EMPTY_SOURCES == conversation_sources([{"question": "kaputt"}])
+
+
+def test_conversations_kept_per_user_newest_first() -> None:
+    from datetime import UTC, datetime
+
+    from ui.history import (
+        MAX_CONVERSATIONS,
+        conversation_choices,
+        current_conversation,
+        load_conversation,
+        save_conversation,
+        set_current,
+    )
+
+    long_text = "Vorspann. " * 400 + "Der IT-Planungsrat billigt die Eckpunkte. " + "Rest. " * 400
+    turn = {"question": "Was gilt für Kommunen?", "bot": "Das [1].",
+            "answer": Answer("Das [1].", citations=(cite(1, text=long_text),)).to_json()}
+    t0 = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
+    store = save_conversation({}, "amt", "", [turn], t0)
+    cid, items = current_conversation(store, "amt")
+    assert cid and items[0]["question"] == "Was gilt für Kommunen?"
+    kept = items[0]["answer"]["citations"][0]["text"]
+    assert len(kept) <= 1500 and "Der IT-Planungsrat billigt die Eckpunkte." in kept  # cut around the passage
+    assert current_conversation(store, "") == ("", [])  # another user (or no login) sees nothing of it
+    store = save_conversation(store, "amt", cid, [turn, {**turn, "question": "Und weiter?"}], t0)
+    assert len(conversation_choices(store, "amt")) == 1 and "(2 Fragen)" in conversation_choices(store, "amt")[0][0]
+    store = set_current(store, "amt", "")
+    for i in range(MAX_CONVERSATIONS + 3):
+        store = save_conversation(store, "amt", "", [{**turn, "question": f"Frage {i}"}], t0)
+        store = set_current(store, "amt", "")
+    choices = conversation_choices(store, "amt")
+    assert len(choices) == MAX_CONVERSATIONS and choices[0][0].endswith(f"Frage {MAX_CONVERSATIONS + 2}")
+    assert choices[0][0].startswith("10.01.2025, 10:00")  # Berlin time
+    assert load_conversation(store, "amt", choices[-1][1])[0]["question"] == "Frage 3"
+    assert current_conversation({"amt": "kaputt"}, "amt") == ("", []) and current_conversation(None, "") == ("", [])
+
+
+def test_refusal_suggestions_are_deduplicated() -> None:
+    twice = Answer(REFUSAL, refused=True, suggestions=(cite(1), cite(2, text="Andere Stelle."), cite(3, file="b.md",
+                                                                                                 decision=None)))
+    panel = sources_panel(twice)
+    assert panel.count("bl-card-vorschlag") == 2 and 'id="vorschlag-2"' in panel and 'id="vorschlag-3"' not in panel
+    chat = chat_markdown(twice)
+    assert chat.count("Beschluss 2023/02") == 1
+    assert answer_markdown("Frage", twice).count("Beschluss 2023/02") == 1
+
+
+def test_refusal_caused_by_filters_says_so(fake_service: AppService) -> None:
+    final = list(fake_service.ask_stream("Was wurde beschlossen?", [], {"publisher": ["Presse"]}))[-1]
+    assert final.answer is not None and final.answer.refused
+    assert "Mit den gesetzten Filtern finde ich nichts – ohne Filter gäbe es Treffer" in final.bot
+    assert "Beschluss 2023/02" in final.hint and final.hint in final.sources.replace("&quot;", '"')
+    plain = list(fake_service.ask_stream("Hundesteuer?", [], {"publisher": ["Presse"]}))[-1]
+    assert plain.answer is not None and plain.answer.refused and not plain.hint  # nothing to find anyway
+    assert fake_service.ask("Was wurde beschlossen?", [], {"publisher": ["Presse"]})["hint"].startswith("Mit den")
+
+
+def test_filters_offer_every_session_of_the_sessions_tab(fake_service: AppService) -> None:
+    opts = fake_service.filter_options()
+    tab = [s.key for s in fake_service.sessions()]
+    assert set(tab) <= set(opts.sessions) and "41. Sitzung" in opts.sessions
+    assert opts.meta_sessions == ("40. Sitzung",) and opts.sessions[0] == "41. Sitzung"
+    assert opts.years == (2022, 2023)
+    # a session known only from a section heading filters to the files that cover it
+    resolved = fake_service.resolve_filters({"session": "41. Sitzung", "year_from": 2022})
+    assert resolved == {"year_from": 2022, "file": ["itplr/a.md"]}
+    assert fake_service.resolve_filters({"session": "40. Sitzung"}) == {"session": "40. Sitzung"}
+    # 2022 is offered (a session of 2022 told in a 2023 document) and finds that document
+    assert fake_service.resolve_filters({"year_from": 2022, "year_to": 2022}) == {"file": ["b.pdf", "itplr/a.md"]}
+    assert fake_service.resolve_filters({"year_from": 2023}) == {"year_from": 2023}
+    assert fake_service.resolve_filters(None) is None
+
+
+def test_feedback_second_click_replaces_the_rating(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "feedback.sqlite")
+    row = store.add("Frage?", "Antwort [1].", [], rating=-1, comment="falsch")
+    assert store.update(row, rating=1) and store.counts() == (1, 0)
+    assert store.all()[0]["comment"] == "falsch"  # kept when no new comment is given
+    assert store.update(row, rating=-1, comment="doch falsch") and store.all()[0]["comment"] == "doch falsch"
+    assert len(store.all()) == 1 and not store.update(row + 1, rating=1)
+
+
+def test_admin_report_and_status_are_german_without_server_paths(tmp_path: Path) -> None:
+    from ui.admin import STAGE_LABELS, report_markdown, status_markdown
+
+    assert STAGE_LABELS["sentences"] == "Sätze einbetten"
+    table = report_markdown({"added": ["hochgeladen/neu.pdf"], "changed": ["a|b.md"], "removed": ["alt.md"],
+                             "unchanged": 7, "skipped": [{"file": "scan.pdf", "reason": "no text layer"}],
+                             "chunks_total": 40, "chunks_embedded": 3})
+    for text in ("| hochgeladen/neu.pdf | neu aufgenommen |", "| a\\|b.md | geändert, neu eingelesen |",
+                 "| alt.md | entfernt |", "| scan.pdf | übersprungen: keine Textebene – gescannte Seiten? |",
+                 "Unverändert: 7 Dateien"):
+        assert text in table
+    assert "{" not in table and "added" not in table and "skipped" not in table
+    status = status_markdown({"version": "v1", "documents": 2}, tmp_path / "mein-korpus")
+    assert "„mein-korpus“" in status and str(tmp_path) not in status
+
+
+def test_readme_is_neither_ingested_nor_offered_for_removal(fake_service: AppService, tmp_path: Path) -> None:
+    from ingest.pipeline import discover
+
+    (tmp_path / "c" / "sub").mkdir(parents=True)
+    for name in ("README.md", "sub/readme.txt", "beschluss.md", "sub/Readme-Hinweise.md"):
+        (tmp_path / "c" / name).write_text("# Text\n\nInhalt.", encoding="utf-8")
+    files = discover([tmp_path / "c"]).files
+    assert [f.relative_to(tmp_path / "c").as_posix() for f in files] == ["beschluss.md", "sub/Readme-Hinweise.md"]
+    snap = fake_service.snapshot()
+    assert snap is not None
+    snap.manifest["files"]["README.md"] = {}
+    assert "README.md" not in fake_service.documents()
+
+
+def test_ingest_progress_lines_for_log_files() -> None:
+    from ingest.__main__ import LogLines
+    from ingest.pipeline import ProgressEvent
+
+    times = iter([0.0, 1.0, 2.0, 20.0, 21.0, 22.0])
+    lines: list[str] = []
+    out = LogLines(clock=lambda: next(times), emit=lines.append)
+    for done in (0, 5, 6, 7, 100):
+        out(ProgressEvent("embed", done, 100))
+    out(ProgressEvent("store", 0, 1))
+    assert lines[0] == "Abschnitte einbetten: 0/100 (0 %)"
+    assert lines[1].startswith("Abschnitte einbetten: 7/100 (7 %), noch etwa 4 min")  # 15 s passed
+    assert lines[2] == "Abschnitte einbetten: 100/100 (100 %)" and lines[3] == "Index schreiben: 0/1 (0 %)"
+    assert len(lines) == 4  # 5 % and 6 % after one second print nothing
+
+
+def test_admin_changes_never_write_into_the_installation(fake_service: AppService, corpus: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import ui.service
+
+    before = sorted(p.relative_to(corpus).as_posix() for p in corpus.rglob("*"))
+    assert fake_service.writable_corpus() == corpus  # a corpus outside the installation is used as it is
+    monkeypatch.setattr(ui.service, "INSTALLATION", corpus.parent)  # now it came with the installation
+    copy = fake_service.writable_corpus()
+    data = fake_service.settings.data_dir
+    assert copy == data / "korpus" and (copy / "itplr" / "a.md").is_file()
+    assert store_uploads([(corpus / "b.pdf", "neu.pdf")], copy, 5) == [f"{UPLOAD_DIR}/neu.pdf"]
+    kept = remove_document(copy, ["itplr/a.md"], "itplr/a.md", data)
+    assert (data / kept).is_file() and not (copy / "itplr" / "a.md").exists()
+    assert sorted(p.relative_to(corpus).as_posix() for p in corpus.rglob("*")) == before  # untouched
+    assert fake_service.corpus_dir() == copy  # re-ingests read the copy from now on
+
+
+def test_document_library_and_what_the_newest_index_version_changed(tmp_path: Path) -> None:
+    from ui.library import latest_changes, library, render_changes, render_library
+
+    versions = tmp_path / "versions"
+    old = {"version": "v1", "built_at": "2025-01-10T08:00:00+00:00",
+           "files": {"a.md": {"sha256": "1"}, "b.md": {"sha256": "2"}, "weg.md": {"sha256": "9"}}}
+    (versions / "v1").mkdir(parents=True)
+    (versions / "v1" / "manifest.json").write_text(json.dumps(old), encoding="utf-8")
+    live = {"version": "v2", "built_at": "2025-02-01T12:00:00+00:00", "previous": "v1",
+            "files": {"a.md": {"sha256": "1"}, "b.md": {"sha256": "3"}, "c.pdf": {"sha256": "4"}}}
+    chunks = [chunk("A", "a.md", title="Kommunalpakt <b>", doc_type="Beschluss/Entscheidung",
+                    publisher="IT-Planungsrat", session="40. Sitzung", decision="Beschluss 2023/02", date="2023-03-29"),
+              chunk("B", "b.md", title="Positionspapier", publisher="KGSt", date="2024-05-01"),
+              chunk("C1", "c.pdf", page=1, title="Leitfaden"), chunk("C3", "c.pdf", page=3, title="Leitfaden")]
+    docs = library(chunks, live, versions)
+    assert [d.file for d in docs] == ["b.md", "a.md", "c.pdf"]  # newest date first, undated last
+    by_file = {d.file: d for d in docs}
+    assert by_file["a.md"].since == "2025-01-10T08:00:00+00:00"  # unchanged since the first kept version
+    assert by_file["b.md"].since == "2025-02-01T12:00:00+00:00" and by_file["c.pdf"].pages == 3
+    table = render_library(docs)
+    for text in ("3 von 3 Dokumenten", "Kommunalpakt &lt;b&gt;", "40. Sitzung · Beschluss 2023/02", "29.03.2023",
+                 "10.01.2025, 09:00 Uhr", 'href="dokument/c.pdf"'):
+        assert text in table
+    assert "1 von 3" in render_library(docs, "beschluss 2023/02") and "Kein Dokument" in render_library(docs, "xyz")
+    assert "1 von 3" in render_library(docs, "", "Beschluss/Entscheidung")
+    digest = render_changes(latest_changes(live, versions), {d.file: d.title for d in docs})
+    assert digest.startswith("**Neu seit dem letzten Einlesen (01.02.2025, 13:00 Uhr)**")
+    assert "- Neu (1): Leitfaden" in digest and "- Geändert (1): Positionspapier" in digest
+    assert "- Entfernt (1): weg.md" in digest
+    assert "frühere Fassung" in render_changes(latest_changes({"files": {}}, versions), {})
+
+
+def test_vermerk_as_markdown_and_word_with_full_citations() -> None:
+    import io
+    from datetime import UTC, datetime
+
+    from docx import Document
+
+    from ui.vermerk import vermerk_docx, vermerk_markdown, vermerk_name
+
+    ans = Answer("Der IT-Planungsrat billigt die Eckpunkte. [1]",
+                 citations=(cite(1), cite(2, file="pdf/leitfaden.pdf", page=3, title="Leitfaden", url=None,
+                                    decision=None, session=None, section=None, publisher="KGSt",
+                                    date="2024-05-02")))
+    now = datetime(2025, 3, 1, 23, 30, tzinfo=UTC)  # already 2 March in Berlin
+    md = vermerk_markdown("Was gilt für *Kommunen*?", ans, "gefiltert: 2023", now)
+    assert md.startswith("# Vermerk") and "**Datum:** 2. März 2025" in md and "Was gilt für \\*Kommunen\\*?" in md
+    assert ("1. Kommunalpakt. IT-Planungsrat, 40. Sitzung, Beschluss 2023/02, 29.03.2023, Abschnitt „Kommunalpakt > "
+            "Beschluss“. Amtliche Quelle: https://www.it-planungsrat.de/beschluss/beschluss-2023-02 (Datei: "
+            "itplr/kommunalpakt.md)") in md.replace("\\>", ">")
+    assert "2. Leitfaden. KGSt, 02.05.2024, S. 3 (Datei: pdf/leitfaden.pdf)" in md
+    assert "> „Der IT-Planungsrat billigt die Eckpunkte des Kommunalpakts.“" in md and "*gefiltert: 2023*" in md
+    doc = Document(io.BytesIO(vermerk_docx("Was gilt für Kommunen?", ans, "", now)))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Vermerk" in text and "2. März 2025" in text and "Betreff: Was gilt für Kommunen?" in text
+    assert "[2] Leitfaden. KGSt, 02.05.2024, S. 3 (Datei: pdf/leitfaden.pdf)" in text
+    assert "Beschluss 2023/02" in text and "https://www.it-planungsrat.de/beschluss/beschluss-2023-02" in text
+    assert vermerk_name("Was gilt / für ../Kommunen?", now) == "Vermerk 2025-03-02 Was gilt für Kommunen"

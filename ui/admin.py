@@ -46,7 +46,7 @@ UPLOAD_SUFFIXES: dict[str, str] = {
     ".txt": "Text",
 }
 UPLOAD_DIR = "hochgeladen"  # uploads land in <corpus>/hochgeladen/
-TRASH_DIR = ".entfernt"  # removed documents are moved here; dot-folders are never ingested
+TRASH_DIR = "entfernt"  # removed documents are moved to <data dir>/entfernt/<time>/, outside the corpus
 BUSY_MESSAGE = "Es läuft bereits eine Aktualisierung. Bitte warten Sie, bis sie abgeschlossen ist."
 _NAME_OK = re.compile(r"[\w äöüÄÖÜß.,()+\-]+")
 
@@ -269,8 +269,9 @@ def _atomic_copy(src: Path, dest: Path) -> None:
         raise
 
 
-def remove_document(corpus_dir: Path, files: Sequence[str], rel: str) -> Path:
-    """Move a document of the index out of the corpus into <corpus>/.entfernt/<time>/ (never deleted)."""
+def remove_document(corpus_dir: Path, files: Sequence[str], rel: str, data_dir: Path) -> Path:
+    """Move a document of the index out of the corpus into <data dir>/entfernt/<time>/ (never deleted, never
+    inside the corpus or the installation). Returns the new path relative to the data dir."""
     from ui.documents import DocumentError, resolve_document
 
     try:
@@ -278,11 +279,15 @@ def remove_document(corpus_dir: Path, files: Sequence[str], rel: str) -> Path:
     except DocumentError as exc:
         raise AdminError(f"„{rel}“ kann nicht entfernt werden: {exc}") from exc
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    dest = corpus_dir / TRASH_DIR / stamp / rel
+    kept = Path(TRASH_DIR) / stamp / rel
+    dest = data_dir / kept
     dest.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(path, dest)
+    try:
+        os.replace(path, dest)
+    except OSError:  # the data dir is on another file system
+        shutil.move(str(path), dest)
     log.info("admin removed %s (kept in %s)", rel, dest)
-    return dest
+    return kept
 
 
 # ------------------------------------------------------------------------------------------ re-ingest
@@ -290,6 +295,7 @@ STAGE_LABELS = {
     "scan": "Dateien prüfen",
     "parse": "Dateien lesen",
     "embed": "Abschnitte einbetten",
+    "sentences": "Sätze einbetten",
     "store": "Index schreiben",
     "verify": "Neuen Index prüfen",
     "done": "Fertig",
@@ -334,7 +340,7 @@ class IngestJob:
             if self._state.running:
                 raise AdminError(BUSY_MESSAGE)
             self._state = JobState(running=True, started=time.monotonic(), stage="scan",
-                                   log=[f"Aktualisierung von {corpus_dir} gestartet."])
+                                   log=["Aktualisierung gestartet."])
             self._thread = threading.Thread(target=self._run, args=(corpus_dir,), name="reingest", daemon=True)
             self._thread.start()
 
@@ -366,14 +372,17 @@ class IngestJob:
             report = result.to_json()
         except IngestLockedError:
             error = BUSY_MESSAGE
-        except FileNotFoundError as exc:
-            error = f"Der Korpus-Ordner wurde nicht gefunden: {exc}"
-        except RagError as exc:
+        except FileNotFoundError:
+            log.exception("re-ingest: corpus folder missing")
+            error = "Der Korpus-Ordner wurde nicht gefunden. Der bisherige Index bleibt unverändert."
+        except RagError:
             log.exception("re-ingest failed")
-            error = f"Die Aktualisierung ist fehlgeschlagen ({type(exc).__name__}): {exc}"
-        except Exception as exc:  # a background thread must report, not die silently
+            error = ("Die Aktualisierung ist fehlgeschlagen; der bisherige Index bleibt unverändert. "
+                     "Einzelheiten stehen im Server-Protokoll.")
+        except Exception:  # a background thread must report, not die silently
             log.exception("re-ingest crashed")
-            error = f"Die Aktualisierung ist mit einem unerwarteten Fehler abgebrochen: {exc}"
+            error = ("Die Aktualisierung ist mit einem unerwarteten Fehler abgebrochen; der bisherige Index "
+                     "bleibt unverändert. Einzelheiten stehen im Server-Protokoll.")
         with self._lock:
             s = self._state
             s.running, s.finished, s.report, s.error = False, time.monotonic(), report, error
@@ -406,11 +415,45 @@ def progress_markdown(state: JobState) -> str:
     elif rep.get("version"):
         lines.append("Keine Änderungen – der Index bleibt, wie er ist.")
     for item in skipped:
-        lines.append(f"⚠ Übersprungen: `{item.get('file')}` ({skip_reason_de(str(item.get('reason')))})")
+        lines.append(f"⚠ Die Datei `{item.get('file')}` wurde übersprungen: "
+                     f"{skip_reason_de(str(item.get('reason')))}.")
     return "\n\n".join(lines)
 
 
+def report_markdown(report: dict[str, Any] | None) -> str:
+    """The report of the last update as a German table: what changed, file by file.
+
+    >>> print(report_markdown({"added": ["a.md"], "skipped": [{"file": "b.pdf", "reason": "encrypted"}]}))
+    | Datei | Ergebnis |
+    |---|---|
+    | a.md | neu aufgenommen |
+    | b.pdf | übersprungen: verschlüsselt |
+    <BLANKLINE>
+    Unverändert: 0 Dateien · Abschnitte im Index: 0 (davon 0 neu eingebettet)
+    """
+    if not report:
+        return "Noch kein Bericht – nach einer Aktualisierung steht hier, was sich geändert hat."
+    rows = [(f, "neu aufgenommen") for f in report.get("added") or []]
+    rows += [(f, "geändert, neu eingelesen") for f in report.get("changed") or []]
+    rows += [(f, "entfernt") for f in report.get("removed") or []]
+    rows += [(str(i.get("file")), f"übersprungen: {skip_reason_de(str(i.get('reason')))}")
+             for i in report.get("skipped") or [] if isinstance(i, dict)]
+    unchanged = report.get("unchanged", 0)
+    unchanged = len(unchanged) if isinstance(unchanged, list) else unchanged
+    table = ["| Datei | Ergebnis |", "|---|---|"] + [f"| {_cell(f)} | {r} |" for f, r in rows]
+    if not rows:
+        table = ["Keine Datei wurde neu aufgenommen, geändert oder entfernt."]
+    summary = (f"Unverändert: {unchanged} Dateien · Abschnitte im Index: {report.get('chunks_total', 0)} "
+               f"(davon {report.get('chunks_embedded', 0)} neu eingebettet)")
+    return "\n".join(table) + "\n\n" + summary
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
 _SKIP_REASONS = {
+    "unchanged": "unverändert",
     "encrypted": "verschlüsselt",
     "no text layer": "keine Textebene – gescannte Seiten?",
     "timeout": "Zeitlimit beim Lesen überschritten",
@@ -426,8 +469,9 @@ def skip_reason_de(reason: str) -> str:
 
 
 def status_markdown(status: dict[str, Any] | None, corpus_dir: Path | None) -> str:
-    """Index status for the admin tab: version, documents, chunks, model, last ingest."""
-    folder = f"`{corpus_dir}`" if corpus_dir else "nicht festgelegt (RAG_CORPUS_DIR setzen)"
+    """Index status for the admin tab: version, documents, chunks, model, last ingest. The corpus folder
+    is named, never shown with the server's absolute path."""
+    folder = f"„{corpus_dir.name}“" if corpus_dir else "nicht festgelegt (RAG_CORPUS_DIR setzen)"
     if not status:
         return f"**Kein Suchindex vorhanden.** Korpus-Ordner: {folder}"
     return "\n".join([

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import itertools
 import logging
+import tempfile
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +30,31 @@ from ui.admin import (
     UploadError,
     progress_markdown,
     remove_document,
+    report_markdown,
     status_markdown,
     store_uploads,
 )
 from ui.feedback import FeedbackLimitError
 from ui.filters import build_filters
-from ui.render import EMPTY_SOURCES, PENDING_SOURCES, status_line
+from ui.history import (
+    conversation_choices,
+    current_conversation,
+    load_conversation,
+    save_conversation,
+    set_current,
+)
+from ui.library import render_library
+from ui.render import (
+    EMPTY_SOURCES,
+    PENDING_SOURCES,
+    answer_from_json,
+    answer_markdown,
+    conversation_sources,
+    status_line,
+)
 from ui.service import AppService
 from ui.sessions import ALL_TOPICS, available_tags, render_sessions
+from ui.vermerk import vermerk_docx, vermerk_markdown, vermerk_name
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +78,12 @@ HEADER = (
     "<p>Fragen und Antworten zu Beschlüssen des IT-Planungsrats, zu Gesetzen und Positionspapieren – "
     "mit Belegstellen, vollständig lokal und ohne Internetverbindung.</p></header>"
 )
+UPDATING = "Der Index wird aktualisiert …"
 UPLOAD_TYPES = [".pdf", ".md", ".markdown", ".html", ".htm", ".txt"]
 
 CSS = """
+.bl-library{width:100%;border-collapse:collapse;font-size:.88rem}
+.bl-library th,.bl-library td{border-bottom:1px solid #d9e2ec;padding:.35rem .5rem;text-align:left;vertical-align:top}
 #bl-header h1{margin:0;font-size:1.6rem;color:#0b3d6e}
 #bl-header p{margin:.2rem 0 0;color:#52606d}
 #bl-status{font-size:.9rem;color:#52606d}
@@ -103,8 +125,121 @@ CSS = """
 .bl-extract{margin:.2rem 0;color:#243b53;font-size:.92rem}
 .bl-decision-foot{display:flex;flex-wrap:wrap;gap:.6rem;align-items:center;font-size:.85rem}
 .bl-related,.bl-sessions-count,.bl-no-decisions{font-size:.88rem;color:#52606d}
+a.bl-cite{position:relative;font-weight:600;text-decoration:none;color:#0b5394;padding:0 .05rem}
+a.bl-cite:hover,a.bl-cite:focus-visible{text-decoration:underline}
+a.bl-cite:focus-visible::after{content:attr(data-tip);position:absolute;left:0;top:1.4em;z-index:20;width:min(22rem,80vw);
+  background:#102a43;color:#fff;font-weight:400;font-size:.82rem;line-height:1.35;padding:.4rem .55rem;border-radius:4px;
+  white-space:normal}
+.bl-card{scroll-margin:4rem}
+.bl-card.bl-flash,.bl-card:focus{outline:3px solid #f0b429;outline-offset:2px;background:#fffbea}
+.dark .bl-card.bl-flash,.dark .bl-card:focus{background:#3d3000}
+.bl-earlier{margin:.6rem 0;border-top:1px solid #d9e2ec;padding-top:.4rem}
+.bl-earlier>summary{cursor:pointer;color:#334e68;font-size:.9rem}
+.bl-hint{font-weight:600}
+#bl-frage [data-testid='stop-button'],#bl-frage button.stop-button{display:none}
+#bl-frage[data-bl-busy] [data-testid='stop-button'],#bl-frage[data-bl-busy] button.stop-button{display:inline-flex}
+.dark #bl-header h1,.dark .bl-session-head h3{color:#9ec5fe}
+.dark #bl-header p,.dark #bl-status,.dark .bl-meta,.dark .bl-loc,.dark .bl-file,.dark .bl-date{color:#bcccdc}
+.dark .bl-passage{background:#1f2933;color:#e4e7eb}
+.dark .bl-passage mark,.dark .bl-passage-full mark{color:#1f2933}
+.dark .bl-extract{color:#e4e7eb}
+.dark .bl-refused,.dark .bl-warn{background:#2d2200}
+.dark .bl-card,.dark .bl-session{border-color:#3e4c59}
+.dark a.bl-cite{color:#9ec5fe}
 """
-JS_ON_LOAD = "() => { document.documentElement.lang = 'de'; }"
+# Runs once per page: German page language; `[n]` in answers becomes a link to that answer's source card
+# (hover/focus shows the passage, click scrolls to and flashes the card); the Stopp button shows only while
+# an answer is being written (the sources panel says aria-busy then); the theme follows the browser and
+# `?__theme=dark|light`.
+JS_ON_LOAD = r"""
+() => {
+  document.documentElement.lang = 'de';
+  if (window.__blReady) { return; }
+  window.__blReady = true;
+  const theme = new URLSearchParams(location.search).get('__theme');
+  const dark = theme ? theme === 'dark' : matchMedia('(prefers-color-scheme: dark)').matches;
+  document.body.classList.toggle('dark', dark);
+  const card = (turn, n) => document.getElementById(`t${turn}-quelle-${n}`)
+    || document.getElementById(`t${turn}-vorschlag-${n}`);
+  const linkify = () => {
+    document.querySelectorAll("#bl-chat [data-testid='bot']").forEach((bot, turn) => {
+      const walker = document.createTreeWalker(bot, NodeFilter.SHOW_TEXT, { acceptNode: (node) =>
+        /\[\d{1,2}\]/.test(node.nodeValue) && !node.parentElement.closest('a, code, pre, button')
+          ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT });
+      const nodes = [];
+      while (walker.nextNode()) { nodes.push(walker.currentNode); }
+      for (const node of nodes) {
+        const text = node.nodeValue, frag = document.createDocumentFragment();
+        let last = 0;
+        for (const m of text.matchAll(/\[(\d{1,2})\]/g)) {
+          frag.append(text.slice(last, m.index));
+          const a = document.createElement('a');
+          a.className = 'bl-cite'; a.textContent = m[0]; a.dataset.n = m[1];
+          frag.append(a); last = m.index + m[0].length;
+        }
+        frag.append(text.slice(last));
+        node.replaceWith(frag);
+      }
+      bot.querySelectorAll('a.bl-cite').forEach((a) => {
+        a.dataset.turn = String(turn);
+        a.href = `#t${turn}-quelle-${a.dataset.n}`;
+        const target = card(turn, a.dataset.n);
+        const tip = target ? (target.dataset.passage || '') : '';
+        if (tip && a.dataset.tip !== tip) {
+          a.dataset.tip = tip; a.title = tip;
+          a.setAttribute('aria-label', `Quelle ${a.dataset.n}: ${tip}`);
+        }
+      });
+    });
+    // (an attribute on the box: Gradio scopes our CSS inside its container, so a class on <body> would not do)
+    const box = document.getElementById('bl-frage');
+    if (box) { box.toggleAttribute('data-bl-busy', !!document.querySelector("#bl-quellen [aria-busy='true']")); }
+    // Gradio writes this label in English whatever the language; screen readers should hear German
+    const german = { 'Copy conversation': 'Unterhaltung kopieren', 'Copied conversation': 'Unterhaltung kopiert' };
+    document.querySelectorAll('#bl-chat button[aria-label]').forEach((b) => {
+      const label = b.getAttribute('aria-label');
+      const de = german[label] || label.replace(/^Select example (\d+)/, 'Beispielfrage $1');
+      if (de !== label) { b.setAttribute('aria-label', de); }
+    });
+  };
+  // Tab moves through the filters without unfolding every list (Gradio opens a dropdown on focus and
+  // leaves it open): a list reached by Tab stays closed until clicked, typed into or opened with ↓/Enter,
+  // and a list closes when focus leaves it
+  let viaTab = false;
+  const isList = (el) => el && el.matches && el.matches("input[role='combobox']");
+  document.addEventListener('keydown', (e) => {
+    if (!e.isTrusted) { return; }  // our own Escape below
+    viaTab = e.key === 'Tab';
+    if (isList(e.target) && e.target.getAttribute('aria-expanded') !== 'true'
+        && (e.key === 'ArrowDown' || (e.target.readOnly && ['Enter', ' '].includes(e.key)))) {
+      e.target.dispatchEvent(new FocusEvent('focus'));
+    }
+  }, true);
+  document.addEventListener('mousedown', () => { viaTab = false; }, true);
+  document.addEventListener('focus', (e) => { if (viaTab && isList(e.target)) { e.stopPropagation(); } }, true);
+  document.addEventListener('focusout', (e) => {
+    if (isList(e.target)) { e.target.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true })); }
+  }, true);
+  let queued = false;
+  new MutationObserver(() => {
+    if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; linkify(); }); }
+  }).observe(document.body, { childList: true, subtree: true, characterData: true });
+  document.addEventListener('click', (e) => {
+    const a = e.target.closest ? e.target.closest('a.bl-cite') : null;
+    if (!a) { return; }
+    e.preventDefault(); e.stopPropagation();
+    const target = card(a.dataset.turn, a.dataset.n);
+    if (!target) { return; }
+    const folded = target.closest('details');
+    if (folded) { folded.open = true; }
+    document.querySelectorAll('.bl-flash').forEach((el) => el.classList.remove('bl-flash'));
+    target.scrollIntoView({ block: 'center' });
+    target.classList.add('bl-flash');
+    target.focus({ preventScroll: true });
+  }, true);
+  linkify();
+}
+"""
 COPY_JS = """
 async (md) => {
   if (!md) { return md; }
@@ -124,7 +259,10 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
 
     # delete_cache: admin uploads sit in Gradio's temp folder until copied; drop them after an hour
     with gr.Blocks(title="Beschlusslage", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
-        turns = gr.State([])  # [{"question", "bot", "answer": Answer.to_json()}], server-side per session
+        turns = gr.State([])  # [{"question", "bot", "answer": Answer.to_json(), "label", "hint", …}]
+        conv_id = gr.State("")  # the id of the conversation in `store` (empty until its first answer)
+        # kept in the browser's localStorage, encrypted with a key from the data dir (survives restarts)
+        store = gr.BrowserState({}, storage_key="beschlusslage-unterhaltungen", secret=svc.browser_secret())
         pending = gr.State({})  # {"n": running number, "q": question}; a change starts the answer
         admin_token = gr.State("")
 
@@ -161,6 +299,12 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
                     with gr.Row():
                         new_btn = gr.Button("Neue Unterhaltung", elem_id="bl-neu", size="sm")
                         copy_btn = gr.Button("Antwort kopieren", elem_id="bl-kopieren", size="sm")
+                        vermerk_btn = gr.Button("Als Vermerk speichern", elem_id="bl-vermerk-btn", size="sm")
+                    vermerk_files = gr.File(label="Vermerk (Markdown und Word)", file_count="multiple",
+                                            interactive=False, visible=False, elem_id="bl-vermerk")
+                    with gr.Accordion("Frühere Unterhaltungen", open=False, elem_id="bl-verlauf-acc"):
+                        conv_dd = gr.Dropdown(label="Unterhaltung wieder öffnen", choices=[], value=None,
+                                              elem_id="bl-verlauf", filterable=False)
                     with gr.Accordion("Antwort als Markdown (zum Kopieren)", open=False, elem_id="bl-markdown-acc"):
                         md_box = gr.Textbox(
                             label="Antwort mit Quellen (Markdown)",
@@ -183,7 +327,7 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
                         )
                     feedback_msg = gr.Markdown(elem_id="bl-feedback-msg")
                 with gr.Column(scale=2, min_width=320):
-                    with gr.Accordion("Filter", open=True, elem_id="bl-filter"):
+                    with gr.Accordion("Filter", open=False, elem_id="bl-filter"):
                         f_pub = gr.Dropdown(label="Herausgeber", multiselect=True, choices=[], value=[],
                                             elem_id="bl-f-herausgeber")
                         f_type = gr.Dropdown(label="Dokumenttyp", multiselect=True, choices=[], value=[],
@@ -204,6 +348,15 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
                 )
                 tag_radio = gr.Radio([ALL_TOPICS], value=ALL_TOPICS, label="Thema", elem_id="bl-themen")
                 sessions_html = gr.HTML(render_sessions([]), elem_id="bl-sitzungen", js_on_load=None)
+
+            with gr.Tab("Dokumente", id="dokumente", elem_id="bl-tab-dokumente"):
+                changes_md = gr.Markdown(elem_id="bl-neu-seit")
+                with gr.Row():
+                    lib_query = gr.Textbox(label="Dokumente durchsuchen", placeholder="Titel, Datei, Herausgeber, "
+                                           "Sitzung oder Beschluss", elem_id="bl-lib-suche", scale=3)
+                    lib_type = gr.Dropdown(label="Dokumenttyp", choices=[], value=None, elem_id="bl-lib-typ",
+                                           scale=1)
+                library_html = gr.HTML(render_library([]), elem_id="bl-bibliothek", js_on_load=None)
 
             admin_parts: dict[str, Any] = {}
             if svc.guard is not None:
@@ -249,7 +402,7 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
         def respond(ticket: dict[str, Any], items: list[dict[str, Any]], *flt: Any) -> Iterator[tuple[Any, ...]]:
             q = str((ticket or {}).get("q") or "")
             if not q:
-                yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                yield _no_change(6)
                 return
             history = [t["question"] for t in items]
             filters = build_filters(*flt)
@@ -257,15 +410,53 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
             for step in svc.ask_stream(q, history, filters):
                 shown = [*base, {"role": "user", "content": q}, {"role": "assistant", "content": step.bot}]
                 if step.answer is None and not step.error:
-                    yield shown, step.sources, gr.skip(), items
+                    yield shown, step.sources, gr.skip(), items, gr.skip(), gr.skip()
                     continue
-                new_items = items
-                if step.answer is not None:
-                    new_items = [*items, {"question": q, "bot": step.bot, "answer": step.answer.to_json()}]
-                yield shown, step.sources, step.markdown, new_items
+                if step.answer is None:  # an error: shown, not kept
+                    yield shown, step.sources, step.markdown, items, gr.skip(), gr.skip()
+                    continue
+                new_items = [*items, {"question": q, "bot": step.bot, "answer": step.answer.to_json(),
+                                      "label": step.filter_label, "hint": step.hint}]
+                yield (shown, conversation_sources(new_items), step.markdown, new_items,
+                       *feedback_buttons(None))
+
+        def user_of(request: gr.Request | None) -> str:
+            """Whose conversations: the whole-app login name, or "" without a login."""
+            return str(getattr(request, "username", None) or "")
+
+        def save(stored: Any, items: list[dict[str, Any]], cid: str, request: gr.Request) -> tuple[Any, ...]:
+            if not items:
+                return _no_change(3)
+            user = user_of(request)
+            new_store = save_conversation(stored, user, cid, items, datetime.now(UTC))
+            new_id = new_store[user]["current"]
+            return new_store, new_id, gr.Dropdown(choices=conversation_choices(new_store, user), value=None)
+
+        def show(items: list[dict[str, Any]], cid: str) -> tuple[Any, ...]:
+            """Chat, sources, Markdown, state and feedback buttons for a kept conversation."""
+            last = items[-1] if items else {}
+            md = ""
+            if isinstance(last.get("answer"), dict):
+                md = answer_markdown(str(last["question"]), answer_from_json(last["answer"]), str(last.get("label") or ""))
+            return (transcript(items), conversation_sources(items), md, items, cid,
+                    *feedback_buttons(last.get("rating")))
+
+        show_outputs = [chatbot, sources, md_box, turns, conv_id, up_btn, down_btn]
+
+        def restore(stored: Any, request: gr.Request) -> tuple[Any, ...]:
+            user = user_of(request)
+            cid, items = current_conversation(stored, user)
+            return (*show(items, cid), gr.Dropdown(choices=conversation_choices(stored, user), value=None))
+
+        def reopen(stored: Any, cid: str | None, request: gr.Request) -> tuple[Any, ...]:
+            user = user_of(request)
+            items = load_conversation(stored, user, cid)
+            if not items:
+                return (*_no_change(len(show_outputs)), gr.skip())
+            return (*show(items, str(cid)), set_current(stored, user, str(cid)))
 
         start_outputs = [question, chatbot, pending, sources]
-        answer_outputs = [chatbot, sources, md_box, turns]
+        answer_outputs = [chatbot, sources, md_box, turns, up_btn, down_btn]
         # queued without a concurrency limit: starts at once, and the state change it makes reaches the page
         # (a queue=False event does not fire State.change listeners)
         quick: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": None, "show_progress": "hidden"}
@@ -275,16 +466,23 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
             respond, [pending, turns, *filters_in], answer_outputs, api_visibility="private",
             concurrency_id="chat", show_progress="minimal",
         )
-        question.stop(None, cancels=[answer_evt], api_visibility="private")
+        answer_evt.then(save, [store, turns, conv_id], [store, conv_id, conv_dd], **quick)
+        # Stopp: the chat keeps what was streamed so far; the sources go back to the kept answers
+        question.stop(conversation_sources, [turns], [sources], cancels=[answer_evt], api_visibility="private",
+                      queue=False)
+        demo.load(restore, [store], [*show_outputs, conv_dd], api_visibility="private", queue=False)
+        conv_dd.input(reopen, [store, conv_dd], [*show_outputs, store], api_visibility="private", queue=False)
 
-        def new_conversation() -> tuple[Any, ...]:
-            return [], [], EMPTY_SOURCES, "", "", ""
+        def new_conversation(stored: Any, request: gr.Request) -> tuple[Any, ...]:
+            """An empty chat; the one before stays in the list of earlier conversations."""
+            return ([], [], EMPTY_SOURCES, "", "", "", "", *feedback_buttons(None),
+                    set_current(stored, user_of(request), ""))
 
-        reset_outputs = [chatbot, turns, sources, md_box, question, feedback_msg]
-        new_btn.click(new_conversation, None, reset_outputs, queue=False, cancels=[answer_evt],
+        reset_outputs = [chatbot, turns, sources, md_box, question, feedback_msg, conv_id, up_btn, down_btn, store]
+        new_btn.click(new_conversation, [store], reset_outputs, queue=False, cancels=[answer_evt],
                       api_visibility="private")
         # the chat's own trash icon must forget the conversation too, or the next question would bring it back
-        chatbot.clear(new_conversation, None, reset_outputs, queue=False, cancels=[answer_evt],
+        chatbot.clear(new_conversation, [store], reset_outputs, queue=False, cancels=[answer_evt],
                       api_visibility="private")
 
         def copy_notice(md: str) -> None:
@@ -295,28 +493,52 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
 
         copy_btn.click(copy_notice, [md_box], None, js=COPY_JS, api_visibility="private", concurrency_limit=None)
 
-        def rate(items: list[dict[str, Any]], text: str, rating: int, client: str) -> tuple[str, str]:
-            if not items:
-                return "Bitte stellen Sie zuerst eine Frage.", text
+        def vermerk(items: list[dict[str, Any]]) -> Any:
+            """The last answer with its sources as a Vermerk: a .md and a .docx file to download."""
+            if not items or not isinstance(items[-1].get("answer"), dict):
+                gr.Warning("Noch keine Antwort – bitte zuerst eine Frage stellen.")
+                return gr.File(visible=False)
             last = items[-1]
+            question, label = str(last["question"]), str(last.get("label") or "")
+            answer = answer_from_json(last["answer"])
+            folder = Path(tempfile.mkdtemp(prefix="vermerk-"))
+            name = vermerk_name(question)
+            md_path, docx_path = folder / f"{name}.md", folder / f"{name}.docx"
+            md_path.write_text(vermerk_markdown(question, answer, label), encoding="utf-8")
+            docx_path.write_bytes(vermerk_docx(question, answer, label))
+            return gr.File(value=[str(md_path), str(docx_path)], visible=True)
+
+        vermerk_btn.click(vermerk, [turns], [vermerk_files], api_visibility="private", concurrency_limit=None)
+
+        def rate(items: list[dict[str, Any]], text: str, rating: int, client: str) -> tuple[Any, ...]:
+            """Rate the last answer; a second click replaces the rating (one row per answer in the store)."""
+            if not items:
+                return "Bitte stellen Sie zuerst eine Frage.", text, gr.skip(), gr.skip(), gr.skip()
+            last = dict(items[-1])
             ans = last.get("answer") or {}
+            row = last.get("feedback_id")
             try:
-                svc.feedback.add(last["question"], str(ans.get("answer", "")), ans.get("citations", []),
-                                 rating=rating, comment=text, client=client)
+                if not (isinstance(row, int) and svc.feedback.update(row, rating=rating, comment=text or None)):
+                    row = svc.feedback.add(last["question"], str(ans.get("answer", "")), ans.get("citations", []),
+                                           rating=rating, comment=text, client=client)
             except FeedbackLimitError as exc:
-                return str(exc), text
-            return "Danke für Ihre Rückmeldung! Sie hilft, die Antworten zu verbessern.", ""
+                return str(exc), text, gr.skip(), gr.skip(), gr.skip()
+            last.update(rating=rating, feedback_id=row)
+            chosen = "„hilfreich“" if rating > 0 else "„nicht hilfreich“"
+            msg = f"Danke für Ihre Rückmeldung! Gespeichert: {chosen}. Ein weiterer Klick ändert die Bewertung."
+            return (msg, "", [*items[:-1], last], *feedback_buttons(rating))
 
-        def rate_up(items: list[dict[str, Any]], text: str, request: gr.Request) -> tuple[str, str]:
-            return rate(items, text, 1, client_of(request))
+        rate_outputs = [feedback_msg, comment, turns, up_btn, down_btn]
+        def rater(value: int) -> Any:
+            def handler(items: list[dict[str, Any]], text: str, request: gr.Request) -> tuple[Any, ...]:
+                return rate(items, text, value, client_of(request))  # gr.Request is filled in by Gradio
 
-        def rate_down(items: list[dict[str, Any]], text: str, request: gr.Request) -> tuple[str, str]:
-            return rate(items, text, -1, client_of(request))
+            return handler
 
-        up_btn.click(rate_up, [turns, comment], [feedback_msg, comment],
-                     api_visibility="private", concurrency_limit=None)
-        down_btn.click(rate_down, [turns, comment], [feedback_msg, comment],
-                       api_visibility="private", concurrency_limit=None)
+        for btn, value in ((up_btn, 1), (down_btn, -1)):
+            btn.click(rater(value), [turns, comment], rate_outputs,
+                      api_visibility="private", concurrency_limit=None
+                      ).then(save, [store, turns, conv_id], [store, conv_id, conv_dd], **quick)
 
         reset_btn.click(lambda: ([], [], None, None, None), None, filters_in, queue=False, api_visibility="private")
 
@@ -325,6 +547,13 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
             return render_sessions(svc.sessions(), tag)
 
         tag_radio.change(show_sessions, [tag_radio], [sessions_html], queue=False, api_visibility="private")
+
+        # -- documents tab -------------------------------------------------------------------------------
+        def show_library(query: str, doc_type: str | None) -> str:
+            return render_library(svc.library(), query or "", doc_type or "")
+
+        for trigger in (lib_query.change, lib_type.change):
+            trigger(show_library, [lib_query, lib_type], [library_html], queue=False, api_visibility="private")
 
         # -- page load: index-dependent choices ----------------------------------------------------------
         def on_load() -> tuple[Any, ...]:
@@ -340,9 +569,12 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
                 gr.Dropdown(choices=years, value=None),
                 gr.Radio(choices=[ALL_TOPICS, *available_tags(sessions)], value=ALL_TOPICS),
                 render_sessions(sessions),
+                svc.changes_markdown(),
+                gr.Dropdown(choices=list(opts.doc_types), value=None),
+                render_library(svc.library()),
             )
 
-        load_outputs = [status_md, *filters_in, tag_radio, sessions_html]
+        load_outputs = [status_md, *filters_in, tag_radio, sessions_html, changes_md, lib_type, library_html]
         demo.load(on_load, None, load_outputs, api_visibility="private", concurrency_limit=None)
         for finished in admin_parts.get("refresh", []):
             finished.then(on_load, None, load_outputs, api_visibility="private", concurrency_limit=None)
@@ -404,6 +636,8 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
         gr.api(feedback, api_name="feedback", concurrency_limit=None)
 
     demo.queue(max_size=QUEUE_MAX, default_concurrency_limit=CONCURRENCY)
+    # Gradio's own labels (screen readers read them) in German whatever the browser's language
+    demo.i18n_instance = gr.I18n(**{lang: GERMAN_LABELS for lang in ("en", "de")})
     return demo
 
 
@@ -434,7 +668,8 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
                     "Der Chat beantwortet währenddessen weiter Fragen und nutzt den neuen Stand, sobald er fertig ist.")
         reingest_btn = gr.Button("Index jetzt aktualisieren", elem_id="bl-reingest")
         progress = gr.Markdown(elem_id="bl-progress")
-        report = gr.JSON(label="Bericht der letzten Aktualisierung", elem_id="bl-report", open=True)
+        gr.Markdown("#### Bericht der letzten Aktualisierung")
+        report = gr.Markdown(report_markdown(None), elem_id="bl-report")
         gr.Markdown("### Dokument entfernen")
         remove_dd = gr.Dropdown(label="Dokument", choices=[], value=None, elem_id="bl-remove-doc")
         remove_btn = gr.Button("Entfernen und Index aktualisieren", variant="stop", elem_id="bl-remove-btn")
@@ -450,7 +685,7 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
             status_markdown(svc.status(), svc.corpus_dir()),
             gr.Dropdown(choices=svc.documents(), value=None),
             progress_markdown(state),
-            state.report,
+            report_markdown(state.report),
         )
 
     def do_login(u: str, p: str, request: gr.Request) -> tuple[Any, ...]:
@@ -512,7 +747,7 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
 
     def do_upload(token: str, files: list[str] | None, replace: bool) -> str:
         require(token)
-        corpus = svc.corpus_dir()
+        corpus = svc.writable_corpus()
         if corpus is None:
             raise gr.Error("Kein Korpus-Ordner bekannt. Bitte RAG_CORPUS_DIR setzen.")
         paths = [Path(f) for f in (files or [])]
@@ -521,7 +756,7 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
                                    upload_root=Path(gradio_upload_folder()), overwrite=replace)
         except UploadError as exc:
             raise gr.Error(str(exc), duration=None) from exc
-        return "Gespeichert: " + ", ".join(f"`{s}`" for s in stored) + ". Der Index wird jetzt aktualisiert …"
+        return "Gespeichert: " + ", ".join(f"`{s}`" for s in stored) + f". {UPDATING}"
 
     up = upload_btn.click(do_upload, [token_state, upload, overwrite], [upload_msg], api_visibility="private",
                           concurrency_limit=None, concurrency_id="admin")
@@ -530,6 +765,15 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
     up_done = up_started.success(follow, [token_state], follow_outputs, api_visibility="private",
                                  concurrency_limit=None, concurrency_id="admin-follow")
     up_done.success(lambda: None, None, [upload], api_visibility="private", queue=False)
+
+    def finished(note: str) -> str:
+        """The action's note once the update it started is over: no "wird aktualisiert …" left behind."""
+        state = svc.job.state()
+        outcome = ("Die Aktualisierung ist fehlgeschlagen – siehe unten." if state.error
+                   else "Der Index ist aktualisiert.")
+        return (note or "").replace(UPDATING, outcome)
+
+    up_done.then(finished, [upload_msg], [upload_msg], api_visibility="private", queue=False)
 
     started = reingest_btn.click(start_job, [token_state], [progress], api_visibility="private",
                                  concurrency_limit=None, concurrency_id="admin")
@@ -542,10 +786,12 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
         if not rel or snap is None:
             raise gr.Error("Bitte wählen Sie ein Dokument aus.")
         try:
-            dest = remove_document(snap.root, list(snap.manifest.get("files", {})), rel)
+            corpus = svc.writable_corpus() or snap.root
+            dest = remove_document(corpus, list(snap.manifest.get("files", {})), rel, svc.settings.data_dir)
         except AdminError as exc:
             raise gr.Error(str(exc), duration=8) from exc
-        return f"`{rel}` wurde aus dem Korpus genommen (aufbewahrt unter `{dest}`). Der Index wird aktualisiert …"
+        return (f"`{rel}` wurde aus dem Korpus genommen (aufbewahrt im Datenordner unter `{dest}`). "
+                f"{UPDATING}")
 
     rm = remove_btn.click(do_remove, [token_state, remove_dd], [remove_msg], api_visibility="private",
                           concurrency_limit=None, concurrency_id="admin")
@@ -553,6 +799,7 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
                             concurrency_limit=None, concurrency_id="admin")
     removed = rm_started.success(follow, [token_state], follow_outputs, api_visibility="private",
                                  concurrency_limit=None, concurrency_id="admin-follow")
+    removed.then(finished, [remove_msg], [remove_msg], api_visibility="private", queue=False)
 
     # after any finished job, the caller refreshes the chat tab's filters, status and sessions
     return {"refresh": [reingested, up_done, removed]}
@@ -561,6 +808,41 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
 def client_of(request: gr.Request | None) -> str:
     """The client address of an event (after the trusted-proxy check in ui.server), '?' when unknown."""
     return str(getattr(getattr(request, "client", None), "host", None) or "?")
+
+
+GERMAN_LABELS = {
+    "chatbot.copy_message": "Nachricht kopieren",
+    "chatbot.copied_message": "Nachricht kopiert",
+    "chatbot.copy": "Kopieren",
+    "chatbot.copied": "Kopiert",
+    "chatbot.clear": "Unterhaltung löschen",
+    "chatbot.like": "Gefällt mir",
+    "chatbot.dislike": "Gefällt mir nicht",
+    "chatbot.retry": "Erneut versuchen",
+    "chatbot.undo": "Rückgängig",
+    "chatbot.edit": "Bearbeiten",
+    "chatbot.chatbot": "Unterhaltung",
+    "common.clear": "Leeren",
+    "common.copy": "Kopieren",
+    "common.copied": "Kopiert",
+    "common.submit": "Senden",
+    "common.stop": "Stopp",
+    "common.loading": "Wird geladen",
+    "common.error": "Fehler",
+    "common.close": "Schließen",
+    "upload_text.drop_file": "Datei hier ablegen",
+    "upload_text.click_to_upload": "Zum Hochladen klicken",
+}
+
+
+def feedback_buttons(rating: int | None) -> tuple[Any, Any]:
+    """The two rating buttons, the chosen one highlighted and marked with ✓."""
+    up, down = rating is not None and rating > 0, rating is not None and rating < 0
+    return (
+        gr.Button("✓ Ja, hilfreich" if up else "Ja, hilfreich", variant="primary" if up else "secondary"),
+        gr.Button("✓ Nein, nicht hilfreich" if down else "Nein, nicht hilfreich",
+                  variant="primary" if down else "secondary"),
+    )
 
 
 def _no_change(n: int) -> tuple[Any, ...]:

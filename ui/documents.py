@@ -76,8 +76,11 @@ class RenderedDocument:
     headers: dict[str, str]
 
 
-def render_document(path: Path, rel: str, meta: dict[str, Any] | None = None) -> RenderedDocument:
-    """PDFs as they are; Markdown/HTML/TXT as a self-contained, script-free HTML page."""
+def render_document(
+    path: Path, rel: str, meta: dict[str, Any] | None = None, passage: str | None = None
+) -> RenderedDocument:
+    """PDFs as they are; Markdown/HTML/TXT as a self-contained, script-free HTML page, the block holding
+    `passage` (the cited words, see ui.render.document_href) marked as `#bl-stelle`."""
     suffix = path.suffix.lower()
     common = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
     if suffix == ".pdf":
@@ -94,6 +97,8 @@ def render_document(path: Path, rel: str, meta: dict[str, Any] | None = None) ->
         body, front = sanitize_html(raw), {}
     else:
         body, front = f"<pre>{html.escape(raw, quote=False)}</pre>", {}
+    if passage:
+        body = mark_passage(body, passage)
     title = str((meta or {}).get("title") or front.get("title") or front.get("titel") or rel)
     page = document_page(title, rel, body, meta or {})
     return RenderedDocument(page.encode("utf-8"), HTML_MEDIA, path, {**common, "Content-Security-Policy": PAGE_CSP})
@@ -105,6 +110,42 @@ def markdown_to_html(text: str) -> tuple[str, dict[str, Any]]:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
     md.validateLink = _safe_link  # type: ignore[method-assign]
     return md.render(body), front
+
+
+_BLOCKS = ("p", "li", "td", "th", "dd", "dt", "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6")
+_WORD = re.compile(r"\w+")
+PASSAGE_ID = "bl-stelle"
+
+
+def mark_passage(body_html: str, passage: str, min_words: int = 3) -> str:
+    """`body_html` with the smallest block that holds `passage` (compared word by word, case and
+    punctuation ignored) given id="bl-stelle" and class "bl-stelle"; unchanged when no block holds it.
+
+    >>> mark_passage("<ol><li>Der Rat <em>billigt</em> das.</li></ol>", "Der Rat billigt das")
+    '<ol><li class="bl-stelle" id="bl-stelle">Der Rat <em>billigt</em> das.</li></ol>'
+    """
+    words = _WORD.findall(passage.casefold())[:12]
+    if len(words) < min_words:
+        return body_html
+    soup = BeautifulSoup(body_html, "html.parser")
+    blocks = [(b, " " + " ".join(_WORD.findall(b.get_text(" ").casefold())) + " ") for b in soup.find_all(_BLOCKS)]
+    best = None
+    # the whole passage first; else the longest run of its words that one block holds (a passage may begin
+    # with the heading above it, "§ 27 Verzeichnis (1) Die Gemeinde …", which the page shows as two blocks)
+    for n in range(len(words), min_words - 1, -1):
+        for start in range(0, len(words) - n + 1):
+            needle = " " + " ".join(words[start:start + n]) + " "
+            found = [b for b, text in blocks if needle in text]
+            if found:
+                best = min(found, key=lambda b: len(b.get_text()))
+                break
+        if best is not None:
+            break
+    if best is None:
+        return body_html
+    best["class"] = "bl-stelle"
+    best["id"] = PASSAGE_ID
+    return str(soup)
 
 
 def _safe_link(url: str) -> bool:
@@ -140,6 +181,7 @@ h1,h2,h3{line-height:1.25;color:#102a43}pre{white-space:pre-wrap;background:#f5f
 blockquote{border-left:4px solid #bcccdc;margin:1rem 0;padding:.25rem 1rem;color:#334e68;background:#f8fafc}
 table{border-collapse:collapse}td,th{border:1px solid #d9e2ec;padding:.3rem .5rem}
 ::target-text{background:#ffe066}mark{background:#ffe066}a{color:#0b5394}
+.bl-stelle{background:#fff3bf;outline:3px solid #f0b429;outline-offset:3px;scroll-margin-top:30vh}
 """
 
 

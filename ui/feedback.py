@@ -78,7 +78,8 @@ def bounded_citations(citations: Sequence[Any]) -> str:
 
 
 class FeedbackStore:
-    """Append-only; one short-lived connection per call, so any thread of the app may write."""
+    """One row per rated answer (`update` replaces a rating); one short-lived connection per call, so any
+    thread of the app may write."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -135,6 +136,21 @@ class FeedbackStore:
             )
             conn.commit()
             return int(cur.lastrowid or 0)
+
+    def update(self, row_id: int, *, rating: int, comment: str | None = None) -> bool:
+        """Replace the rating (and, when given, the comment) of row `row_id`: a second click on the other
+        button changes the rating instead of storing a contradicting one. False when there is no such row."""
+        if rating not in (1, -1):
+            raise ValueError("rating must be +1 or -1")
+        ts = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._lock, closing(self._connect()) as conn:
+            if comment is None:
+                cur = conn.execute("UPDATE feedback SET ts=?, rating=? WHERE id=?", (ts, rating, row_id))
+            else:
+                cur = conn.execute("UPDATE feedback SET ts=?, rating=?, comment=? WHERE id=?",
+                                   (ts, rating, comment.strip()[:MAX_COMMENT], row_id))
+            conn.commit()
+            return cur.rowcount == 1
 
     def all(self) -> list[dict[str, Any]]:
         """Every row, oldest first (for tests and the admin tab)."""

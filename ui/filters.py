@@ -35,6 +35,7 @@ class FilterOptions:
     doc_types: tuple[str, ...] = ()
     sessions: tuple[str, ...] = ()  # "46. Sitzung", newest first, then other session labels
     years: tuple[int, ...] = ()
+    meta_sessions: tuple[str, ...] = ()  # the sessions that documents carry in their metadata
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -55,8 +56,17 @@ def _session_key(label: str) -> tuple[int, int, str]:
     return (0, -int(m.group(1)), label) if m else (1, 0, label)
 
 
-def filter_options(chunks: Sequence[Chunk]) -> FilterOptions:
-    """The values actually present in the index (chunk metadata), for the filter dropdowns."""
+def session_choice(s: Any) -> str:
+    """The filter label of a session of the Sitzungen tab: '41. Sitzung', 'Umlaufverfahren 10.10.2023'."""
+    if s.number is None and s.date and s.label == "Umlaufverfahren":
+        y, m, d = str(s.date)[:10].split("-")
+        return f"Umlaufverfahren {d}.{m}.{y}"
+    return str(s.key)
+
+
+def filter_options(chunks: Sequence[Chunk], sessions_tab: Sequence[Any] = ()) -> FilterOptions:
+    """The values present in the index (chunk metadata), for the filter dropdowns, plus every session
+    of the Sitzungen tab (`ui.sessions.Session`) and its year, so that both tabs offer the same sessions."""
     pubs: Counter[str] = Counter()
     types: Counter[str] = Counter()
     sessions: set[str] = set()
@@ -72,11 +82,18 @@ def filter_options(chunks: Sequence[Chunk]) -> FilterOptions:
         year = m.get("year")
         if isinstance(year, int) or (isinstance(year, str) and year.isdigit()):
             years.add(int(year))
+    meta_sessions = tuple(sorted(sessions, key=_session_key))
+    for s in sessions_tab:
+        sessions.add(session_choice(s))
+        sessions.discard(s.label if s.number is None and s.label != session_choice(s) else "")  # "Umlaufverfahren"
+        if s.date and str(s.date)[:4].isdigit():
+            years.add(int(str(s.date)[:4]))
     return FilterOptions(
         publishers=_vocab_sorted(pubs, PUBLISHER_ORDER),
         doc_types=_vocab_sorted(types, DOC_TYPE_ORDER),
         sessions=tuple(sorted(sessions, key=_session_key)),
         years=tuple(sorted(years)),
+        meta_sessions=meta_sessions,
     )
 
 

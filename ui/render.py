@@ -11,16 +11,20 @@ route (`dokument/<file>`, PDFs at `#page=N`).
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from rag.answering import german_date
 from rag.types import Answer, Citation
 
 DOC_ROUTE = "dokument"
+BERLIN = ZoneInfo("Europe/Berlin")
 EXCERPT_CHARS = 700  # longer passages show a window around the highlight, the full text folds out
 _CONTEXT = 260
 _HTTP_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
@@ -95,26 +99,46 @@ def excerpt(text: str, highlight: str | None, limit: int = EXCERPT_CHARS) -> tup
 def document_href(file: str, page: int | None = None, highlight: str | None = None) -> str:
     """Relative link to the original through our document route; PDFs open at the cited page.
 
-    Text documents get a text fragment (`#:~:text=`) so the browser scrolls to the cited sentence.
+    Text documents carry the cited passage twice: `?stelle=` lets our route mark the block that holds it
+    (`#bl-stelle`, works in every browser), and a text fragment (`:~:text=`) lets Chromium-based browsers
+    highlight the exact words. A list number or paragraph mark that opens the sentence ("1. Der …",
+    "(2) Die …") is left out: the rendered page shows it as list numbering, not as text.
     >>> document_href("itplr/Beschluss 2023.pdf", 3)
     'dokument/itplr/Beschluss%202023.pdf#page=3'
+    >>> document_href("b.md", None, "1. Der IT-Planungsrat billigt die Eckpunkte.")
+    'dokument/b.md?stelle=Der%20IT-Planungsrat%20billigt%20die%20Eckpunkte.#bl-stelle:~:text=Der%20IT%2DPlanungsrat%20billigt%20die%20Eckpunkte.'
     """
     href = f"{DOC_ROUTE}/{quote(file, safe='/')}"
     if file.lower().endswith(".pdf"):
         return f"{href}#page={int(page)}" if page else href
-    fragment = _text_fragment(highlight)
-    return f"{href}#:~:text={fragment}" if fragment else href
-
-
-def _text_fragment(highlight: str | None, words: int = 8) -> str:
-    if not highlight:
-        return ""
-    first = highlight.split(" … ")[0]
-    tokens = _MD_MARKS.sub(" ", first).split()[:words]
-    if len(tokens) < 3:
-        return ""
+    tokens = passage_words(highlight)
+    if not tokens:
+        return href
+    stelle = quote(" ".join(tokens[:PASSAGE_WORDS]), safe="-")
     # "-", "&" and "," are syntax inside a text directive and must be percent-encoded
-    return quote(" ".join(tokens), safe="").replace("-", "%2D")
+    fragment = quote(" ".join(tokens[:_FRAGMENT_WORDS]), safe="").replace("-", "%2D")
+    return f"{href}?stelle={stelle}#bl-stelle:~:text={fragment}"
+
+
+PASSAGE_WORDS = 12
+_FRAGMENT_WORDS = 8
+_LIST_MARK = re.compile(r"^\s*(?:\d{1,3}[.)]|[a-z][.)]|\(\d{1,3}[a-z]?\)|[-•*–]|§+\s*\d+[a-z]?)\s+")
+
+
+def passage_words(highlight: str | None) -> list[str]:
+    """The words of the first cited sentence as the page shows them: no Markdown marks, no list number.
+
+    >>> passage_words("(2) Die **Länder** stellen sicher, dass …")
+    ['Die', 'Länder', 'stellen', 'sicher,', 'dass', '…']
+    >>> passage_words("Zu kurz")
+    []
+    """
+    if not highlight:
+        return []
+    first = highlight.split(" … ")[0]
+    first = _LIST_MARK.sub("", _MD_MARKS.sub(" ", first))
+    tokens = first.split()
+    return tokens if len(tokens) >= 3 else []
 
 
 def safe_external_url(url: str | None) -> str | None:
@@ -142,16 +166,26 @@ def citation_location(c: Citation) -> str:
     return " · ".join(bits)
 
 
-def source_card(c: Citation, *, kind: str = "quelle") -> str:
-    """One numbered card. `kind` is "quelle" (cited) or "vorschlag" (a refusal's nearest source)."""
+def card_id(n: int, kind: str = "quelle", turn: int | None = None) -> str:
+    """'quelle-2', or 't3-quelle-2' for the second source of the conversation's fourth answer."""
+    return f"{kind}-{n}" if turn is None else f"t{turn}-{kind}-{n}"
+
+
+def source_card(c: Citation, *, kind: str = "quelle", turn: int | None = None) -> str:
+    """One numbered card. `kind` is "quelle" (cited) or "vorschlag" (a refusal's nearest source); `turn`
+    (the answer's index in the conversation) makes the id unique so `[n]` in that answer can point here."""
     title = c.title or c.file
     href = document_href(c.file, c.page, c.highlight)
     kind_label = "PDF" if c.file.lower().endswith(".pdf") else "Dokument"
     open_label = f"Original öffnen ({kind_label}, S. {c.page})" if c.page else f"Original öffnen ({kind_label})"
     body, shortened = excerpt(c.text, c.highlight)
+    # the passage as tooltip of `[n]`, without the list numbers the page shows as numbering
+    tip = " … ".join(_LIST_MARK.sub("", " ".join(p.split())) for p in (c.highlight or c.text or "").split(" … "))
+    tip = tip if len(tip) <= 300 else tip[:299].rstrip() + "…"
     parts = [
-        f'<li class="bl-card bl-card-{kind}" id="{kind}-{c.n}" data-file="{html.escape(c.file)}"'
-        f' data-page="{c.page or ""}">',
+        f'<li class="bl-card bl-card-{kind}" id="{card_id(c.n, kind, turn)}" tabindex="-1"'
+        f' data-n="{c.n}" data-file="{html.escape(c.file)}" data-page="{c.page or ""}"'
+        f' data-passage="{html.escape(f"{title}: {tip}")}">',
         '<div class="bl-card-head">',
         f'<span class="bl-num" aria-hidden="true">{c.n}</span>',
         f'<a class="bl-card-title bl-open" href="{html.escape(href)}" target="_blank" rel="noopener">'
@@ -186,6 +220,19 @@ def source_card(c: Citation, *, kind: str = "quelle") -> str:
     return "".join(parts)
 
 
+def unique_suggestions(cites: Sequence[Citation]) -> tuple[Citation, ...]:
+    """A refusal's suggestions without repeats (one card per decision, else per file and page), renumbered."""
+    seen: set[tuple[str, Any]] = set()
+    out: list[Citation] = []
+    for c in cites:
+        key: tuple[str, Any] = ("decision", c.decision) if c.decision else (c.file, c.page)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(dataclasses.replace(c, n=len(out) + 1))
+    return tuple(out)
+
+
 EMPTY_SOURCES = (
     '<section class="bl-quellen bl-empty" aria-label="Quellen">'
     "<h2>Quellen</h2><p>Nach Ihrer Frage erscheinen hier die Belegstellen – mit Titel, Sitzung, "
@@ -197,28 +244,76 @@ PENDING_SOURCES = (
 )
 
 
-def sources_panel(answer: Answer, filter_label: str = "") -> str:
-    """The whole sources panel for one answer: cited cards, or a refusal's 'möglicherweise hilfreich'."""
+def sources_panel(answer: Answer, filter_label: str = "", *, turn: int | None = None, hint: str = "") -> str:
+    """The sources panel for one answer: cited cards, or a refusal's 'möglicherweise hilfreich'.
+
+    `hint` is a German note shown with a refusal (e.g. that the filters hide matching documents)."""
     flt = f'<p class="bl-filter-label">{html.escape(filter_label)}</p>' if filter_label else ""
+    data_turn = f' data-turn="{turn}"' if turn is not None else ""
     if answer.refused:
+        note = f'<p class="bl-hint">{html.escape(hint)}</p>' if hint else ""
         head = (
-            '<section class="bl-quellen bl-refused" aria-label="Quellen">'
+            f'<section class="bl-quellen bl-refused" aria-label="Quellen"{data_turn}>'
             '<h2>Keine belastbare Aussage</h2>'
-            f"{flt}<p>In den vorliegenden Dokumenten gibt es dazu keinen Beleg.</p>"
+            f"{flt}<p>In den vorliegenden Dokumenten gibt es dazu keinen Beleg.</p>{note}"
         )
-        if not answer.suggestions:
+        suggestions = unique_suggestions(answer.suggestions)
+        if not suggestions:
             return head + "</section>"
-        cards = "".join(source_card(c, kind="vorschlag") for c in answer.suggestions)
+        cards = "".join(source_card(c, kind="vorschlag", turn=turn) for c in suggestions)
         return head + f'<h3>Möglicherweise hilfreich</h3><ol class="bl-cards">{cards}</ol></section>'
     if not answer.citations:
-        return f'<section class="bl-quellen" aria-label="Quellen"><h2>Quellen</h2>{flt}<p>Keine.</p></section>'
-    cards = "".join(source_card(c) for c in answer.citations)
+        return (f'<section class="bl-quellen" aria-label="Quellen"{data_turn}><h2>Quellen</h2>{flt}'
+                "<p>Keine.</p></section>")
+    cards = "".join(source_card(c, turn=turn) for c in answer.citations)
     n = len(answer.citations)
     return (
-        '<section class="bl-quellen bl-answered" aria-label="Quellen">'
+        f'<section class="bl-quellen bl-answered" aria-label="Quellen"{data_turn}>'
         f'<h2>Quellen <span class="bl-count">({n})</span></h2>{flt}'
         f'<ol class="bl-cards">{cards}</ol></section>'
     )
+
+
+def citation_from_json(d: dict[str, Any]) -> Citation:
+    names = {f.name for f in dataclasses.fields(Citation)}
+    return Citation(**{k: v for k, v in d.items() if k in names})
+
+
+def answer_from_json(d: dict[str, Any]) -> Answer:
+    """The inverse of Answer.to_json (for conversations restored from the browser)."""
+    return Answer(
+        text=str(d.get("answer") or ""),
+        citations=tuple(citation_from_json(c) for c in d.get("citations") or [] if isinstance(c, dict)),
+        refused=bool(d.get("refused")),
+        query=str(d.get("query") or ""),
+        filters=d.get("filters") or None,
+        suggestions=tuple(citation_from_json(c) for c in d.get("suggestions") or [] if isinstance(c, dict)),
+    )
+
+
+def conversation_sources(turns: Sequence[dict[str, Any]]) -> str:
+    """Every answer's own sources: the newest answer's panel open, earlier ones folded below it.
+
+    Card ids carry the answer's index (`t0-quelle-1`), so `[1]` in an earlier answer opens its own card."""
+    if not turns:
+        return EMPTY_SOURCES
+    parts: list[str] = []
+    last = len(turns) - 1
+    for k in range(last, -1, -1):
+        t = turns[k]
+        data = t.get("answer")
+        if not isinstance(data, dict):
+            continue
+        panel = sources_panel(answer_from_json(data), str(t.get("label") or ""), turn=k, hint=str(t.get("hint") or ""))
+        if k == last:
+            parts.append(panel)
+        else:
+            question = " ".join(str(t.get("question") or "").split())
+            parts.append(
+                f'<details class="bl-earlier" data-turn="{k}"><summary>Quellen zu Frage {k + 1}: '
+                f"„{html.escape(question[:90])}“</summary>{panel}</details>"
+            )
+    return "".join(parts) or EMPTY_SOURCES
 
 
 def message_panel(title: str, text: str, css: str = "bl-info") -> str:
@@ -230,13 +325,16 @@ def message_panel(title: str, text: str, css: str = "bl-info") -> str:
 
 
 # ------------------------------------------------------------------------------------------- chat text
-def chat_markdown(answer: Answer, filter_label: str = "") -> str:
+def chat_markdown(answer: Answer, filter_label: str = "", hint: str = "") -> str:
     """The bot message: the (already sanitised) answer text; refusals set apart as a quote with hints."""
     flt = f"\n\n*{filter_label}*" if filter_label else ""
     if answer.refused:
         lines = [f"> **{answer.text.strip()}**"]
-        if answer.suggestions:
-            titles = "; ".join(_short_ref(c) for c in answer.suggestions)
+        if hint:
+            lines.append(f">\n> {_md_inline(hint)}")
+        suggestions = unique_suggestions(answer.suggestions)
+        if suggestions:
+            titles = "; ".join(dict.fromkeys(_short_ref(c) for c in suggestions))
             lines.append(f">\n> Möglicherweise hilfreich: {titles} (siehe rechts).")
         return "\n".join(lines) + flt
     return answer.text.strip() + flt
@@ -257,7 +355,7 @@ def answer_markdown(question: str, answer: Answer, filter_label: str = "") -> st
     lines = [f"**Frage:** {_md_inline(question)}", "", answer.text.strip()]
     if filter_label:
         lines += ["", f"*{filter_label}*"]
-    cites = answer.suggestions if answer.refused else answer.citations
+    cites = unique_suggestions(answer.suggestions) if answer.refused else answer.citations
     if cites:
         lines += ["", "**Möglicherweise hilfreich:**" if answer.refused else "**Quellen:**", ""]
         for c in cites:
@@ -309,15 +407,15 @@ NO_INDEX_HINT = (
 
 
 def german_timestamp(iso: Any) -> str:
-    """'2025-11-23T14:34:38+00:00' -> '23.11.2025, 14:34 UTC'."""
+    """'2025-11-23T14:34:38+00:00' -> '23.11.2025, 15:34 Uhr' (German local time, Europe/Berlin)."""
     if not iso or not isinstance(iso, str):
         return ""
-    m = re.match(r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?", iso)
-    if not m:
+    try:
+        when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
         return iso
-    y, mo, d, hh, mm = m.groups()
-    date = f"{d}.{mo}.{y}"
-    if not hh:
-        return date
-    utc = iso.endswith(("+00:00", "Z"))
-    return f"{date}, {hh}:{mm}" + (" UTC" if utc else "")
+    if len(iso) <= 10:
+        return when.strftime("%d.%m.%Y")
+    if when.tzinfo is not None:
+        when = when.astimezone(BERLIN)
+    return when.strftime("%d.%m.%Y, %H:%M Uhr")

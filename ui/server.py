@@ -241,7 +241,7 @@ def create_app(settings: Settings, blocks: gr.Blocks, service: AppService) -> Fa
             return HTMLResponse(error_page("Es gibt noch keinen Suchindex."), status_code=404)
         try:
             path = resolve_document(snap.root, snap.manifest.get("files", {}), rel)
-            rendered = render_document(path, rel, first_meta(snap.chunks, rel))
+            rendered = render_document(path, rel, first_meta(snap.chunks, rel), request.query_params.get("stelle"))
         except DocumentError as exc:
             return HTMLResponse(error_page(str(exc)), status_code=exc.status)
         if rendered.body is None:

@@ -9,20 +9,25 @@ filter choices and the sessions overview. Gradio callbacks stay one-liners over 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from ingest.pipeline import is_readme
 from rag.errors import IndexMissingError, ModelMismatchError, RagError
-from rag.index import Snapshot
+from rag.index import Snapshot, versions_dir
 from rag.limits import cap_history, cap_question
+from rag.retrieve import as_list
 from rag.settings import Settings
 from rag.types import Answer
 from ui.admin import IngestJob, LoginGuard
 from ui.feedback import FeedbackStore
-from ui.filters import FilterOptions, filter_label, filter_options
+from ui.filters import FilterOptions, filter_label, filter_options, session_choice
+from ui.library import LibraryDoc, latest_changes, library, render_changes
 from ui.render import (
     NO_INDEX_HINT,
     PENDING_SOURCES,
@@ -34,6 +39,16 @@ from ui.render import (
 from ui.sessions import Session, sessions_overview
 
 log = logging.getLogger(__name__)
+
+INSTALLATION = Path(__file__).resolve().parents[1]
+DATA_CORPUS = "korpus"  # <data dir>/korpus/: the admin's copy of a corpus that came with the installation
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
 
 
 class AssistantLike(Protocol):
@@ -54,6 +69,7 @@ class ChatStep:
     answer: Answer | None = None  # set on the final step only
     filter_label: str = ""
     error: str = ""  # a German message when no answer could be given
+    hint: str = ""  # a refusal caused by the filters: the German note that loosening them would help
 
 
 NO_INDEX_TEXT = "Es gibt noch keinen Suchindex, daher kann ich noch nichts beantworten. " + NO_INDEX_HINT
@@ -62,6 +78,10 @@ MISMATCH_TEXT = (
     "Bitte den Index neu aufbauen (`python -m ingest --rebuild corpus`) oder RAG_EMBEDDER anpassen."
 )
 ERROR_TEXT = "Entschuldigung, bei der Beantwortung ist ein Fehler aufgetreten. Bitte versuchen Sie es erneut."
+FILTER_HINT = (
+    "Mit den gesetzten Filtern finde ich nichts – ohne Filter gäbe es Treffer ({refs}). "
+    "Lockern oder entfernen Sie die Filter („Filter zurücksetzen“) und fragen Sie erneut."
+)
 
 
 class AppService:
@@ -104,11 +124,32 @@ class AppService:
         return dict(snap.status) if snap is not None else None
 
     def corpus_dir(self) -> Path | None:
-        """Where uploads go and what a re-ingest reads: RAG_CORPUS_DIR, else the root of the last ingest."""
+        """What a re-ingest reads: RAG_CORPUS_DIR, else the root of the last ingest; but once the admin has
+        changed a corpus that lies inside the installation, its copy in the data dir (see writable_corpus)."""
         if self.settings.corpus_dir:
-            return Path(self.settings.corpus_dir)
-        snap = self.snapshot()
-        return snap.root if snap is not None else None
+            base: Path | None = Path(self.settings.corpus_dir)
+        else:
+            snap = self.snapshot()
+            base = snap.root if snap is not None else None
+        copy = self.settings.data_dir / DATA_CORPUS
+        if base is not None and _inside(base, INSTALLATION) and copy.is_dir():
+            return copy
+        return base
+
+    def writable_corpus(self) -> Path | None:
+        """Where uploads go and removals are taken from: never inside the installation. A corpus inside it
+        (`make run` ingests the project's corpus/) is first copied to <data dir>/korpus/, which is read from
+        then on (`make ingest` too); unchanged files keep their embeddings (same names, same content)."""
+        corpus = self.corpus_dir()
+        if corpus is None or not _inside(corpus, INSTALLATION):
+            return corpus
+        copy = self.settings.data_dir / DATA_CORPUS
+        tmp = self.settings.data_dir / f".{DATA_CORPUS}-neu"
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(corpus, tmp, ignore=shutil.ignore_patterns(".*", "__pycache__"))
+        os.replace(tmp, copy)
+        log.info("corpus copied out of the installation: %s -> %s", corpus, copy)
+        return copy
 
     def _derived(self, name: str, build: Any) -> Any:
         snap = self.snapshot()
@@ -122,7 +163,9 @@ class AppService:
             return self._cache[key]
 
     def filter_options(self) -> FilterOptions:
-        result: FilterOptions = self._derived("filters", filter_options)
+        """Filter choices from chunk metadata plus every session and year the Sitzungen tab lists."""
+        sessions = self.sessions()
+        result: FilterOptions = self._derived("filters", lambda chunks: filter_options(chunks, sessions))
         return result
 
     def sessions(self) -> list[Session]:
@@ -130,8 +173,86 @@ class AppService:
         return result
 
     def documents(self) -> list[str]:
+        """The corpus files of the live index an admin may remove (never the corpus's own README)."""
         snap = self.snapshot()
-        return sorted(snap.manifest.get("files", {})) if snap is not None else []
+        files = snap.manifest.get("files", {}) if snap is not None else {}
+        return sorted(f for f in files if not is_readme(f.rsplit("/", 1)[-1]))
+
+    def library(self) -> list[LibraryDoc]:
+        """Every document of the live index for the Dokumente tab."""
+        snap = self.snapshot()
+        if snap is None:
+            return []
+        docs = library(snap.chunks, snap.manifest, versions_dir(self.settings))
+        return [d for d in docs if not is_readme(d.file.rsplit("/", 1)[-1])]
+
+    def changes_markdown(self) -> str:
+        """'Neu seit dem letzten Einlesen (Datum)': what the live index version changed against the one before."""
+        snap = self.snapshot()
+        if snap is None:
+            return ""
+        titles = {d.file: d.title for d in self.library()}
+        return render_changes(latest_changes(snap.manifest, versions_dir(self.settings)), titles)
+
+    def resolve_filters(self, filters: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The filters for the assistant, so that every session and year the filters offer finds something.
+
+        A session the Sitzungen tab found only in section headings becomes the list of files that cover it;
+        a year range that holds such a session (a 2022 session told in a 2023 document) becomes the files
+        of that year plus the files covering those sessions. Plain metadata filters pass unchanged."""
+        if not filters:
+            return filters
+        snap = self.snapshot()
+        chunks = snap.chunks if snap is not None else []
+        out = dict(filters)
+        files: set[str] | None = None
+        wanted = set(as_list(filters.get("session")))
+        in_meta = set(self.filter_options().meta_sessions)
+        if wanted and not wanted <= in_meta:
+            files = {c.source for c in chunks if c.meta.get("session") in wanted}
+            for s in self.sessions():
+                if session_choice(s) in wanted or s.key in wanted:
+                    files |= {d.source for d in s.decisions} | {f for f, _ in s.documents}
+            del out["session"]
+        y0, y1 = filters.get("year_from"), filters.get("year_to")
+        if y0 or y1:
+            def in_range(year: Any) -> bool:
+                try:
+                    y = int(str(year)[:4])
+                except ValueError:
+                    return False
+                return (not y0 or y >= int(y0)) and (not y1 or y <= int(y1))
+
+            by_year = {c.source for c in chunks if c.meta.get("year") is not None and in_range(c.meta["year"])}
+            by_session = {f for s in self.sessions() if s.date and in_range(s.date)
+                          for f in [*(d.source for d in s.decisions), *(f for f, _ in s.documents)]}
+            if by_session - by_year:
+                out.pop("year_from", None)
+                out.pop("year_to", None)
+                files = (by_year | by_session) if files is None else files & (by_year | by_session)
+        if files is not None:
+            out["file"] = sorted(files) or ["\x00keine-datei"]
+        return out
+
+    def browser_secret(self) -> str:
+        """The key that encrypts conversations kept in the browser; made once, kept in the data dir, so
+        conversations survive a restart of the app."""
+        path = self.settings.data_dir / "browser-state.key"
+        try:
+            return path.read_text(encoding="utf-8").strip() or self._new_secret(path)
+        except FileNotFoundError:
+            return self._new_secret(path)
+
+    @staticmethod
+    def _new_secret(path: Path) -> str:
+        import secrets
+
+        secret = secrets.token_urlsafe(32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secret)
+        return secret
 
     # -- answering ----------------------------------------------------------------------------------
     def ask_stream(
@@ -147,7 +268,7 @@ class AppService:
             return
         last: Answer | None = None
         try:
-            for partial in self.assistant.stream(question, history, filters):
+            for partial in self.assistant.stream(question, history, self.resolve_filters(filters)):
                 last = partial
                 yield ChatStep(chat_markdown(partial, label) if partial.refused else partial.text, PENDING_SOURCES,
                                filter_label=label)
@@ -161,19 +282,36 @@ class AppService:
                            error=MISMATCH_TEXT)
             return
         except Exception:
-            log.exception("answering failed for %r", question)
+            log.exception("answering failed")  # the question itself is logged only at DEBUG
+            log.debug("failed question: %r", question)
             yield ChatStep(f"⚠ {ERROR_TEXT}", message_panel("Fehler", ERROR_TEXT, "bl-warn"), error=ERROR_TEXT)
             return
         if last is None:
             yield ChatStep(f"⚠ {ERROR_TEXT}", message_panel("Fehler", ERROR_TEXT, "bl-warn"), error=ERROR_TEXT)
             return
+        hint = self._filter_hint(question, history, filters) if last.refused and filters else ""
         yield ChatStep(
-            chat_markdown(last, label),
-            sources_panel(last, label),
+            chat_markdown(last, label, hint),
+            sources_panel(last, label, hint=hint),
             answer_markdown(question, last, label),
             answer=last,
             filter_label=label,
+            hint=hint,
         )
+
+    def _filter_hint(self, question: str, history: Sequence[str], filters: dict[str, Any]) -> str:
+        """When a filtered question was refused but the unfiltered one would be answered, say so."""
+        unfiltered: Answer | None = None
+        try:
+            for partial in self.assistant.stream(question, list(history), None):
+                unfiltered = partial
+        except Exception:  # the hint is a courtesy; the refusal stands on its own
+            log.warning("unfiltered retry failed", exc_info=True)
+            return ""
+        if unfiltered is None or unfiltered.refused or not unfiltered.citations:
+            return ""
+        refs = "; ".join(dict.fromkeys(c.decision or c.title or c.file for c in unfiltered.citations[:3]))
+        return FILTER_HINT.format(refs=refs)
 
     def ask(self, question: str, history: Sequence[str] = (), filters: dict[str, Any] | None = None) -> dict[str, Any]:
         """The final answer as JSON (Answer.to_json + filter_label), or {"error": German message}."""
@@ -184,4 +322,6 @@ class AppService:
             return {"error": final.error if final else ERROR_TEXT}
         data = final.answer.to_json()
         data["filter_label"] = final.filter_label
+        if final.hint:
+            data["hint"] = final.hint
         return data

@@ -1,0 +1,163 @@
+"""The "Dokumente" tab: every document of the live index (title, type, publisher, session, date, pages, in the
+index since), searchable, each opening through the document route; and what the newest index version added,
+changed or removed compared with the one before ("Neu seit dem letzten Einlesen").
+
+Both read only the index: chunk metadata and the manifests of the kept index versions (files -> sha256).
+
+>>> changes_between({"a.md": {"sha256": "1"}, "b.md": {"sha256": "2"}}, {"b.md": {"sha256": "3"}, "c.md": {"sha256": "4"}})
+IndexChanges(added=('c.md',), changed=('b.md',), removed=('a.md',))
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.answer import german_date
+
+from rag.types import Chunk
+from ui.render import document_href, german_timestamp
+
+
+@dataclass(frozen=True)
+class LibraryDoc:
+    file: str
+    title: str
+    doc_type: str = ""
+    publisher: str = ""
+    session: str = ""
+    decision: str = ""
+    date: str = ""  # ISO
+    pages: int | None = None  # PDFs only
+    since: str = ""  # ISO time of the first kept index version holding this content
+
+
+@dataclass(frozen=True)
+class IndexChanges:
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+def changes_between(old: dict[str, Any], new: dict[str, Any]) -> IndexChanges:
+    """Files added, changed (other content) and removed between two manifests' `files`."""
+    def sha(files: dict[str, Any], f: str) -> Any:
+        entry = files.get(f)
+        return entry.get("sha256") if isinstance(entry, dict) else entry
+
+    return IndexChanges(
+        added=tuple(sorted(set(new) - set(old))),
+        changed=tuple(sorted(f for f in set(new) & set(old) if sha(new, f) != sha(old, f))),
+        removed=tuple(sorted(set(old) - set(new))),
+    )
+
+
+def _manifests(versions: Path, upto: str) -> list[dict[str, Any]]:
+    """The manifests of the kept, complete index versions up to `upto`, oldest first."""
+    out: list[dict[str, Any]] = []
+    if not versions.is_dir():
+        return out
+    for d in sorted(p for p in versions.iterdir() if p.is_dir() and not p.name.startswith("_")):
+        if d.name > upto:
+            break
+        try:
+            out.append(json.loads((d / "manifest.json").read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def library(chunks: Sequence[Chunk], manifest: dict[str, Any], versions: Path) -> list[LibraryDoc]:
+    """One entry per document of the index, newest date first (undated last), from its first chunk's meta."""
+    history = _manifests(versions, str(manifest.get("version") or "~"))
+    since: dict[str, tuple[Any, str]] = {}  # file -> (sha, built_at of the first version with that sha)
+    for m in [*history, manifest]:
+        for f, entry in (m.get("files") or {}).items():
+            sha = entry.get("sha256") if isinstance(entry, dict) else entry
+            if since.get(f, (None, ""))[0] != sha:
+                since[f] = (sha, str(m.get("built_at") or ""))
+    first: dict[str, Chunk] = {}
+    pages: dict[str, int] = {}
+    for c in chunks:
+        if c.source not in first:
+            first[c.source] = c
+        if c.page:
+            pages[c.source] = max(pages.get(c.source, 0), c.page)
+    docs = []
+    for f in manifest.get("files") or {}:
+        m = first[f].meta if f in first else {}
+        docs.append(LibraryDoc(
+            file=f, title=str(m.get("title") or f), doc_type=str(m.get("doc_type") or ""),
+            publisher=str(m.get("publisher") or ""), session=str(m.get("session") or ""),
+            decision=str(m.get("decision") or ""), date=str(m.get("date") or ""),
+            pages=pages.get(f) if f.lower().endswith(".pdf") else None, since=since.get(f, (None, ""))[1],
+        ))
+    docs.sort(key=lambda d: d.title.lower())
+    docs.sort(key=lambda d: d.date, reverse=True)  # newest first; undated ("") last
+    return docs
+
+
+def latest_changes(manifest: dict[str, Any], versions: Path) -> tuple[IndexChanges, str] | None:
+    """(what the live version changed against the one before it, the live version's time), or None when
+    no earlier version is kept."""
+    previous = manifest.get("previous")
+    if not previous:
+        return None
+    try:
+        old = json.loads((versions / str(previous) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return changes_between(old.get("files") or {}, manifest.get("files") or {}), str(manifest.get("built_at") or "")
+
+
+def render_changes(found: tuple[IndexChanges, str] | None, titles: dict[str, str]) -> str:
+    """Markdown: 'Neu seit dem letzten Einlesen (05.12.2025, 13:04 Uhr)' with the files by kind."""
+    if found is None:
+        return "Noch keine frühere Fassung des Suchindex – alle Dokumente sind mit dem ersten Einlesen hinzugekommen."
+    changes, built = found
+    head = f"**Neu seit dem letzten Einlesen ({german_timestamp(built) or 'unbekannt'})**"
+    lines = [head]
+    for label, files in (("Neu", changes.added), ("Geändert", changes.changed), ("Entfernt", changes.removed)):
+        if files:
+            names = "; ".join(_md(titles.get(f) or f) for f in files)
+            lines.append(f"- {label} ({len(files)}): {names}")
+    if len(lines) == 1:
+        lines.append("- Keine Dokumente hinzugekommen, geändert oder entfernt.")
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    return "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in " ".join(text.split()))
+
+
+def render_library(docs: Sequence[LibraryDoc], query: str = "", doc_type: str = "") -> str:
+    """HTML table of the documents matching `query` (in title, file, publisher, session, decision) and type."""
+    words = query.casefold().split()
+    shown = [
+        d for d in docs
+        if (not doc_type or d.doc_type == doc_type)
+        and all(w in f"{d.title} {d.file} {d.publisher} {d.session} {d.decision}".casefold() for w in words)
+    ]
+    rows = []
+    for d in shown:
+        href = html.escape(document_href(d.file))
+        rows.append(
+            f'<tr data-file="{html.escape(d.file)}"><td><a href="{href}" target="_blank" rel="noopener">'
+            f"{html.escape(d.title)}</a><div class=\"bl-file\">{html.escape(d.file)}</div></td>"
+            f"<td>{html.escape(d.doc_type)}</td><td>{html.escape(d.publisher)}</td>"
+            f"<td>{html.escape(' · '.join(x for x in (d.session, d.decision) if x))}</td>"
+            f"<td>{html.escape(german_date(d.date) or d.date) if d.date else ''}</td>"
+            f"<td>{d.pages or ''}</td><td>{html.escape(german_timestamp(d.since))}</td></tr>"
+        )
+    count = f'<p class="bl-sessions-count" role="status">{len(shown)} von {len(docs)} Dokumenten</p>'
+    if not rows:
+        return count + "<p>Kein Dokument passt zur Suche.</p>"
+    return (
+        count + '<table class="bl-library"><thead><tr><th>Titel</th><th>Typ</th><th>Herausgeber</th>'
+        "<th>Sitzung / Beschluss</th><th>Datum</th><th>Seiten</th><th>Im Index seit</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
