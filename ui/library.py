@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.answer import german_date
+from rag.answering import german_date
 
 from rag.types import Chunk
 from ui.render import document_href, german_timestamp
