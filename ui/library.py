@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from rag.answering import german_date
-
 from rag.types import Chunk
 from ui.render import document_href, german_timestamp
 

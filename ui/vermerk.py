@@ -16,7 +16,6 @@ from datetime import date, datetime
 from typing import Any
 
 from rag.answering import german_date
-
 from rag.types import Answer, Citation
 from ui.render import BERLIN, safe_external_url, unique_suggestions
 
