@@ -171,7 +171,9 @@ def test_fence_markers_inside_passages_are_neutralised() -> None:
     assert content.count("<<<") == 3
     assert content.count(">>>") == 3
     assert re.findall(r"^<<<PASSAGE (\d+)", content, re.MULTILINE) == ["1", "2", "3"]
-    assert INJECTED_WORD in content  # the text itself stays (it is data), only the fences break
+    # the instruction sentence itself never reaches the model (rag.llm.without_instructions); the rest of
+    # the passage stays as data, with its fence look-alikes broken
+    assert INJECTED_WORD not in content and "evil.example" in content
 
 
 def test_header_values_cannot_break_the_header_line() -> None:
