@@ -562,13 +562,18 @@ def run(config: EvalConfig, out: TextIO = sys.stdout, err: TextIO = sys.stderr) 
     gate = result["gate"]
     for name in gate["not_measured"]:
         err.write(f"note: {name} not measured on this set (no items of that sort); not gated\n")
-    if not gate["failures"]:
+    return report_gate(gate["failures"], config, out, err, "metric(s)")
+
+
+def report_gate(failures: Sequence[str], config: EvalConfig, out: TextIO, err: TextIO, what: str) -> int:
+    """Print the gate's verdict and return the exit code: 0 = passed or not gated, 2 = a bound was missed."""
+    if not failures:
         out.write("gate: all thresholds met\n" if config.gate else "gate: disabled (--no-gate)\n")
         return EXIT_OK
-    for failure in gate["failures"]:
+    for failure in failures:
         err.write(f"{'FAIL' if config.gate else 'would fail'}: {failure}\n")
     if not config.gate:
         out.write("gate: disabled (--no-gate); see the failures above\n")
         return EXIT_OK
-    err.write(f"gate: {len(gate['failures'])} metric(s) below threshold ({config.thresholds})\n")
+    err.write(f"gate: {len(failures)} {what} below threshold ({config.thresholds})\n")
     return EXIT_GATE

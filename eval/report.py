@@ -184,6 +184,15 @@ def worst_items(result: dict[str, Any], limit: int = 12) -> list[dict[str, Any]]
     ]
 
 
+def worst_items_section(result: dict[str, Any], heading: str) -> list[str]:
+    """Markdown lines: the heading and a table of the worst items, or nothing when no item went wrong."""
+    worst = worst_items(result)
+    if not worst:
+        return []
+    rows = [[w["id"], w["kind"], w["question"], fmt(w["rank"]), "; ".join(w["problems"])] for w in worst]
+    return [heading, "", _md_table(["id", "kind", "question", "rank", "problems"], rows), ""]
+
+
 def plot_kinds(result: dict[str, Any], path: Path) -> Path:
     """A grouped bar chart per kind, ours vs baseline, one panel per metric; saved as PNG."""
     import matplotlib
@@ -280,20 +289,7 @@ def render_markdown(result: dict[str, Any], chart: str | None) -> str:
             _md_table(_LQ_HEADER, legalquad_rows(lq)),
             "",
         ]
-    worst = worst_items(result)
-    if worst:
-        lines += [
-            "## Worst items",
-            "",
-            _md_table(
-                ["id", "kind", "question", "rank", "problems"],
-                [
-                    [w["id"], w["kind"], w["question"], fmt(w["rank"]), "; ".join(w["problems"])]
-                    for w in worst
-                ],
-            ),
-            "",
-        ]
+    lines += worst_items_section(result, "## Worst items")
     timing = result.get("timing") or {}
     if timing:
         lines += ["## Timing", "", ", ".join(f"{k} {v:.1f}" for k, v in timing.items()), ""]
@@ -443,20 +439,7 @@ def render_suite_markdown(suite: dict[str, Any], chart: str | None) -> str:
             lines += [f"## `{name}` per kind (tuning set)", "", _md_table(_kind_header(), kind_rows(r)), ""]
             if chart:
                 lines += [f"![{name} metrics per kind, ours vs baseline]({chart})", ""]
-            worst = worst_items(r)
-            if worst:
-                lines += [
-                    f"## `{name}`: worst items",
-                    "",
-                    _md_table(
-                        ["id", "kind", "question", "rank", "problems"],
-                        [
-                            [w["id"], w["kind"], w["question"], fmt(w["rank"]), "; ".join(w["problems"])]
-                            for w in worst
-                        ],
-                    ),
-                    "",
-                ]
+            lines += worst_items_section(r, f"## `{name}`: worst items")
     lines += ["## Definitions", "", DEFINITIONS]
     return "\n".join(lines)
 

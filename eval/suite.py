@@ -31,8 +31,6 @@ from typing import Any, TextIO
 
 from eval.gold import parse_item
 from eval.harness import (
-    EXIT_GATE,
-    EXIT_OK,
     Bench,
     EvalConfig,
     Threshold,
@@ -40,6 +38,7 @@ from eval.harness import (
     evaluate_items,
     load_items,
     prepare,
+    report_gate,
     slug,
 )
 from eval.variants import VARIANTS
@@ -233,17 +232,7 @@ def run(
     write_suite_outputs(result, config.json_out, config.report)
     for name, why in result["skipped"].items():
         err.write(f"note: set {name} not run: {why}\n")
-    failures = result["gate"]["failures"]
-    if not failures:
-        out.write("gate: all thresholds met\n" if config.gate else "gate: disabled (--no-gate)\n")
-        return EXIT_OK
-    for failure in failures:
-        err.write(f"{'FAIL' if config.gate else 'would fail'}: {failure}\n")
-    if not config.gate:
-        out.write("gate: disabled (--no-gate); see the failures above\n")
-        return EXIT_OK
-    err.write(f"gate: {len(failures)} figure(s) below threshold ({config.thresholds})\n")
-    return EXIT_GATE
+    return report_gate(result["gate"]["failures"], config, out, err, "figure(s)")
 
 
 __all__ = ["SetSpec", "Threshold", "compare_variant", "load_suite", "run", "run_suite"]

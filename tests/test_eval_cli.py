@@ -92,6 +92,7 @@ def test_eval_dirs_share_the_base_model_dir(tmp_path: Path) -> None:
     from eval.harness import eval_settings
     from rag.settings import Settings
 
-    settings = eval_settings(Settings(data_dir=tmp_path / "base"), tmp_path / "eval")
-    assert settings.data_dir != tmp_path / "base"
-    assert settings.models_dir == tmp_path / "base" / "models"
+    base = Settings(data_dir=tmp_path / "base")
+    settings = eval_settings(base, tmp_path / "eval")
+    assert settings.data_dir != base.data_dir
+    assert settings.models_dir == base.models_dir  # (the tests point every data dir at one session copy)
