@@ -153,8 +153,10 @@ _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u20
 def json_for_terminal(data: object) -> str:
     """JSON with umlauts kept but every character that could steer a terminal written as a \\u escape.
 
-    >>> json_for_terminal({"file": "\x1b[31m\x9b\u202e.md"})
-    '{"file": "\\\\u001b[31m\\\\u009b\\\\u202e.md"}'
+    >>> print(json_for_terminal({"file": "\x1b[31m\x9b\u202e.md"}))
+    {
+     "file": "\\u001b[31m\\u009b\\u202e.md"
+    }
     """
     text = json.dumps(data, ensure_ascii=False, indent=1)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
