@@ -900,7 +900,7 @@ def test_admin_changes_never_write_into_the_installation(fake_service: AppServic
     copy = fake_service.writable_corpus()
     data = fake_service.settings.data_dir
     assert copy == data / "korpus" and (copy / "itplr" / "a.md").is_file()
-    assert store_uploads([(corpus / "b.pdf", "neu.pdf")], copy, 5) == [f"{UPLOAD_DIR}/neu.pdf"]
+    assert store_uploads([(corpus / "b.pdf", "neu.pdf")], copy, 5, upload_root=corpus) == [f"{UPLOAD_DIR}/neu.pdf"]
     kept = remove_document(copy, ["itplr/a.md"], "itplr/a.md", data)
     assert (data / kept).is_file() and not (copy / "itplr" / "a.md").exists()
     assert sorted(p.relative_to(corpus).as_posix() for p in corpus.rglob("*")) == before  # untouched
