@@ -366,15 +366,21 @@ def answer_markdown(question: str, answer: Answer, filter_label: str = "") -> st
     return "\n".join(lines).strip() + "\n"
 
 
-def citation_reference(c: Citation) -> str:
-    """'Kommunalpakt — IT-Planungsrat, 40. Sitzung, Beschluss 2023/02, 29.03.2023, Abschnitt …, S. 3
-    (Datei: itplr/x.md), https://…' as one Markdown line."""
+def citation_meta(c: Citation) -> str:
+    """'IT-Planungsrat, 40. Sitzung, Beschluss 2023/02, 29.03.2023, Abschnitt „…“, S. 3': what and where a
+    source is, for a citation line (Markdown here, plain text in ui.vermerk)."""
     bits = [c.publisher, c.session, c.decision, german_date(c.date)]
     if c.section:
         bits.append(f"Abschnitt „{c.section}“")
     if c.page:
         bits.append(f"S. {c.page}")
-    meta = ", ".join(str(b) for b in bits if b)
+    return ", ".join(str(b) for b in bits if b)
+
+
+def citation_reference(c: Citation) -> str:
+    """'Kommunalpakt — IT-Planungsrat, 40. Sitzung, Beschluss 2023/02, 29.03.2023, Abschnitt …, S. 3
+    (Datei: itplr/x.md), https://…' as one Markdown line."""
+    meta = citation_meta(c)
     ref = _md_inline(c.title or c.file)
     if meta:
         ref += f" — {_md_inline(meta)}"

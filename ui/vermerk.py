@@ -15,9 +15,8 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from rag.answering import german_date
 from rag.types import Answer, Citation
-from ui.render import BERLIN, safe_external_url, unique_suggestions
+from ui.render import BERLIN, citation_meta, safe_external_url, unique_suggestions
 
 MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
           "November", "Dezember")
@@ -29,12 +28,7 @@ def long_german_date(day: date) -> str:
 
 def full_citation(c: Citation) -> str:
     """One source as a plain-text citation line."""
-    bits = [c.publisher, c.session, c.decision, german_date(c.date)]
-    if c.section:
-        bits.append(f"Abschnitt „{c.section}“")
-    if c.page:
-        bits.append(f"S. {c.page}")
-    meta = ", ".join(str(b) for b in bits if b)
+    meta = citation_meta(c)
     text = " ".join((c.title or c.file).split())
     text += f". {meta}" if meta else ""
     url = safe_external_url(c.url)
