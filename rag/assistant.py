@@ -31,6 +31,7 @@ from rag.followup import standalone_query
 from rag.grounding import analyse_query, names_self
 from rag.index import IndexReader, Snapshot
 from rag.limits import cap_history, cap_question
+from rag.patterns import canonical_references
 from rag.retrieve import HybridRetriever, RetrievalConfig
 from rag.sanitize import sanitize_answer
 from rag.settings import Settings
@@ -105,6 +106,9 @@ class Assistant:
         return self._retriever_for(snap).retrieve(self._spelt(snap, query), k=k, filters=filters)
 
     def _spelt(self, snap: Snapshot, text: str) -> str:
+        """The question as the documents write it: references in one notation ("52 sitzung" → "52. sitzung"),
+        then (unless switched off) each word spelt as the corpus spells it."""
+        text = canonical_references(text)
         return snap.vocabulary.correct(text).text if self.respell else text
 
     def ask(self, question: str, history: Sequence[str] = (), filters: dict[str, Any] | None = None) -> Answer:

@@ -147,7 +147,8 @@ class Snapshot:
         return References.build((" ".join([c.text, str(c.meta.get("session") or ""), str(c.meta.get("decision") or "")])
                                  for c in self.chunks),
                                 (str(c.meta.get("section", "")) for c in self.chunks),
-                                {str(c.meta.get("title", "")) for c in self.chunks})
+                                {str(c.meta.get("title", "")) for c in self.chunks},
+                                {str(c.meta["decision"]) for c in self.chunks if c.meta.get("decision")})
 
     @cached_property
     def status(self) -> dict[str, Any]:

@@ -46,3 +46,32 @@ DECISION_IN_TEXT = re.compile(r"\b((?:19|20)\d{2})\s*/\s*(\d{1,3})\b")
 ASKS_DECISIONS = re.compile(r"beschl(?:o|ie)ss|beschlüsse|beschluss|entsch(?:ie|ei)d|gefasst|verabschiedet", re.I)
 # ... loosest: the question is about decisions at all, so decisions are the documents it asks for
 ABOUT_DECISIONS = re.compile(r"beschl(o|ie)ss|beschluss|entsch(ie|ei)d|IT-PLR|IT-Planungsrat", re.I)
+
+
+# -- references as staff type them ------------------------------------------------------------------
+# Staff type fast: "52 sitzung", "52te Sitzung", "paragraph 3 ozg", "§3", "beschluss 2023 02". The question is
+# first rewritten into the one notation the patterns above read; the document text never is.
+_TYPED_SESSION = re.compile(r"\b(\d{1,3})(?:\s*(?:te|ten|ter|\.))?\s+(?=(?:IT-PLR-|IT-Planungsrats-?)?Sitzung\b)",
+                            re.IGNORECASE)
+_TYPED_PARAGRAPH = re.compile(r"(?:\b(?:paragraph(?:en)?|paragraf(?:en)?|para?\.?)|§§?)\s*(?=\d)", re.IGNORECASE)
+_TYPED_DECISION = re.compile(r"\b(beschl(?:uss|uß)(?:es|nummer|nr\.?)?\s*(?:nr\.?|nummer)?\s*)((?:19|20)\d{2})\s+(\d{1,3})\b",
+                             re.IGNORECASE)
+
+
+def canonical_references(text: str) -> str:
+    """`text` with sessions, § and decision numbers written the way the patterns read them.
+
+    >>> canonical_references("was wurde in der 52 sitzung beschlossen")
+    'was wurde in der 52. sitzung beschlossen'
+    >>> canonical_references("Was stand in der 47ten Sitzung und der 3. Sitzung?")
+    'Was stand in der 47. Sitzung und der 3. Sitzung?'
+    >>> canonical_references("was regelt paragraph 3 ozg und §§12 egovg")
+    'was regelt § 3 ozg und § 12 egovg'
+    >>> canonical_references("beschluss 2019 99 und Beschluss Nr. 2023 02")
+    'beschluss 2019/99 und Beschluss Nr. 2023/02'
+    >>> canonical_references("In 3 Sitzungen 2023 wurden 12 Beschlüsse gefasst")  # counts stay counts
+    'In 3 Sitzungen 2023 wurden 12 Beschlüsse gefasst'
+    """
+    text = _TYPED_SESSION.sub(lambda m: f"{m.group(1)}. ", text)
+    text = _TYPED_PARAGRAPH.sub("§ ", text)
+    return _TYPED_DECISION.sub(lambda m: f"{m.group(1)}{m.group(2)}/{m.group(3)}", text)

@@ -98,6 +98,24 @@ def test_refuses_when_not_in_documents(assistant: Assistant) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(("question", "said"), [
+    # a session, decision or § that no document holds is refused, naming the nearest ones that are there,
+    # however it is typed
+    ("Was wurde in der 52. Sitzung beschlossen?", "Zur 52. Sitzung liegen keine Dokumente vor; am nächsten "
+                                                  "liegen Dokumente zur 43. Sitzung."),
+    ("was wurde in der 52 sitzung beschlossen", "Zur 52. Sitzung liegen keine Dokumente vor"),
+    ("Was beschloss die 38. Sitzung?", "am nächsten liegen Dokumente zur 35. Sitzung und zur 40. Sitzung."),
+    ("was steht in beschluss 2023 07", "Zu Beschluss 2023/07 liegen keine Dokumente vor; am nächsten liegen "
+                                       "Dokumente zu Beschluss 2023/02 und zu Beschluss 2024/13."),
+    ("Was regelt Paragraph 12 OZG?", "Zu § 12 OZG liegen keine Dokumente vor; am nächsten liegen Dokumente zu § 9 OZG."),
+])
+def test_a_missing_reference_is_refused_with_the_nearest_held_ones(assistant: Assistant, question: str,
+                                                                  said: str) -> None:
+    ans = assistant.ask(question)
+    assert ans.refused and not ans.citations and said in ans.text
+
+
+@pytest.mark.slow
 def test_followup_uses_history(assistant: Assistant) -> None:
     ans = assistant.ask("Und wer soll das ausarbeiten?", history=["Was ist der Kommunalpakt?"])
     assert "Kommunalpakt" in ans.query

@@ -27,7 +27,7 @@ from rag.answering.quoting import Antecedent, ContinueLists
 from rag.answering.refiners import AnswerParts, Refiner, Stage
 from rag.answering.selection import STRATEGIES, Selection, choose, diverse
 from rag.answering.trace import AnswerTrace, SentenceTrace, Verdict
-from rag.grounding import QueryTerms
+from rag.grounding import Missing, QueryTerms
 from rag.types import Answer, Passage
 
 REFINERS: dict[str, Refiner] = {r.name: r for r in (
@@ -89,7 +89,7 @@ class ExtractiveAnswerer:
 
     # -- the verb ---------------------------------------------------------------------------------
     def answer(
-        self, qterms: QueryTerms, passages: Sequence[Passage], missing_refs: Sequence[str] = (), question: str = "",
+        self, qterms: QueryTerms, passages: Sequence[Passage], missing_refs: Sequence[Missing | str] = (), question: str = "",
         refusal_terms: QueryTerms | None = None, parts: Sequence[tuple[str, QueryTerms]] = (),
     ) -> Answer:
         """`qterms` rank the sentences; `refusal_terms` (default: the same) decide whether to answer at all;
@@ -98,12 +98,12 @@ class ExtractiveAnswerer:
         q = Question.parse(question, qterms, refusal_terms, parts)
         return self.answer_question(q, passages, missing_refs)
 
-    def answer_question(self, q: Question, passages: Sequence[Passage], missing_refs: Sequence[str] = ()) -> Answer:
+    def answer_question(self, q: Question, passages: Sequence[Passage], missing_refs: Sequence[Missing | str] = ()) -> Answer:
         """The answer to the analysed question `q` from `passages`, with its `AnswerTrace` as `.trace`."""
         cfg, on = self.cfg, self.cfg.enabled
         trace = AnswerTrace(disabled=tuple(sorted(cfg.disabled)))
 
-        def refuse(verdict: Verdict, at: Sequence[Passage], refs: Sequence[str] = ()) -> Answer:
+        def refuse(verdict: Verdict, at: Sequence[Passage], refs: Sequence[Missing | str] = ()) -> Answer:
             trace.verdicts.append(verdict)
             return _with_trace(refusal(at, refs), trace)
 

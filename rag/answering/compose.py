@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from rag.answering.features import Scored
 from rag.answering.statements import as_statement
 from rag.doctype import DocType
+from rag.grounding import Missing
 from rag.lexicon import LEAD_IN_PUBLISHERS
 from rag.types import Answer, Citation, Passage
 
@@ -81,12 +82,27 @@ def lead_in(passage: Passage) -> str:
     return ""
 
 
-def refusal(passages: Sequence[Passage], missing_refs: Sequence[str] = (), k: int = 3) -> Answer:
-    """The honest 'not in the documents', with the nearest sources as 'möglicherweise hilfreich'."""
-    text = REFUSAL
-    if missing_refs:
-        text += f" (Nicht unter den Dokumenten: {', '.join(missing_refs)}.)"
+def refusal(passages: Sequence[Passage], missing_refs: Sequence[Missing | str] = (), k: int = 3) -> Answer:
+    """The honest 'not in the documents', with the nearest sources as 'möglicherweise hilfreich', and for
+    each reference the question names that no document holds, the nearest ones that are there.
+
+    >>> refusal([], [Missing("52. Sitzung", ("49. Sitzung",)), Missing("Beschluss 2019/99")]).text.split(". ", 1)[1]
+    'Zur 52. Sitzung liegen keine Dokumente vor; am nächsten liegen Dokumente zur 49. Sitzung. Zu Beschluss 2019/99 liegen keine Dokumente vor.'
+    """
+    text = " ".join([REFUSAL, *(_not_held(m if isinstance(m, Missing) else Missing(m)) for m in missing_refs)])
     return Answer(text, refused=True, suggestions=tuple(make_citation(i + 1, p) for i, p in enumerate(passages[:k])))
+
+
+def _zu(name: str) -> str:
+    """'zur 52. Sitzung', 'zur TR-03116-4', 'zu Beschluss 2019/99', 'zu § 27 OZG'."""
+    return "zur" if name.endswith("Sitzung") or name.startswith("TR-") else "zu"
+
+
+def _not_held(m: Missing) -> str:
+    text = f"{_zu(m.name).capitalize()} {m.name} liegen keine Dokumente vor"
+    if m.nearest:
+        text += "; am nächsten liegen Dokumente " + " und ".join(f"{_zu(n)} {n}" for n in m.nearest)
+    return text + "."
 
 
 def compose(selected: Sequence[Scored], passages: Sequence[Passage]) -> Answer:

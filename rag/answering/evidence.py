@@ -21,7 +21,7 @@ from rag.answering.features import SentenceScorer
 from rag.answering.question import Question
 from rag.answering.statements import quotable
 from rag.answering.trace import Verdict
-from rag.grounding import TR_CODE, QueryTerms
+from rag.grounding import TR_CODE, Missing, QueryTerms
 from rag.lexicon import ASSOCIATIONS, LAENDER, LAND_SHORT
 from rag.patterns import session_in_text
 from rag.types import Passage
@@ -184,10 +184,10 @@ def passage_filter(name: str, question: Question, passages: Sequence[Passage], o
     return kept, Verdict(name, bool(kept) or not ok, reason)  # refusing only when it drops the last passage
 
 
-def references_gate(missing_refs: Sequence[str]) -> Verdict:
+def references_gate(missing_refs: Sequence[Missing | str]) -> Verdict:
     """A decision, session, § or guideline the question names that no document contains."""
     if missing_refs:
-        return Verdict("references", False, f"not in the documents: {', '.join(missing_refs)}")
+        return Verdict("references", False, f"not in the documents: {', '.join(map(str, missing_refs))}")
     return Verdict("references", True, "every named reference is in the documents")
 
 
