@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ from rag.answering import (
 from rag.answering.question import query_references
 from rag.embed import get_embedder
 from rag.followup import standalone_query
-from rag.grounding import analyse_query, names_self
+from rag.grounding import Missing, analyse_query, names_self
 from rag.index import IndexReader, Snapshot
 from rag.limits import cap_history, cap_question
 from rag.patterns import canonical_references
@@ -59,6 +60,18 @@ def following(snap: Snapshot) -> Following:
         return nxt if nxt.source == p.chunk.source else None
 
     return after
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One question made ready for answering (see `Assistant.prepare`)."""
+
+    snap: Snapshot
+    asked: str  # the question as typed, spelt as the documents spell it
+    question: Question  # standalone with its history, analysed
+    passages: list[Passage]
+    qvec: np.ndarray | None
+    missing: list[Missing]
 
 
 class Assistant:
@@ -111,6 +124,29 @@ class Assistant:
         text = canonical_references(text)
         return snap.vocabulary.correct(text).text if self.respell else text
 
+    def prepare(self, question: str, history: Sequence[str] = (), filters: dict[str, Any] | None = None) -> Prepared:
+        """Everything before answering: the question spelt as the documents spell it, made standalone with
+        the history, analysed once (retrieval and the answerer read the same Question), its passages and
+        the references it names that no document holds. The answerer's training reads the same."""
+        snap = self.snapshot()
+        asked = self._spelt(snap, question)
+        query = standalone_query(asked, [self._spelt(snap, h) for h in history])
+        qterms = analyse_query(query, snap.bm25)
+        parts = [(part, analyse_query(part, snap.bm25)) for part in question_parts(query)]
+        rterms = analyse_query(query, snap.bm25, keep_self=True) if names_self(query) else qterms
+        parsed = Question.parse(query, qterms, rterms, parts)
+        retriever = self._retriever_for(snap)
+        qvec = retriever.query_vector(query, qterms) if retriever.cfg.w_dense > 0 else None
+        passages = retriever.retrieve(query, k=self.settings.top_k, filters=filters, qvec=qvec, qterms=qterms,
+                                      question=parsed)
+        missing = snap.references.missing(query_references(asked), asked)
+        return Prepared(snap, asked, parsed, passages, qvec, missing)
+
+    def answerer(self, prep: Prepared, config: AnswerConfig | None = None) -> ExtractiveAnswerer:
+        """The extractive answerer for one prepared question (its sentence vectors, its index)."""
+        return ExtractiveAnswerer(prep.snap.bm25.tokenize, config or self.answer_config,
+                                  sentence_sims(prep.snap, prep.qvec), following(prep.snap))
+
     def ask(self, question: str, history: Sequence[str] = (), filters: dict[str, Any] | None = None) -> Answer:
         *_, final = self.stream(question, history, filters)
         return final
@@ -128,27 +164,13 @@ class Assistant:
         if not question:
             yield Answer("Bitte stellen Sie eine Frage.", refused=True)
             return
-        snap = self.snapshot()
-        question = self._spelt(snap, question)
-        history = [self._spelt(snap, h) for h in history]
-        query = standalone_query(question, history)
-        qterms = analyse_query(query, snap.bm25)
-        # the question is analysed once: retrieval and the answerer read the same Question
-        parts = [(part, analyse_query(part, snap.bm25)) for part in question_parts(query)]
-        rterms = analyse_query(query, snap.bm25, keep_self=True) if names_self(query) else qterms
-        parsed = Question.parse(query, qterms, rterms, parts)
-        retriever = self._retriever_for(snap)
-        qvec = retriever.query_vector(query, qterms) if retriever.cfg.w_dense > 0 else None
-        passages = retriever.retrieve(query, k=self.settings.top_k, filters=filters, qvec=qvec, qterms=qterms,
-                                      question=parsed)
-        missing = snap.references.missing(query_references(question), question)
+        prep = self.prepare(question, history, filters)
+        query, passages = prep.question.text, prep.passages
         llm = self.llm()
         if llm is not None and passages:
-            yield from self._stream_llm(llm, question, query, passages, filters)
+            yield from self._stream_llm(llm, prep.asked, query, passages, filters)
             return
-        answerer = ExtractiveAnswerer(snap.bm25.tokenize, self.answer_config, sentence_sims(snap, qvec),
-                                      following(snap))
-        answer = answerer.answer_question(parsed, passages, missing)
+        answer = self.answerer(prep).answer_question(prep.question, passages, prep.missing)
         allowed = [c.url for c in answer.citations if c.url]
         answer = Answer(
             sanitize_answer(answer.text, allowed),

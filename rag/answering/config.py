@@ -4,7 +4,7 @@ strategies, refiners and gates switched off by name (for ablations).
 >>> AnswerConfig(weights={"coverage": 1.0})
 Traceback (most recent call last):
 ...
-ValueError: no weight for feature(s) ['passage_coverage', 'rank_prior', 'sim_delta', 'answer_type', 'passage_score', 'decision', 'primary', 'noted', 'heading']
+ValueError: no weight for feature(s) ['passage_coverage', 'rank_prior', 'sim_delta', 'sim_context', 'answer_type', 'passage_score', 'decision', 'primary', 'noted', 'heading']
 >>> AnswerConfig(disabled=frozenset({"antecedent"})).enabled("antecedent")
 False
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from rag.answering.features import DEFAULT_WEIGHTS, check_weights
+from rag.answering.features import DEFAULT_BIAS, DEFAULT_WEIGHTS, check_weights
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class AnswerConfig:
     redundancy: float = 0.4  # a sentence's score minus this times its term overlap (Jaccard) with those chosen
     # sentence score = sigmoid(bias + sum of weight[name] * feature[name]) over rag.answering.features.FEATURES
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-    bias: float = -4.0
+    bias: float = DEFAULT_BIAS
     part_coverage: float = 0.34  # a sub-question counts as answered by a sentence covering a third of it
     min_coverage: float = 0.4  # refuse when no sentence window covers this share of the (weighted) question
     unknown_noun_coverage: float = 0.45  # ... or this share when the question names a noun no document has

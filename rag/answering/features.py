@@ -5,7 +5,7 @@ against `FEATURES`, so a typo fails loudly.
 >>> check_weights({**DEFAULT_WEIGHTS, "coverag": 1.0})
 Traceback (most recent call last):
 ...
-ValueError: unknown feature(s) ['coverag']; known: coverage, passage_coverage, rank_prior, sim_delta, answer_type, passage_score, decision, primary, noted, heading
+ValueError: unknown feature(s) ['coverag']; known: coverage, passage_coverage, rank_prior, sim_delta, sim_context, answer_type, passage_score, decision, primary, noted, heading
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib.resources import files
 
 from rag.answering.answer_types import AnswerType, has_answer_type
 from rag.answering.lists import OPEN_INTRO, leading_items, list_end, list_intro, opens_list
@@ -45,6 +47,8 @@ FEATURE_DOCS: dict[str, str] = {
     "passage_coverage": "... in its passage, title and section included",
     "rank_prior": "1 / (1 + retrieval rank of the passage)",
     "sim_delta": "embedder similarity to the question minus the best sentence's (<= 0)",
+    "sim_context": "... of the more similar of its two neighbouring sentences, minus the best sentence's: an "
+                   "answer often spans the sentence before or after the one that repeats the question",
     "answer_type": "holds what the question asks for (a date for 'Seit wann …?')",
     "passage_score": "retrieval score of the passage relative to the top passage",
     "decision": "the passage is a decision of the IT-Planungsrat",
@@ -54,12 +58,11 @@ FEATURE_DOCS: dict[str, str] = {
                "Variante 2: …'); 0 elsewhere (a web page's headings repeat its title)",
 }
 FEATURES: tuple[str, ...] = tuple(FEATURE_DOCS)
-# A logistic regression on the gold set (benchmarks/fit_answer_weights.py, 5-fold CV) gave the directions;
-# these are its rounded, shrunk form, chosen on the gold set and checked on the own set (docs/EVALUATION.md)
-DEFAULT_WEIGHTS: dict[str, float] = {
-    "coverage": 2.0, "passage_coverage": 0.5, "rank_prior": 0.6, "sim_delta": 1.5, "answer_type": 0.6,
-    "passage_score": 2.0, "decision": 0.2, "primary": 0.3, "noted": -1.0, "heading": 0.5,
-}
+# The model is data (rag/data/weights.toml, written by benchmarks/fit_answer_weights.py with the command
+# and the cross-validated figures it was chosen by); check_weights below fails on a missing or unknown name
+_MODEL = tomllib.loads(files("rag").joinpath("data", "weights.toml").read_text(encoding="utf-8"))
+DEFAULT_WEIGHTS: dict[str, float] = {name: float(w) for name, w in _MODEL["weights"].items()}
+DEFAULT_BIAS: float = float(_MODEL["bias"])
 
 
 def check_weights(weights: Mapping[str, float]) -> None:
@@ -198,14 +201,20 @@ class SentenceScorer:
                               # a list introduced at the passage's end: its items open the next chunk
                               or wanted == AnswerType.LIST and self.items_after(p, e, sent) is not None)
                 noted = float(bool(_NOTED.search(sent)))
-                feats = (cov, passage_cov, 1.0 / (1.0 + pi), 0.0, typed, p.score / top, is_decision, primary, noted,
-                         heading)
+                near = [sims[j] for j in (si - 1, si + 1) if 0 <= j < len(sims)]
+                context = max((x for x in near if x is not None), default=None)
+                feats = (cov, passage_cov, 1.0 / (1.0 + pi), 0.0, float("nan") if context is None else context,
+                         typed, p.score / top, is_decision, primary, noted, heading)
                 out.append(Scored(pi, s, e, sent, 0.0, cov, sim, feats))
         # embedder similarity counts relative to the best sentence of this question: e5 similarities sit in
         # a narrow band (0.83-0.94), what matters is how far a sentence is from the best one
         best_sim = max((x.sim for x in out if x.sim is not None), default=0.0)
-        return [dataclasses.replace(x, features=(*x.features[:3], (x.sim - best_sim) if x.sim is not None
-                                                 else -_SIM_MISSING, *x.features[4:])) for x in out]
+
+        def relative(sim: float | None) -> float:
+            return sim - best_sim if sim is not None and not math.isnan(sim) else -_SIM_MISSING
+
+        return [dataclasses.replace(x, features=(*x.features[:3], relative(x.sim), relative(x.features[4]),
+                                                 *x.features[5:])) for x in out]
 
     def items_after(self, p: Passage, end: int, intro: str) -> tuple[Chunk, tuple[int, int]] | None:
         """(next chunk, span of its leading list items) when `intro` ("… folgende Funktionen erfüllen:")
