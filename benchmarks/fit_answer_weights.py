@@ -110,10 +110,10 @@ def write_weights(w: np.ndarray, b: float, command: str, l2: float, table: list[
         "# precision - false refusals):",
         "#   | model | " + " | ".join(METRICS) + " | objective |",
         *(f"#   {row}" for row in table),
-        f"bias = {b:.4f}",
+        f"bias = {b:.3f}",
         "",
         "[weights]",
-        *(f"{name} = {float(v):.4f}" for name, v in zip(FEATURES, w, strict=True)),
+        *(f"{name} = {float(v):.3f}" for name, v in zip(FEATURES, w, strict=True)),
         "",
     ]
     WEIGHTS_FILE.write_text("\n".join(lines), encoding="utf-8")
@@ -138,7 +138,7 @@ def main() -> None:
     def evaluate(config: AnswerConfig, subset: Sequence[GoldItem]) -> list:
         return ask_items(Assistant(settings, answering=config), subset, depth=10, k=5)
 
-    table = [line("current model, all of dev (in-sample)", compute_metrics(evaluate(AnswerConfig(), items), 5))]
+    table = [line("model before this fit, all of dev (in-sample)", compute_metrics(evaluate(AnswerConfig(), items), 5))]
     best: tuple[float, float] | None = None
     for l2 in PENALTIES:
         held: list = []
