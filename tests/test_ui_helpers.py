@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from rag.errors import IndexMissingError, IngestLockedError
+from rag.sessions import heading_title, parse_heading, sessions_overview, topic_tags
 from rag.settings import Settings
 from rag.types import Answer, Chunk, Citation
 from ui.admin import (
@@ -47,14 +48,7 @@ from ui.render import (
 )
 from ui.server import bind_address, parse_auth
 from ui.service import NO_INDEX_TEXT, AppService
-from ui.sessions import (
-    ALL_TOPICS,
-    heading_title,
-    parse_heading,
-    render_sessions,
-    sessions_overview,
-    topic_tags,
-)
+from ui.sessions import ALL_TOPICS, render_sessions
 
 REFUSAL = "Dazu finde ich in den vorliegenden Dokumenten keine belastbare Aussage."
 

@@ -22,6 +22,7 @@ from rag.errors import IndexMissingError, ModelMismatchError, RagError
 from rag.index import Snapshot, versions_dir
 from rag.limits import cap_history, cap_question
 from rag.retrieve import as_list
+from rag.sessions import Session, sessions_overview
 from rag.settings import Settings
 from rag.types import Answer
 from ui.admin import IngestJob, LoginGuard
@@ -36,7 +37,6 @@ from ui.render import (
     message_panel,
     sources_panel,
 )
-from ui.sessions import Session, sessions_overview
 
 log = logging.getLogger(__name__)
 
