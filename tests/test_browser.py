@@ -476,6 +476,10 @@ def test_admin_upload_reingest_then_answer_without_restart(app: dict[str, Any], 
     assert "Neu seit dem letzten Einlesen" in css(d, "#bl-neu-seit")[0].text
     assert css(d, "#bl-bibliothek tr[data-file='hochgeladen/Beschaffung Beispielstadt 2025.pdf']")
     select_tab(d, "Fragen")
+    # asked in the chat (lower case, no umlauts), the same digest comes as an answer with its source card
+    digest = ask_by_keyboard(d, "was gibt es neues seit dem letzten einlesen")
+    assert digest.startswith("Neu seit dem letzten Einlesen") and "Beschaffungsbericht" in digest and "[1]" in digest
+    assert css(d, "#bl-quellen .bl-card[data-file='hochgeladen/Beschaffung Beispielstadt 2025.pdf']")
     notebooks = "Wie viele Notebooks hat die Gemeinde Beispielstadt 2025 beschafft?"
     answer = ask_by_keyboard(d, notebooks)
     assert "4711" in answer

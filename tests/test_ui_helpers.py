@@ -902,7 +902,8 @@ def test_admin_changes_never_write_into_the_installation(fake_service: AppServic
 
 
 def test_document_library_and_what_the_newest_index_version_changed(tmp_path: Path) -> None:
-    from ui.library import latest_changes, library, render_changes, render_library
+    from rag.digest import build_digest
+    from ui.library import library, render_changes, render_library
 
     versions = tmp_path / "versions"
     old = {"version": "v1", "built_at": "2025-01-10T08:00:00+00:00",
@@ -926,11 +927,12 @@ def test_document_library_and_what_the_newest_index_version_changed(tmp_path: Pa
         assert text in table
     assert "1 von 3" in render_library(docs, "beschluss 2023/02") and "Kein Dokument" in render_library(docs, "xyz")
     assert "1 von 3" in render_library(docs, "", "Beschluss/Entscheidung")
-    digest = render_changes(latest_changes(live, versions), {d.file: d.title for d in docs})
+    digest = render_changes(build_digest(live, chunks, versions))
     assert digest.startswith("**Neu seit dem letzten Einlesen (01.02.2025, 13:00 Uhr)**")
     assert "- Neu (1): Leitfaden" in digest and "- Geändert (1): Positionspapier" in digest
-    assert "- Entfernt (1): weg.md" in digest
-    assert "frühere Fassung" in render_changes(latest_changes({"files": {}}, versions), {})
+    assert "- Entfernt (1): weg.md" in digest and "Neue Beschlüsse" not in digest  # a.md is unchanged
+    assert "frühere Fassung" in render_changes(build_digest({"files": {}}, [], versions))
+    assert render_changes(None) == ""
 
 
 def test_vermerk_as_markdown_and_word_with_full_citations() -> None:

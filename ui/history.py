@@ -18,7 +18,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from ui.render import BERLIN
+from rag.digest import BERLIN
 
 MAX_CONVERSATIONS = 20
 MAX_TURNS = 30
