@@ -127,7 +127,7 @@ class Digest:
     built_at: str
     changes: IndexChanges | None
     decisions: tuple[NewDecision, ...] = ()
-    titles: tuple[tuple[str, str], ...] = ()  # (file, title) of the live version's added and changed files
+    titles: tuple[tuple[str, str], ...] = ()  # (file, title) of the added, changed and removed files
     documents: int = 0  # documents in the live version
 
     @property
@@ -152,22 +152,23 @@ def build_digest(manifest: dict[str, Any], chunks: Sequence[Chunk], versions: Pa
     touched = set(changes.added) | set(changes.changed)
     if not touched:
         return Digest(built, changes, documents=len(files))
-    known: set[str] = set()
-    if changes.changed:
+    old: list[Chunk] = []
+    if changes.changed or changes.removed:  # what the changed files held before; the removed ones' titles
         try:
             from rag.index import load_chunks  # rag.index imports much; the digest rarely needs it
 
-            old = [c for c in load_chunks(old_path) if c.source in changes.changed]
-            known = {d.number for s in sessions_overview(old) for d in s.decisions}
+            gone = set(changes.changed) | set(changes.removed)
+            old = [c for c in load_chunks(old_path) if c.source in gone]
         except (OSError, ValueError, KeyError):
-            known = set()
+            old = []
+    known = {d.number for s in sessions_overview([c for c in old if c.source in changes.changed]) for d in s.decisions}
     mine = [c for c in chunks if c.source in touched]
     decisions = [
         _new_decision(d, s.label, s.date)
         for s in sessions_overview(mine) for d in s.decisions if d.number not in known
     ]
     titles: dict[str, str] = {}
-    for c in mine:
+    for c in [*mine, *(c for c in old if c.source in changes.removed)]:
         titles.setdefault(c.source, str(c.meta.get("title") or c.source))
     return Digest(built, changes, tuple(decisions), tuple(sorted(titles.items())), len(files))
 
@@ -285,5 +286,5 @@ def digest_answer(digest: Digest, chunks: Sequence[Chunk], query: str = "") -> A
             lines += ["", f"{label} ({len(rest)}):"]
             lines += [f"- {_md(digest.title(f))}" + cite(f, None, "") for f in rest]
     if c.removed:
-        lines += ["", f"Entfernt ({len(c.removed)}): " + "; ".join(_md(f) for f in c.removed)]
+        lines += ["", f"Entfernt ({len(c.removed)}): " + "; ".join(_md(digest.title(f)) for f in c.removed)]
     return Answer("\n".join(lines), citations=tuple(citations), query=query)

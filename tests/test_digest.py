@@ -72,8 +72,9 @@ def write_versions(tmp_path: Path) -> Path:
     versions = tmp_path / "versions"
     old = {"version": "v1", "built_at": "2025-01-10T08:00:00+00:00",
            "files": {"itplr/cloud.md": {"sha256": "1"}, "weg.md": {"sha256": "9"}}}
+    gone = chunk("Dieser Text ist nicht mehr im Korpus.", "weg.md", title="Alter Vermerk")
     write_files(versions / "v1", {"manifest.json": json.dumps(old),
-                                  CHUNKS: json.dumps(CLOUD_OLD.to_json()) + "\n"})
+                                  CHUNKS: "".join(json.dumps(c.to_json()) + "\n" for c in (CLOUD_OLD, gone))})
     return versions
 
 
@@ -99,7 +100,7 @@ def test_digest_lists_new_decisions_with_topics_municipalities_and_a_source_each
     assert "**Beschluss 2024/30** – Digitaler Bauantrag (44. Sitzung, 12.06.2024)" in text
     assert "Betrifft Kommunen: ja. [2]" in text and "Betrifft Kommunen: nicht erkennbar. [1]" in text
     assert "Neue Dokumente (1):\n- Leitfaden Datensicherung [3]" in text  # not a decision, still cited
-    assert "Entfernt (1): weg.md" in text
+    assert "Entfernt (1): Alter Vermerk" in text  # its title from the version before
     by_n = {c.n: c for c in answer.citations}
     assert by_n[2].file == "itplr/bauantrag.md" and by_n[2].highlight and "Landkreise" in by_n[2].highlight
     assert by_n[1].file == "itplr/cloud.md" and "FITKO" in by_n[1].text
@@ -124,7 +125,7 @@ def test_the_documents_tab_shows_the_same_digest(tmp_path: Path) -> None:
     assert md.startswith("**Neu seit dem letzten Einlesen (01.02.2025, 13:00 Uhr)**")
     assert "- Neue Beschlüsse (2): Beschluss 2024/41 – " in md and "betrifft Kommunen" in md
     assert "- Neu (2): Digitaler Bauantrag (Beschluss 2024/30); Leitfaden Datensicherung" in md
-    assert "- Geändert (1): Verwaltungscloud (Beschluss 2023/10)" in md and "- Entfernt (1): weg.md" in md
+    assert "- Geändert (1): Verwaltungscloud (Beschluss 2023/10)" in md and "- Entfernt (1): Alter Vermerk" in md
 
 
 @pytest.mark.slow
