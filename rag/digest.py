@@ -150,7 +150,7 @@ def build_digest(manifest: dict[str, Any], chunks: Sequence[Chunk], versions: Pa
     old_path, old_manifest = found
     changes = changes_between(old_manifest.get("files") or {}, files)
     touched = set(changes.added) | set(changes.changed)
-    if not touched:
+    if not (touched or changes.removed):
         return Digest(built, changes, documents=len(files))
     old: list[Chunk] = []
     if changes.changed or changes.removed:  # what the changed files held before; the removed ones' titles

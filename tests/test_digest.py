@@ -107,6 +107,12 @@ def test_digest_lists_new_decisions_with_topics_municipalities_and_a_source_each
     assert by_n[3].file == "pdf/leitfaden.pdf" and by_n[3].page == 1
 
 
+def test_a_version_that_only_removed_names_the_removed_documents(tmp_path: Path) -> None:
+    only_removed = {**LIVE, "files": {"itplr/cloud.md": {"sha256": "1"}}}
+    answer = digest_answer(build_digest(only_removed, [CLOUD_OLD], write_versions(tmp_path)), [CLOUD_OLD])
+    assert answer.text.endswith("Entfernt (1): Alter Vermerk") and not answer.citations
+
+
 def test_nothing_new_and_no_earlier_version_are_said_in_german(tmp_path: Path) -> None:
     versions = write_versions(tmp_path)
     same = {**LIVE, "files": {"itplr/cloud.md": {"sha256": "1"}, "weg.md": {"sha256": "9"}}}
