@@ -506,6 +506,54 @@ def test_admin_upload_reingest_then_answer_without_restart(app: dict[str, Any], 
     assert "4711" not in ask_by_keyboard(d, notebooks)
 
 
+def admin_login(d: Any) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    select_tab(d, "Verwaltung")
+    user = wait_for(lambda: css(d, "#bl-admin-user input, #bl-admin-user textarea")[0], 10, "user field")
+    user.send_keys(ADMIN_USER)
+    css(d, "#bl-admin-password input")[0].send_keys(ADMIN_PASSWORD + Keys.ENTER)
+    wait_for(lambda: css(d, "#bl-admin-panel") and css(d, "#bl-admin-panel")[0].is_displayed(), 15, "admin panel")
+
+
+def shown(d: Any, selector: str) -> bool:
+    return any(e.is_displayed() for e in css(d, selector))
+
+
+def test_admin_removes_a_document_from_the_documents_tab(app: dict[str, Any], driver: Any) -> None:
+    d = driver
+    rel = "recht/egovg-auszug.md"
+    open_page(d, app["url"])  # a fresh page: not logged in
+    select_tab(d, "Dokumente")
+    wait_for(lambda: css(d, f"#bl-bibliothek tr[data-file='{rel}']"), 20, "the document in the table")
+    assert not shown(d, "#bl-lib-admin") and not shown(d, "#bl-lib-entfernen")  # staff see no removal
+    admin_login(d)
+    select_tab(d, "Dokumente")
+    wait_for(lambda: shown(d, "#bl-lib-admin"), 10, "the removal controls for the admin")
+    choice = css(d, "#bl-lib-entfernen-auswahl input")[0]
+    choice.click()
+    choice.send_keys("egovg")
+    option = wait_for(lambda: next((o for o in css(d, "#bl-lib-entfernen-auswahl li, ul.options li")
+                                    if rel in o.text), None), 10, "the document in the list")
+    option.click()
+    css(d, "#bl-lib-entfernen")[0].click()
+    wait_for(lambda: shown(d, "#bl-lib-ja"), 10, "the confirmation")
+    assert rel in css(d, "#bl-lib-bestaetigen-text")[0].text and "1 Dokument" in css(d, "#bl-lib-bestaetigen-text")[0].text
+    css(d, "#bl-lib-nein")[0].click()  # cancelling removes nothing
+    wait_for(lambda: "Nichts entfernt" in css(d, "#bl-lib-entfernen-msg")[0].text, 10, "the cancel note")
+    assert (app["corpus"] / rel).is_file()
+    css(d, "#bl-lib-entfernen")[0].click()
+    wait_for(lambda: shown(d, "#bl-lib-ja"), 10, "the confirmation again")
+    css(d, "#bl-lib-ja")[0].click()
+    wait_for(lambda: "Der Index ist aktualisiert." in css(d, "#bl-lib-entfernen-msg")[0].text, 240,
+             "the removal and re-ingest")
+    assert "aus dem Korpus genommen" in css(d, "#bl-lib-entfernen-msg")[0].text
+    wait_for(lambda: not css(d, f"#bl-bibliothek tr[data-file='{rel}']"), 20, "the table without the document")
+    assert not (app["corpus"] / rel).exists()
+    assert list((app["data_dir"] / "entfernt").glob(f"*/{rel}"))  # kept in the data dir's removed folder
+    wait_for(lambda: "E-Government-Gesetz" in css(d, "#bl-neu-seit")[0].text, 20, "the digest naming the removal")
+
+
 def test_feedback_is_stored(app: dict[str, Any], driver: Any) -> None:
     d = driver
     open_page(d, app["url"])

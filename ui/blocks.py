@@ -26,6 +26,7 @@ from gradio.utils import get_upload_folder as gradio_upload_folder
 from rag.limits import cap_question
 from rag.settings import Settings
 from ui.admin import (
+    BUSY_MESSAGE,
     AdminError,
     UploadError,
     progress_markdown,
@@ -357,11 +358,12 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
                     lib_type = gr.Dropdown(label="Dokumenttyp", choices=[], value=None, elem_id="bl-lib-typ",
                                            scale=1)
                 library_html = gr.HTML(render_library([]), elem_id="bl-bibliothek", js_on_load=None)
+                lib_admin = _library_removal() if svc.guard is not None else None
 
             admin_parts: dict[str, Any] = {}
             if svc.guard is not None:
                 with gr.Tab("Verwaltung", id="verwaltung", elem_id="bl-tab-verwaltung"):
-                    admin_parts = _admin_tab(svc, admin_token)
+                    admin_parts = _admin_tab(svc, admin_token, lib_admin)
 
         filters_in = [f_pub, f_type, f_session, f_from, f_to]
 
@@ -641,8 +643,37 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
     return demo
 
 
-def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
-    """Login form, then upload / re-ingest / remove. Every action re-checks the server-side token."""
+def _library_removal() -> dict[str, Any]:
+    """Below the Dokumente table, for a logged-in admin only (hidden, and every action re-checks the token):
+    choose documents, "Entfernen", confirm."""
+    with gr.Group(visible=False, elem_id="bl-lib-admin") as group:
+        gr.Markdown("**Dokumente entfernen** (Verwaltung): Die Dateien werden aus dem Korpus genommen, im "
+                    "Datenordner aufbewahrt, und der Index wird aktualisiert.", padding=True)
+        docs = gr.Dropdown(label="Zu entfernende Dokumente", multiselect=True, choices=[], value=[],
+                           elem_id="bl-lib-entfernen-auswahl")
+        ask = gr.Button("Entfernen …", variant="stop", size="sm", elem_id="bl-lib-entfernen")
+        with gr.Row(visible=False, elem_id="bl-lib-bestaetigen-box") as confirm_row:
+            question = gr.Markdown(elem_id="bl-lib-bestaetigen-text")
+            yes = gr.Button("Ja, entfernen", variant="stop", size="sm", elem_id="bl-lib-ja")
+            no = gr.Button("Abbrechen", size="sm", elem_id="bl-lib-nein")
+        msg = gr.Markdown(elem_id="bl-lib-entfernen-msg")
+    return {"group": group, "docs": docs, "ask": ask, "confirm_row": confirm_row, "question": question,
+            "yes": yes, "no": no, "msg": msg}
+
+
+def confirm_text(rels: list[str]) -> str:
+    """The question before removing: which documents, and that they are kept.
+
+    >>> confirm_text(["a.md", "b.pdf"])
+    'Wirklich **2 Dokumente** entfernen? `a.md`, `b.pdf`'
+    """
+    what = "1 Dokument" if len(rels) == 1 else f"{len(rels)} Dokumente"
+    return f"Wirklich **{what}** entfernen? " + ", ".join(f"`{r}`" for r in rels)
+
+
+def _admin_tab(svc: AppService, token_state: gr.State, lib: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Login form, then upload / re-ingest / remove. Every action re-checks the server-side token.
+    `lib`: the removal controls of the Dokumente tab, shown while logged in."""
     assert svc.guard is not None
     guard = svc.guard
 
@@ -688,14 +719,23 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
             report_markdown(state.report),
         )
 
+    lib_outputs = [lib["group"], lib["docs"]] if lib else []
+
+    def lib_values(shown: bool) -> tuple[Any, ...]:
+        if not lib:
+            return ()
+        return (gr.Group(visible=shown), gr.Dropdown(choices=svc.documents() if shown else [], value=[]))
+
     def do_login(u: str, p: str, request: gr.Request) -> tuple[Any, ...]:
         try:
             token = guard.login(u, p, client_of(request))
         except AdminError as exc:
-            return ("", gr.Column(visible=True), gr.Column(visible=False), f"✗ {exc}", "", *_no_change(4))
-        return (token, gr.Column(visible=False), gr.Column(visible=True), "", "", *panel_values())
+            return ("", gr.Column(visible=True), gr.Column(visible=False), f"✗ {exc}", "", *_no_change(4),
+                    *_no_change(len(lib_outputs)))
+        return (token, gr.Column(visible=False), gr.Column(visible=True), "", "", *panel_values(), *lib_values(True))
 
-    login_outputs = [token_state, login_col, admin_col, login_msg, password, status_box, remove_dd, progress, report]
+    login_outputs = [token_state, login_col, admin_col, login_msg, password, status_box, remove_dd, progress, report,
+                     *lib_outputs]
     logins = [
         trigger(do_login, [user, password], login_outputs, api_visibility="private", concurrency_limit=1,
                 concurrency_id="admin-login")
@@ -704,10 +744,10 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
 
     def do_logout(token: str) -> tuple[Any, ...]:
         guard.logout(token)
-        return "", gr.Column(visible=True), gr.Column(visible=False), "Abgemeldet."
+        return "", gr.Column(visible=True), gr.Column(visible=False), "Abgemeldet.", *lib_values(False)
 
-    logout_btn.click(do_logout, [token_state], [token_state, login_col, admin_col, login_msg], queue=False,
-                     api_visibility="private")
+    logout_btn.click(do_logout, [token_state], [token_state, login_col, admin_col, login_msg, *lib_outputs],
+                     queue=False, api_visibility="private")
 
     def start_job(token: str) -> str:
         require(token)
@@ -780,18 +820,28 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
     reingested = started.success(follow, [token_state], follow_outputs, api_visibility="private",
                                  concurrency_limit=None, concurrency_id="admin-follow")
 
-    def do_remove(token: str, rel: str | None) -> str:
+    def remove(token: str, rels: list[str]) -> str:
+        """The one removal path (panel and Dokumente tab): each file moved to the data dir's removed folder."""
         require(token)
         snap = svc.snapshot()
-        if not rel or snap is None:
+        if not rels or snap is None:
             raise gr.Error("Bitte wählen Sie ein Dokument aus.")
+        if svc.job.state().running:
+            raise gr.Error(BUSY_MESSAGE, duration=6)
+        done: list[str] = []
         try:
             corpus = svc.writable_corpus() or snap.root
-            dest = remove_document(corpus, list(snap.manifest.get("files", {})), rel, svc.settings.data_dir)
+            for rel in rels:
+                dest = remove_document(corpus, list(snap.manifest.get("files", {})), rel, svc.settings.data_dir)
+                done.append(f"`{rel}` wurde aus dem Korpus genommen (aufbewahrt im Datenordner unter `{dest}`).")
         except AdminError as exc:
-            raise gr.Error(str(exc), duration=8) from exc
-        return (f"`{rel}` wurde aus dem Korpus genommen (aufbewahrt im Datenordner unter `{dest}`). "
-                f"{UPDATING}")
+            if not done:
+                raise gr.Error(str(exc), duration=8) from exc
+            done.append(f"✗ {exc}")
+        return " ".join(done) + f" {UPDATING}"
+
+    def do_remove(token: str, rel: str | None) -> str:
+        return remove(token, [rel] if rel else [])
 
     rm = remove_btn.click(do_remove, [token_state, remove_dd], [remove_msg], api_visibility="private",
                           concurrency_limit=None, concurrency_id="admin")
@@ -800,9 +850,40 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
     removed = rm_started.success(follow, [token_state], follow_outputs, api_visibility="private",
                                  concurrency_limit=None, concurrency_id="admin-follow")
     removed.then(finished, [remove_msg], [remove_msg], api_visibility="private", queue=False)
+    refresh = [reingested, up_done, removed]
+
+    if lib:
+        def ask_confirm(token: str, rels: list[str] | None) -> tuple[Any, ...]:
+            require(token)
+            if not rels:
+                raise gr.Error("Bitte wählen Sie mindestens ein Dokument aus.")
+            return gr.Row(visible=True), confirm_text(list(rels))
+
+        lib["ask"].click(ask_confirm, [token_state, lib["docs"]], [lib["confirm_row"], lib["question"]],
+                         api_visibility="private", queue=False)
+        lib["no"].click(lambda: (gr.Row(visible=False), "Nichts entfernt."), None, [lib["confirm_row"], lib["msg"]],
+                        api_visibility="private", queue=False)
+
+        def lib_remove(token: str, rels: list[str] | None) -> tuple[Any, ...]:
+            return gr.Row(visible=False), remove(token, list(rels or []))
+
+        def lib_follow(token: str) -> Iterator[tuple[Any, ...]]:
+            for prog, _rep, _status, docs in follow(token):
+                yield prog, docs, gr.skip()
+            yield gr.skip(), gr.skip(), gr.Dropdown(choices=svc.documents(), value=[])
+
+        lib_rm = lib["yes"].click(lib_remove, [token_state, lib["docs"]], [lib["confirm_row"], lib["msg"]],
+                                  api_visibility="private", concurrency_limit=None, concurrency_id="admin")
+        lib_started = lib_rm.success(start_job, [token_state], [progress], api_visibility="private",
+                                     concurrency_limit=None, concurrency_id="admin")
+        lib_removed = lib_started.success(lib_follow, [token_state], [progress, remove_dd, lib["docs"]],
+                                          api_visibility="private", concurrency_limit=None,
+                                          concurrency_id="admin-follow")
+        lib_removed.then(finished, [lib["msg"]], [lib["msg"]], api_visibility="private", queue=False)
+        refresh.append(lib_removed)
 
     # after any finished job, the caller refreshes the chat tab's filters, status and sessions
-    return {"refresh": [reingested, up_done, removed]}
+    return {"refresh": refresh}
 
 
 def client_of(request: gr.Request | None) -> str:
