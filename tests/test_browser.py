@@ -554,6 +554,70 @@ def test_admin_removes_a_document_from_the_documents_tab(app: dict[str, Any], dr
     wait_for(lambda: "E-Government-Gesetz" in css(d, "#bl-neu-seit")[0].text, 20, "the digest naming the removal")
 
 
+LOGIN_JS = """
+const done = arguments[arguments.length - 1];
+fetch('login', {method: 'POST', body: new URLSearchParams({username: arguments[0], password: arguments[1]}),
+                credentials: 'same-origin'}).then((r) => done(r.status), () => done(0));
+"""
+
+
+def log_in_as(d: Any, url: str, user: str, password: str) -> None:
+    """A fresh start as `user`: no cookie, nothing in localStorage, Gradio's login, then the app."""
+    d.get(url)
+    d.delete_all_cookies()
+    d.execute_script("localStorage.clear(); sessionStorage.clear();")
+    d.get(url)
+    wait_for(lambda: css(d, "input[type='password']"), 30, "the login form")
+    assert d.execute_async_script(LOGIN_JS, user, password) == 200
+    open_page(d, url)
+
+
+def earlier_conversations(d: Any) -> list[str]:
+    """The labels in "Frühere Unterhaltungen" (the list folds away again)."""
+    from selenium.webdriver.common.keys import Keys
+
+    css(d, "#bl-verlauf-acc button")[0].click()
+    box = wait_for(lambda: css(d, "#bl-verlauf input")[0], 10, "the list of earlier conversations")
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+    box.click()
+    time.sleep(1)
+    labels = [o.get_attribute("textContent") or "" for o in css(d, "#bl-verlauf [role='option']")]
+    box.send_keys(Keys.ESCAPE)
+    css(d, "#bl-verlauf-acc button")[0].click()
+    return labels
+
+
+def test_with_a_login_each_user_has_own_conversations_on_the_server(app: dict[str, Any], driver: Any) -> None:
+    d = driver
+    users = {"anna": "Anna-Pass:1", "bernd": "Bernd-Pass:2"}
+    kept = app["data_dir"] / "unterhaltungen"
+    with running_app(app["data_dir"], app["base"] / "app-login.log",
+                     RAG_AUTH=",".join(f"{u}:{p}" for u, p in users.items())) as url:
+        log_in_as(d, url, "anna", users["anna"])
+        ask_by_keyboard(d, PDF_QUESTION)
+        wait_for(lambda: kept.is_dir() and len(list(kept.glob("*.json"))) == 1, 10, "anna's conversations file")
+        # the browser keeps nothing of it (encrypted, a kept conversation with its sources takes kilobytes)
+        stored = d.execute_script("return localStorage.getItem('beschlusslage-unterhaltungen') || ''")
+        assert len(stored) < 300, len(stored)
+
+        log_in_as(d, url, "bernd", users["bernd"])
+        time.sleep(2)  # the page has restored whatever it would restore
+        assert not css(d, "[data-testid='bot']"), "bernd must not see anna's conversation"
+        assert not any("Musterhausen" in label for label in earlier_conversations(d))
+        ask_by_keyboard(d, QUESTION)
+        wait_for(lambda: len(list(kept.glob("*.json"))) == 2, 10, "bernd's own conversations file")
+        files = {p: p.read_text(encoding="utf-8") for p in kept.glob("*.json")}
+        assert sorted(PDF_QUESTION in t for t in files.values()) == [False, True]
+        assert all((PDF_QUESTION in t) != (QUESTION in t) for t in files.values())  # no file holds both
+
+        # anna again, from a browser that keeps nothing: her conversation comes from the server, without bernd's
+        log_in_as(d, url, "anna", users["anna"])
+        wait_for(lambda: len(css(d, "[data-testid='bot']")) == 1, 20, "anna's conversation restored")
+        assert css(d, "[data-testid='user']")[0].text.strip() == PDF_QUESTION
+        labels = earlier_conversations(d)
+        assert any(PDF_QUESTION[:30] in label for label in labels) and not any("Bauantrag" in x for x in labels)
+
+
 def test_feedback_is_stored(app: dict[str, Any], driver: Any) -> None:
     d = driver
     open_page(d, app["url"])

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from rag.errors import IndexMissingError, IngestLockedError
+from rag.errors import ConfigError, IndexMissingError, IngestLockedError
 from rag.sessions import heading_title, parse_heading, sessions_overview, topic_tags
 from rag.settings import Settings
 from rag.types import Answer, Chunk, Citation
@@ -552,7 +552,10 @@ def test_login_guard_delay_backoff_and_tokens() -> None:
 
 def test_parse_auth_and_bind_address() -> None:
     assert parse_auth(None) is None
-    assert parse_auth("anna:pa:ss") == ("anna", "pa:ss")
+    assert parse_auth("anna:pa:ss") == {"anna": "pa:ss"}
+    assert parse_auth("anna:pa,ss,bernd:b") == {"anna": "pa,ss", "bernd": "b"}
+    with pytest.raises(ConfigError):
+        parse_auth("anna:x,anna:y")  # a user twice
     with pytest.raises(Exception, match="user:password"):
         parse_auth("nur-ein-wort")
     assert bind_address({}) == ("127.0.0.1", 7860)

@@ -38,6 +38,7 @@ from ui.admin import (
 from ui.feedback import FeedbackLimitError
 from ui.filters import build_filters
 from ui.history import (
+    ServerConversations,
     conversation_choices,
     current_conversation,
     load_conversation,
@@ -262,7 +263,8 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
     with gr.Blocks(title="Beschlusslage", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         turns = gr.State([])  # [{"question", "bot", "answer": Answer.to_json(), "label", "hint", …}]
         conv_id = gr.State("")  # the id of the conversation in `store` (empty until its first answer)
-        # kept in the browser's localStorage, encrypted with a key from the data dir (survives restarts)
+        # without a login: kept in the browser's localStorage, encrypted with a key from the data dir (survives
+        # restarts); with a login (RAG_AUTH) on the server per user instead (see `mine` below)
         store = gr.BrowserState({}, storage_key="beschlusslage-unterhaltungen", secret=svc.browser_secret())
         pending = gr.State({})  # {"n": running number, "q": question}; a change starts the answer
         admin_token = gr.State("")
@@ -426,13 +428,32 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
             """Whose conversations: the whole-app login name, or "" without a login."""
             return str(getattr(request, "username", None) or "")
 
+        # with a whole-app login, each user's conversations are kept on the server, never in the browser
+        on_server = ServerConversations(svc.settings.data_dir) if svc.settings.auth else None
+
+        def mine(stored: Any, request: gr.Request | None) -> tuple[str, Any]:
+            """(user, the conversations to work on): the server's for a logged-in user, else the browser's."""
+            user = user_of(request)
+            if on_server is not None and user:
+                return user, on_server.load(user)
+            return user, stored
+
+        def keep(new_store: Any, user: str) -> Any:
+            """The value for the browser: the store itself without a login; with one, the store is written on the
+            server and the browser keeps nothing (which also drops what an older version kept there)."""
+            if on_server is not None and user:
+                on_server.save(user, new_store)
+                return {}
+            return new_store
+
         def save(stored: Any, items: list[dict[str, Any]], cid: str, request: gr.Request) -> tuple[Any, ...]:
             if not items:
                 return _no_change(3)
-            user = user_of(request)
-            new_store = save_conversation(stored, user, cid, items, datetime.now(UTC))
+            user, current = mine(stored, request)
+            new_store = save_conversation(current, user, cid, items, datetime.now(UTC))
             new_id = new_store[user]["current"]
-            return new_store, new_id, gr.Dropdown(choices=conversation_choices(new_store, user), value=None)
+            return (keep(new_store, user), new_id,
+                    gr.Dropdown(choices=conversation_choices(new_store, user), value=None))
 
         def show(items: list[dict[str, Any]], cid: str) -> tuple[Any, ...]:
             """Chat, sources, Markdown, state and feedback buttons for a kept conversation."""
@@ -446,16 +467,16 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
         show_outputs = [chatbot, sources, md_box, turns, conv_id, up_btn, down_btn]
 
         def restore(stored: Any, request: gr.Request) -> tuple[Any, ...]:
-            user = user_of(request)
-            cid, items = current_conversation(stored, user)
-            return (*show(items, cid), gr.Dropdown(choices=conversation_choices(stored, user), value=None))
+            user, current = mine(stored, request)
+            cid, items = current_conversation(current, user)
+            return (*show(items, cid), gr.Dropdown(choices=conversation_choices(current, user), value=None))
 
         def reopen(stored: Any, cid: str | None, request: gr.Request) -> tuple[Any, ...]:
-            user = user_of(request)
-            items = load_conversation(stored, user, cid)
+            user, current = mine(stored, request)
+            items = load_conversation(current, user, cid)
             if not items:
                 return (*_no_change(len(show_outputs)), gr.skip())
-            return (*show(items, str(cid)), set_current(stored, user, str(cid)))
+            return (*show(items, str(cid)), keep(set_current(current, user, str(cid)), user))
 
         start_outputs = [question, chatbot, pending, sources]
         answer_outputs = [chatbot, sources, md_box, turns, up_btn, down_btn]
@@ -477,8 +498,9 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
 
         def new_conversation(stored: Any, request: gr.Request) -> tuple[Any, ...]:
             """An empty chat; the one before stays in the list of earlier conversations."""
+            user, current = mine(stored, request)
             return ([], [], EMPTY_SOURCES, "", "", "", "", *feedback_buttons(None),
-                    set_current(stored, user_of(request), ""))
+                    keep(set_current(current, user, ""), user))
 
         reset_outputs = [chatbot, turns, sources, md_box, question, feedback_msg, conv_id, up_btn, down_btn, store]
         new_btn.click(new_conversation, [store], reset_outputs, queue=False, cancels=[answer_evt],
