@@ -191,11 +191,11 @@ return Math.ceil(bottom);
 """
 
 
-def full_page_screenshot(d: Any, path: Path) -> None:
+def full_page_screenshot(d: Any, path: Path, width: int = 1400) -> None:
     """Selenium captures the window only, so grow the window to the page first (until its height settles)."""
     height = 1000
     for _ in range(4):
-        d.set_window_size(1400, height)
+        d.set_window_size(width, height)
         time.sleep(0.7)
         chrome = int(d.execute_script("return window.outerHeight - window.innerHeight"))  # headless has some too
         needed = min(max(1000, int(d.execute_script(PAGE_HEIGHT_JS)) + chrome + 20), 8000)
@@ -653,10 +653,13 @@ def test_feedback_is_stored(app: dict[str, Any], driver: Any) -> None:
 
 # ----------------------------------------------------------------------------------- screenshots
 def _seed_embedding_cache(data_dir: Path) -> None:
-    """Reuse embeddings from earlier local runs (./data) so the project corpus ingests in seconds."""
+    """Reuse embeddings from earlier local runs (./data, and the cache `make eval` shares in ~/.cache) so the
+    project corpus ingests in seconds; the sources are only read."""
     target = data_dir / "cache" / "embeddings.sqlite"
     target.parent.mkdir(parents=True, exist_ok=True)
     sources = sorted((PROJECT / "data").glob("**/cache/embeddings.sqlite")) if (PROJECT / "data").is_dir() else []
+    shared = Path.home() / ".cache" / "beschlusslage" / "embeddings.sqlite"
+    sources += [shared] if shared.is_file() else []
     if not sources:
         return
     conn = sqlite3.connect(target)
@@ -690,13 +693,29 @@ def showcase(tmp_path_factory: pytest.TempPathFactory, app: dict[str, Any]) -> I
     from ingest.pipeline import ingest
     from rag.settings import Settings
 
-    ingest([own], Settings(data_dir=data_dir))
-    with running_app(data_dir, base / "app.log") as url:
+    # two ingests of a copy, the newest decisions held back from the first, so "Neu seit …" has something to say
+    corpus = base / "corpus"
+    shutil.copytree(own, corpus)
+    newest = sorted((corpus / "itplr").glob("20*.md"))[-2:]  # named by date
+    held = {p: p.read_bytes() for p in newest}
+    for p in held:
+        p.unlink()
+    ingest([corpus], Settings(data_dir=data_dir))
+    for p, data in held.items():
+        p.write_bytes(data)
+    ingest([corpus], Settings(data_dir=data_dir))
+    with running_app(data_dir, base / "app.log", RAG_ADMIN_USER=ADMIN_USER, RAG_ADMIN_PASSWORD=ADMIN_PASSWORD) as url:
         yield url, "Was hat der IT-Planungsrat zum Kommunalpakt beschlossen?"
 
 
-def test_screenshots_chat_and_sessions(showcase: tuple[str, str], driver: Any, tmp_path: Path) -> None:
-    """Full-page screenshots: into a temp folder, under docs/ only on request (the checkout stays clean)."""
+SCREENSHOT_WIDTHS = (1400, 420)  # a desktop and a phone
+SCREENSHOT_VIEWS = ("chat", "dokumente", "sitzungen", "verwaltung")
+
+
+def test_screenshots_chat_documents_sessions_admin(showcase: tuple[str, str], driver: Any, tmp_path: Path) -> None:
+    """Full-page screenshots of the chat with an answer and its sources, the Dokumente and Sitzungen tabs and
+    the admin panel, 1400 and 420 px wide: into a temp folder, under docs/ only on request (`make
+    screenshots`), so the checkout stays clean."""
     url, question = showcase
     out = Path(SCREENSHOTS_DIR) if SCREENSHOTS_DIR else tmp_path
     d = driver
@@ -704,10 +723,28 @@ def test_screenshots_chat_and_sessions(showcase: tuple[str, str], driver: Any, t
     css(d, "#bl-neu")[0].click()
     ask_by_keyboard(d, question)
     wait_for(lambda: css(d, "#bl-quellen .bl-card"), 10, "source cards")
-    d.execute_script("window.scrollTo(0, 0);")
-    full_page_screenshot(d, out / "screenshot-chat.png")
-    select_tab(d, "Sitzungen")
-    wait_for(lambda: css(d, "#bl-sitzungen .bl-session"), 20, "the sessions overview")
-    full_page_screenshot(d, out / "screenshot-sessions.png")
-    for name in ("screenshot-chat.png", "screenshot-sessions.png"):
-        assert (out / name).stat().st_size > 20_000
+    for width in SCREENSHOT_WIDTHS:
+        select_tab(d, "Fragen")
+        d.execute_script("window.scrollTo(0, 0);")
+        full_page_screenshot(d, out / f"screenshot-chat-{width}.png", width)
+        select_tab(d, "Dokumente")
+        wait_for(lambda: css(d, "#bl-bibliothek tr[data-file]"), 20, "the document list")
+        full_page_screenshot(d, out / f"screenshot-dokumente-{width}.png", width)
+        select_tab(d, "Sitzungen")
+        wait_for(lambda: css(d, "#bl-sitzungen .bl-session"), 20, "the sessions overview")
+        full_page_screenshot(d, out / f"screenshot-sitzungen-{width}.png", width)
+    admin_login(d)
+    wait_for(lambda: "Dokumente" in css(d, "#bl-admin-status")[0].text, 10, "the index status table")
+    for width in SCREENSHOT_WIDTHS:
+        select_tab(d, "Verwaltung")
+        full_page_screenshot(d, out / f"screenshot-verwaltung-{width}.png", width)
+    for view in SCREENSHOT_VIEWS:
+        for width in SCREENSHOT_WIDTHS:
+            path = out / f"screenshot-{view}-{width}.png"
+            assert path.stat().st_size > 20_000, path
+            assert png_width(path) == width, (path, png_width(path))
+
+
+def png_width(path: Path) -> int:
+    """The pixel width in a PNG's header."""
+    return int.from_bytes(path.read_bytes()[16:20], "big")

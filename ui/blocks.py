@@ -86,6 +86,9 @@ UPLOAD_TYPES = [".pdf", ".md", ".markdown", ".html", ".htm", ".txt"]
 CSS = """
 .bl-library{width:100%;border-collapse:collapse;font-size:.88rem}
 .bl-library th,.bl-library td{border-bottom:1px solid #d9e2ec;padding:.35rem .5rem;text-align:left;vertical-align:top}
+@media (max-width:640px){.bl-library thead{display:none}.bl-library tr{display:block;border-bottom:1px solid #d9e2ec;
+  padding:.4rem 0}.bl-library td{display:block;border:0;padding:.1rem .3rem}.bl-library td:empty{display:none}
+  .bl-library td[data-label]::before{content:attr(data-label) ": ";color:#52606d}}
 #bl-header h1{margin:0;font-size:1.6rem;color:#0b3d6e}
 #bl-header p{margin:.2rem 0 0;color:#52606d}
 #bl-status{font-size:.9rem;color:#52606d}

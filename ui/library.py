@@ -125,10 +125,13 @@ def render_library(docs: Sequence[LibraryDoc], query: str = "", doc_type: str = 
         rows.append(
             f'<tr data-file="{html.escape(d.file)}"><td><a href="{href}" target="_blank" rel="noopener">'
             f"{html.escape(d.title)}</a><div class=\"bl-file\">{html.escape(d.file)}</div></td>"
-            f"<td>{html.escape(d.doc_type)}</td><td>{html.escape(d.publisher)}</td>"
-            f"<td>{html.escape(' · '.join(x for x in (d.session, d.decision) if x))}</td>"
-            f"<td>{html.escape(german_date(d.date) or d.date) if d.date else ''}</td>"
-            f"<td>{d.pages or ''}</td><td>{html.escape(german_timestamp(d.since))}</td></tr>"
+            # data-label: on a phone each row is a card, every cell named (CSS in ui.blocks)
+            f'<td data-label="Typ">{html.escape(d.doc_type)}</td>'
+            f'<td data-label="Herausgeber">{html.escape(d.publisher)}</td>'
+            f'<td data-label="Sitzung / Beschluss">{html.escape(" · ".join(x for x in (d.session, d.decision) if x))}</td>'
+            f'<td data-label="Datum">{html.escape(german_date(d.date) or d.date) if d.date else ""}</td>'
+            f'<td data-label="Seiten">{d.pages or ""}</td>'
+            f'<td data-label="Im Index seit">{html.escape(german_timestamp(d.since))}</td></tr>'
         )
     count = f'<p class="bl-sessions-count" role="status">{len(shown)} von {len(docs)} Dokumenten</p>'
     if not rows:
