@@ -93,9 +93,8 @@ def e5_model_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def checkout_state() -> str | None:
     """`git status --porcelain` of the project (tracked changes and untracked, not ignored, files); None
     outside a git checkout."""
-    import subprocess
-
     import hashlib
+    import subprocess
 
     try:
         done = subprocess.run(["git", "status", "--porcelain=v1", "--untracked-files=all"], cwd=PROJECT,

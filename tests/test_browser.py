@@ -2,8 +2,10 @@
 finished answer, source card opening the PDF at its page through our route, source links landing on the
 cited passage of a decision and a law, `[n]` in the answer scrolling to its card, the first source within
 one screen of the answer at 420 px, a reload keeping the conversation, a refusal that looks different,
-admin login + upload + re-ingest answered without restart, and screenshots (into a temp folder; under docs/
-only with `make screenshots`, which sets BL_SCREENSHOTS_DIR).
+admin login + upload + re-ingest answered without restart and "was gibt es neues" answered with the digest,
+an admin removing a document from the Dokumente tab, two logged-in users each with their own conversations
+kept on the server, and screenshots at 1400 and 420 px (into a temp folder; under docs/ only with
+`make screenshots`, which sets BL_SCREENSHOTS_DIR).
 """
 
 from __future__ import annotations
