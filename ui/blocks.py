@@ -885,7 +885,7 @@ def _admin_tab(svc: AppService, token_state: gr.State, lib: dict[str, Any] | Non
             return gr.Row(visible=True), confirm_text(list(rels))
 
         lib["ask"].click(ask_confirm, [token_state, lib["docs"]], [lib["confirm_row"], lib["question"]],
-                         api_visibility="private", queue=False)
+                         api_visibility="private", concurrency_limit=None, concurrency_id="admin")
         lib["no"].click(lambda: (gr.Row(visible=False), "Nichts entfernt."), None, [lib["confirm_row"], lib["msg"]],
                         api_visibility="private", queue=False)
 
