@@ -27,6 +27,7 @@ from rag.answering import (
     refusal,
 )
 from rag.answering.question import query_references
+from rag.digest import asks_whats_new, digest_answer, digest_of
 from rag.embed import get_embedder
 from rag.followup import standalone_query
 from rag.grounding import Missing, analyse_query, names_self
@@ -155,6 +156,7 @@ class Assistant:
         self, question: str, history: Sequence[str] = (), filters: dict[str, Any] | None = None
     ) -> Iterator[Answer]:
         """Growing partial answers; the last one is final (citations only on the final one).
+        "Was ist neu seit …?" gets the digest of the live index version (rag.digest), whatever the filters.
 
         The question and history are bounded here too (rag.limits), whichever entry point called.
         """
@@ -163,6 +165,12 @@ class Assistant:
         history = cap_history(history)
         if not question:
             yield Answer("Bitte stellen Sie eine Frage.", refused=True)
+            return
+        if asks_whats_new(question):
+            # "Was ist neu seit der letzten Sitzung?" asks about the index itself: its digest, not a passage
+            snap = self.snapshot()
+            log.info("answered with the digest of %s", snap.version)
+            yield digest_answer(digest_of(snap), snap.chunks, query=question)
             return
         prep = self.prepare(question, history, filters)
         query, passages = prep.question.text, prep.passages

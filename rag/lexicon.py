@@ -34,6 +34,8 @@ SENTENCE_ABBREVIATIONS: frozenset[str] = _wordset(_DE["sentences"]["abbreviation
 REFERENCE_WORDS: frozenset[str] = _wordset(_DE["sentences"]["reference_words"])
 MONTHS: tuple[str, ...] = tuple(_DE["numbers"]["months"])
 NUMBER_WORDS: tuple[str, ...] = tuple(_DE["numbers"]["number_words"])
+# the cue words of "Was ist neu seit …?" (rag.digest.asks_whats_new): new, since, event, generic
+WHATS_NEW: dict[str, frozenset[str]] = {k: _wordset(v) for k, v in _DE["whats_new"].items()}
 
 ABBREVIATION_TABLE: tuple[tuple[str, str], ...] = tuple((abbr, long) for abbr, long in _DOMAIN["abbreviations"])
 ABBREVIATIONS: dict[str, str] = {abbr.lower(): long for abbr, long in ABBREVIATION_TABLE}

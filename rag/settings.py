@@ -47,7 +47,7 @@ class Settings:
     llm_api_key: str | None = None
     llm_timeout: float = 120.0
     # app
-    auth: str | None = None  # "user:password" for the whole app
+    auth: str | None = None  # "user:password" (several: "anna:pw1,bernd:pw2") for the whole app
     admin_user: str | None = None
     admin_password: str | None = None
     upload_max_mb: int = 50

@@ -85,3 +85,56 @@ def e5_model_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("models")
     ensure_model_dir(root)
     return root
+
+
+# ------------------------------------------------------------------------------- a clean checkout
+# `make test` must leave the checkout as it found it: no test writes into tracked files or leaves files
+# that git would pick up (state belongs in tmp_path; `make screenshots` alone writes docs/).
+def checkout_state() -> str | None:
+    """`git status --porcelain` of the project (tracked changes and untracked, not ignored, files); None
+    outside a git checkout."""
+    import hashlib
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", "status", "--porcelain=v1", "--untracked-files=all"], cwd=PROJECT,
+                              capture_output=True, text=True, timeout=60, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = []
+    for line in done.stdout.splitlines():  # with each listed file's content: a second change shows too
+        path = PROJECT / line[3:].split(" -> ")[-1].strip('"')
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.is_file() else "-"
+        lines.append(f"{line}  {digest}")
+    return "\n".join(lines)
+
+
+def checkout_changes(before: str, after: str) -> list[str]:
+    """The `git status` lines the test run added.
+
+    >>> checkout_changes(" M a.py  1f2e\\n", " M a.py  1f2e\\n?? docs/x.png  9a0b\\n")
+    ['?? docs/x.png  9a0b']
+    """
+    old = set(before.splitlines())
+    return [line for line in after.splitlines() if line not in old]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_CHECKOUT] = checkout_state()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.config.stash.get(_CHECKOUT, None)
+    if before is None or os.environ.get("BL_SCREENSHOTS_DIR"):
+        return
+    after = checkout_state()
+    changed = checkout_changes(before, after or "")
+    if changed:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = "the test run changed the checkout (tests must write into tmp_path only):\n  " + "\n  ".join(changed)
+        if reporter is not None:
+            reporter.write_line(message, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_CHECKOUT = pytest.StashKey[str | None]()

@@ -2,8 +2,10 @@
 finished answer, source card opening the PDF at its page through our route, source links landing on the
 cited passage of a decision and a law, `[n]` in the answer scrolling to its card, the first source within
 one screen of the answer at 420 px, a reload keeping the conversation, a refusal that looks different,
-admin login + upload + re-ingest answered without restart, and screenshots (into a temp folder; under docs/
-only with `make screenshots`, which sets BL_SCREENSHOTS_DIR).
+admin login + upload + re-ingest answered without restart and "was gibt es neues" answered with the digest,
+an admin removing a document from the Dokumente tab, two logged-in users each with their own conversations
+kept on the server, and screenshots at 1400 and 420 px (into a temp folder; under docs/ only with
+`make screenshots`, which sets BL_SCREENSHOTS_DIR).
 """
 
 from __future__ import annotations
@@ -191,11 +193,11 @@ return Math.ceil(bottom);
 """
 
 
-def full_page_screenshot(d: Any, path: Path) -> None:
+def full_page_screenshot(d: Any, path: Path, width: int = 1400) -> None:
     """Selenium captures the window only, so grow the window to the page first (until its height settles)."""
     height = 1000
     for _ in range(4):
-        d.set_window_size(1400, height)
+        d.set_window_size(width, height)
         time.sleep(0.7)
         chrome = int(d.execute_script("return window.outerHeight - window.innerHeight"))  # headless has some too
         needed = min(max(1000, int(d.execute_script(PAGE_HEIGHT_JS)) + chrome + 20), 8000)
@@ -476,6 +478,10 @@ def test_admin_upload_reingest_then_answer_without_restart(app: dict[str, Any], 
     assert "Neu seit dem letzten Einlesen" in css(d, "#bl-neu-seit")[0].text
     assert css(d, "#bl-bibliothek tr[data-file='hochgeladen/Beschaffung Beispielstadt 2025.pdf']")
     select_tab(d, "Fragen")
+    # asked in the chat (lower case, no umlauts), the same digest comes as an answer with its source card
+    digest = ask_by_keyboard(d, "was gibt es neues seit dem letzten einlesen")
+    assert digest.startswith("Neu seit dem letzten Einlesen") and "Beschaffungsbericht" in digest and "[1]" in digest
+    assert css(d, "#bl-quellen .bl-card[data-file='hochgeladen/Beschaffung Beispielstadt 2025.pdf']")
     notebooks = "Wie viele Notebooks hat die Gemeinde Beispielstadt 2025 beschafft?"
     answer = ask_by_keyboard(d, notebooks)
     assert "4711" in answer
@@ -500,6 +506,118 @@ def test_admin_upload_reingest_then_answer_without_restart(app: dict[str, Any], 
     select_tab(d, "Fragen")
     css(d, "#bl-neu")[0].click()
     assert "4711" not in ask_by_keyboard(d, notebooks)
+
+
+def admin_login(d: Any) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    select_tab(d, "Verwaltung")
+    user = wait_for(lambda: css(d, "#bl-admin-user input, #bl-admin-user textarea")[0], 10, "user field")
+    user.send_keys(ADMIN_USER)
+    css(d, "#bl-admin-password input")[0].send_keys(ADMIN_PASSWORD + Keys.ENTER)
+    wait_for(lambda: css(d, "#bl-admin-panel") and css(d, "#bl-admin-panel")[0].is_displayed(), 15, "admin panel")
+
+
+def shown(d: Any, selector: str) -> bool:
+    return any(e.is_displayed() for e in css(d, selector))
+
+
+def test_admin_removes_a_document_from_the_documents_tab(app: dict[str, Any], driver: Any) -> None:
+    d = driver
+    rel = "recht/egovg-auszug.md"
+    open_page(d, app["url"])  # a fresh page: not logged in
+    select_tab(d, "Dokumente")
+    wait_for(lambda: css(d, f"#bl-bibliothek tr[data-file='{rel}']"), 20, "the document in the table")
+    assert not shown(d, "#bl-lib-admin") and not shown(d, "#bl-lib-entfernen")  # staff see no removal
+    admin_login(d)
+    select_tab(d, "Dokumente")
+    wait_for(lambda: shown(d, "#bl-lib-admin"), 10, "the removal controls for the admin")
+    choice = css(d, "#bl-lib-entfernen-auswahl input")[0]
+    choice.click()
+    choice.send_keys("egovg")
+    option = wait_for(lambda: next((o for o in css(d, "#bl-lib-entfernen-auswahl li, ul.options li")
+                                    if rel in o.text), None), 10, "the document in the list")
+    option.click()
+    css(d, "#bl-lib-entfernen")[0].click()
+    wait_for(lambda: shown(d, "#bl-lib-ja"), 10, "the confirmation")
+    assert rel in css(d, "#bl-lib-bestaetigen-text")[0].text and "1 Dokument" in css(d, "#bl-lib-bestaetigen-text")[0].text
+    css(d, "#bl-lib-nein")[0].click()  # cancelling removes nothing
+    wait_for(lambda: "Nichts entfernt" in css(d, "#bl-lib-entfernen-msg")[0].text, 10, "the cancel note")
+    assert (app["corpus"] / rel).is_file()
+    css(d, "#bl-lib-entfernen")[0].click()
+    wait_for(lambda: shown(d, "#bl-lib-ja"), 10, "the confirmation again")
+    css(d, "#bl-lib-ja")[0].click()
+    wait_for(lambda: "Der Index ist aktualisiert." in css(d, "#bl-lib-entfernen-msg")[0].text, 240,
+             "the removal and re-ingest")
+    assert "aus dem Korpus genommen" in css(d, "#bl-lib-entfernen-msg")[0].text
+    wait_for(lambda: not css(d, f"#bl-bibliothek tr[data-file='{rel}']"), 20, "the table without the document")
+    assert not (app["corpus"] / rel).exists()
+    assert list((app["data_dir"] / "entfernt").glob(f"*/{rel}"))  # kept in the data dir's removed folder
+    wait_for(lambda: "E-Government-Gesetz" in css(d, "#bl-neu-seit")[0].text, 20, "the digest naming the removal")
+
+
+LOGIN_JS = """
+const done = arguments[arguments.length - 1];
+fetch('login', {method: 'POST', body: new URLSearchParams({username: arguments[0], password: arguments[1]}),
+                credentials: 'same-origin'}).then((r) => done(r.status), () => done(0));
+"""
+
+
+def log_in_as(d: Any, url: str, user: str, password: str) -> None:
+    """A fresh start as `user`: no cookie, nothing in localStorage, Gradio's login, then the app."""
+    d.get(url)
+    d.delete_all_cookies()
+    d.execute_script("localStorage.clear(); sessionStorage.clear();")
+    d.get(url)
+    wait_for(lambda: css(d, "input[type='password']"), 30, "the login form")
+    assert d.execute_async_script(LOGIN_JS, user, password) == 200
+    open_page(d, url)
+
+
+def earlier_conversations(d: Any) -> list[str]:
+    """The labels in "Frühere Unterhaltungen" (the list folds away again)."""
+    from selenium.webdriver.common.keys import Keys
+
+    css(d, "#bl-verlauf-acc button")[0].click()
+    box = wait_for(lambda: css(d, "#bl-verlauf input")[0], 10, "the list of earlier conversations")
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+    box.click()
+    time.sleep(1)
+    labels = [o.get_attribute("textContent") or "" for o in css(d, "#bl-verlauf [role='option']")]
+    box.send_keys(Keys.ESCAPE)
+    css(d, "#bl-verlauf-acc button")[0].click()
+    return labels
+
+
+def test_with_a_login_each_user_has_own_conversations_on_the_server(app: dict[str, Any], driver: Any) -> None:
+    d = driver
+    users = {"anna": "Anna-Pass:1", "bernd": "Bernd-Pass:2"}
+    kept = app["data_dir"] / "unterhaltungen"
+    with running_app(app["data_dir"], app["base"] / "app-login.log",
+                     RAG_AUTH=",".join(f"{u}:{p}" for u, p in users.items())) as url:
+        log_in_as(d, url, "anna", users["anna"])
+        ask_by_keyboard(d, PDF_QUESTION)
+        wait_for(lambda: kept.is_dir() and len(list(kept.glob("*.json"))) == 1, 10, "anna's conversations file")
+        # the browser keeps nothing of it (encrypted, a kept conversation with its sources takes kilobytes)
+        stored = d.execute_script("return localStorage.getItem('beschlusslage-unterhaltungen') || ''")
+        assert len(stored) < 300, len(stored)
+
+        log_in_as(d, url, "bernd", users["bernd"])
+        time.sleep(2)  # the page has restored whatever it would restore
+        assert not css(d, "[data-testid='bot']"), "bernd must not see anna's conversation"
+        assert not any("Musterhausen" in label for label in earlier_conversations(d))
+        ask_by_keyboard(d, QUESTION)
+        wait_for(lambda: len(list(kept.glob("*.json"))) == 2, 10, "bernd's own conversations file")
+        files = {p: p.read_text(encoding="utf-8") for p in kept.glob("*.json")}
+        assert sorted(PDF_QUESTION in t for t in files.values()) == [False, True]
+        assert all((PDF_QUESTION in t) != (QUESTION in t) for t in files.values())  # no file holds both
+
+        # anna again, from a browser that keeps nothing: her conversation comes from the server, without bernd's
+        log_in_as(d, url, "anna", users["anna"])
+        wait_for(lambda: len(css(d, "[data-testid='bot']")) == 1, 20, "anna's conversation restored")
+        assert css(d, "[data-testid='user']")[0].text.strip() == PDF_QUESTION
+        labels = earlier_conversations(d)
+        assert any(PDF_QUESTION[:30] in label for label in labels) and not any("Bauantrag" in x for x in labels)
 
 
 def test_feedback_is_stored(app: dict[str, Any], driver: Any) -> None:
@@ -537,10 +655,13 @@ def test_feedback_is_stored(app: dict[str, Any], driver: Any) -> None:
 
 # ----------------------------------------------------------------------------------- screenshots
 def _seed_embedding_cache(data_dir: Path) -> None:
-    """Reuse embeddings from earlier local runs (./data) so the project corpus ingests in seconds."""
+    """Reuse embeddings from earlier local runs (./data, and the cache `make eval` shares in ~/.cache) so the
+    project corpus ingests in seconds; the sources are only read."""
     target = data_dir / "cache" / "embeddings.sqlite"
     target.parent.mkdir(parents=True, exist_ok=True)
     sources = sorted((PROJECT / "data").glob("**/cache/embeddings.sqlite")) if (PROJECT / "data").is_dir() else []
+    shared = Path.home() / ".cache" / "beschlusslage" / "embeddings.sqlite"
+    sources += [shared] if shared.is_file() else []
     if not sources:
         return
     conn = sqlite3.connect(target)
@@ -574,13 +695,29 @@ def showcase(tmp_path_factory: pytest.TempPathFactory, app: dict[str, Any]) -> I
     from ingest.pipeline import ingest
     from rag.settings import Settings
 
-    ingest([own], Settings(data_dir=data_dir))
-    with running_app(data_dir, base / "app.log") as url:
+    # two ingests of a copy, the newest decisions held back from the first, so "Neu seit …" has something to say
+    corpus = base / "corpus"
+    shutil.copytree(own, corpus)
+    newest = sorted((corpus / "itplr").glob("20*.md"))[-2:]  # named by date
+    held = {p: p.read_bytes() for p in newest}
+    for p in held:
+        p.unlink()
+    ingest([corpus], Settings(data_dir=data_dir))
+    for p, data in held.items():
+        p.write_bytes(data)
+    ingest([corpus], Settings(data_dir=data_dir))
+    with running_app(data_dir, base / "app.log", RAG_ADMIN_USER=ADMIN_USER, RAG_ADMIN_PASSWORD=ADMIN_PASSWORD) as url:
         yield url, "Was hat der IT-Planungsrat zum Kommunalpakt beschlossen?"
 
 
-def test_screenshots_chat_and_sessions(showcase: tuple[str, str], driver: Any, tmp_path: Path) -> None:
-    """Full-page screenshots: into a temp folder, under docs/ only on request (the checkout stays clean)."""
+SCREENSHOT_WIDTHS = (1400, 420)  # a desktop and a phone
+SCREENSHOT_VIEWS = ("chat", "dokumente", "sitzungen", "verwaltung")
+
+
+def test_screenshots_chat_documents_sessions_admin(showcase: tuple[str, str], driver: Any, tmp_path: Path) -> None:
+    """Full-page screenshots of the chat with an answer and its sources, the Dokumente and Sitzungen tabs and
+    the admin panel, 1400 and 420 px wide: into a temp folder, under docs/ only on request (`make
+    screenshots`), so the checkout stays clean."""
     url, question = showcase
     out = Path(SCREENSHOTS_DIR) if SCREENSHOTS_DIR else tmp_path
     d = driver
@@ -588,10 +725,28 @@ def test_screenshots_chat_and_sessions(showcase: tuple[str, str], driver: Any, t
     css(d, "#bl-neu")[0].click()
     ask_by_keyboard(d, question)
     wait_for(lambda: css(d, "#bl-quellen .bl-card"), 10, "source cards")
-    d.execute_script("window.scrollTo(0, 0);")
-    full_page_screenshot(d, out / "screenshot-chat.png")
-    select_tab(d, "Sitzungen")
-    wait_for(lambda: css(d, "#bl-sitzungen .bl-session"), 20, "the sessions overview")
-    full_page_screenshot(d, out / "screenshot-sessions.png")
-    for name in ("screenshot-chat.png", "screenshot-sessions.png"):
-        assert (out / name).stat().st_size > 20_000
+    for width in SCREENSHOT_WIDTHS:
+        select_tab(d, "Fragen")
+        d.execute_script("window.scrollTo(0, 0);")
+        full_page_screenshot(d, out / f"screenshot-chat-{width}.png", width)
+        select_tab(d, "Dokumente")
+        wait_for(lambda: css(d, "#bl-bibliothek tr[data-file]"), 20, "the document list")
+        full_page_screenshot(d, out / f"screenshot-dokumente-{width}.png", width)
+        select_tab(d, "Sitzungen")
+        wait_for(lambda: css(d, "#bl-sitzungen .bl-session"), 20, "the sessions overview")
+        full_page_screenshot(d, out / f"screenshot-sitzungen-{width}.png", width)
+    admin_login(d)
+    wait_for(lambda: "Dokumente" in css(d, "#bl-admin-status")[0].text, 10, "the index status table")
+    for width in SCREENSHOT_WIDTHS:
+        select_tab(d, "Verwaltung")
+        full_page_screenshot(d, out / f"screenshot-verwaltung-{width}.png", width)
+    for view in SCREENSHOT_VIEWS:
+        for width in SCREENSHOT_WIDTHS:
+            path = out / f"screenshot-{view}-{width}.png"
+            assert path.stat().st_size > 20_000, path
+            assert png_width(path) == width, (path, png_width(path))
+
+
+def png_width(path: Path) -> int:
+    """The pixel width in a PNG's header."""
+    return int.from_bytes(path.read_bytes()[16:20], "big")

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from rag.errors import IndexMissingError, IngestLockedError
+from rag.errors import ConfigError, IndexMissingError, IngestLockedError
+from rag.sessions import heading_title, parse_heading, sessions_overview, topic_tags
 from rag.settings import Settings
 from rag.types import Answer, Chunk, Citation
 from ui.admin import (
@@ -47,14 +48,7 @@ from ui.render import (
 )
 from ui.server import bind_address, parse_auth
 from ui.service import NO_INDEX_TEXT, AppService
-from ui.sessions import (
-    ALL_TOPICS,
-    heading_title,
-    parse_heading,
-    render_sessions,
-    sessions_overview,
-    topic_tags,
-)
+from ui.sessions import ALL_TOPICS, render_sessions
 
 REFUSAL = "Dazu finde ich in den vorliegenden Dokumenten keine belastbare Aussage."
 
@@ -558,7 +552,10 @@ def test_login_guard_delay_backoff_and_tokens() -> None:
 
 def test_parse_auth_and_bind_address() -> None:
     assert parse_auth(None) is None
-    assert parse_auth("anna:pa:ss") == ("anna", "pa:ss")
+    assert parse_auth("anna:pa:ss") == {"anna": "pa:ss"}
+    assert parse_auth("anna:pa,ss,bernd:b") == {"anna": "pa,ss", "bernd": "b"}
+    with pytest.raises(ConfigError):
+        parse_auth("anna:x,anna:y")  # a user twice
     with pytest.raises(Exception, match="user:password"):
         parse_auth("nur-ein-wort")
     assert bind_address({}) == ("127.0.0.1", 7860)
@@ -908,7 +905,8 @@ def test_admin_changes_never_write_into_the_installation(fake_service: AppServic
 
 
 def test_document_library_and_what_the_newest_index_version_changed(tmp_path: Path) -> None:
-    from ui.library import latest_changes, library, render_changes, render_library
+    from rag.digest import build_digest
+    from ui.library import library, render_changes, render_library
 
     versions = tmp_path / "versions"
     old = {"version": "v1", "built_at": "2025-01-10T08:00:00+00:00",
@@ -932,11 +930,12 @@ def test_document_library_and_what_the_newest_index_version_changed(tmp_path: Pa
         assert text in table
     assert "1 von 3" in render_library(docs, "beschluss 2023/02") and "Kein Dokument" in render_library(docs, "xyz")
     assert "1 von 3" in render_library(docs, "", "Beschluss/Entscheidung")
-    digest = render_changes(latest_changes(live, versions), {d.file: d.title for d in docs})
+    digest = render_changes(build_digest(live, chunks, versions))
     assert digest.startswith("**Neu seit dem letzten Einlesen (01.02.2025, 13:00 Uhr)**")
     assert "- Neu (1): Leitfaden" in digest and "- Geändert (1): Positionspapier" in digest
-    assert "- Entfernt (1): weg.md" in digest
-    assert "frühere Fassung" in render_changes(latest_changes({"files": {}}, versions), {})
+    assert "- Entfernt (1): weg.md" in digest and "Neue Beschlüsse" not in digest  # a.md is unchanged
+    assert "frühere Fassung" in render_changes(build_digest({"files": {}}, [], versions))
+    assert render_changes(None) == ""
 
 
 def test_vermerk_as_markdown_and_word_with_full_citations() -> None:

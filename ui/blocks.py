@@ -26,6 +26,7 @@ from gradio.utils import get_upload_folder as gradio_upload_folder
 from rag.limits import cap_question
 from rag.settings import Settings
 from ui.admin import (
+    BUSY_MESSAGE,
     AdminError,
     UploadError,
     progress_markdown,
@@ -37,6 +38,7 @@ from ui.admin import (
 from ui.feedback import FeedbackLimitError
 from ui.filters import build_filters
 from ui.history import (
+    ServerConversations,
     conversation_choices,
     current_conversation,
     load_conversation,
@@ -84,6 +86,9 @@ UPLOAD_TYPES = [".pdf", ".md", ".markdown", ".html", ".htm", ".txt"]
 CSS = """
 .bl-library{width:100%;border-collapse:collapse;font-size:.88rem}
 .bl-library th,.bl-library td{border-bottom:1px solid #d9e2ec;padding:.35rem .5rem;text-align:left;vertical-align:top}
+@media (max-width:640px){.bl-library thead{display:none}.bl-library tr{display:block;border-bottom:1px solid #d9e2ec;
+  padding:.4rem 0}.bl-library td{display:block;border:0;padding:.1rem .3rem}.bl-library td:empty{display:none}
+  .bl-library td[data-label]::before{content:attr(data-label) ": ";color:#52606d}}
 #bl-header h1{margin:0;font-size:1.6rem;color:#0b3d6e}
 #bl-header p{margin:.2rem 0 0;color:#52606d}
 #bl-status{font-size:.9rem;color:#52606d}
@@ -261,7 +266,8 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
     with gr.Blocks(title="Beschlusslage", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         turns = gr.State([])  # [{"question", "bot", "answer": Answer.to_json(), "label", "hint", …}]
         conv_id = gr.State("")  # the id of the conversation in `store` (empty until its first answer)
-        # kept in the browser's localStorage, encrypted with a key from the data dir (survives restarts)
+        # without a login: kept in the browser's localStorage, encrypted with a key from the data dir (survives
+        # restarts); with a login (RAG_AUTH) on the server per user instead (see `mine` below)
         store = gr.BrowserState({}, storage_key="beschlusslage-unterhaltungen", secret=svc.browser_secret())
         pending = gr.State({})  # {"n": running number, "q": question}; a change starts the answer
         admin_token = gr.State("")
@@ -357,11 +363,12 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
                     lib_type = gr.Dropdown(label="Dokumenttyp", choices=[], value=None, elem_id="bl-lib-typ",
                                            scale=1)
                 library_html = gr.HTML(render_library([]), elem_id="bl-bibliothek", js_on_load=None)
+                lib_admin = _library_removal() if svc.guard is not None else None
 
             admin_parts: dict[str, Any] = {}
             if svc.guard is not None:
                 with gr.Tab("Verwaltung", id="verwaltung", elem_id="bl-tab-verwaltung"):
-                    admin_parts = _admin_tab(svc, admin_token)
+                    admin_parts = _admin_tab(svc, admin_token, lib_admin)
 
         filters_in = [f_pub, f_type, f_session, f_from, f_to]
 
@@ -424,13 +431,32 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
             """Whose conversations: the whole-app login name, or "" without a login."""
             return str(getattr(request, "username", None) or "")
 
+        # with a whole-app login, each user's conversations are kept on the server, never in the browser
+        on_server = ServerConversations(svc.settings.data_dir) if svc.settings.auth else None
+
+        def mine(stored: Any, request: gr.Request | None) -> tuple[str, Any]:
+            """(user, the conversations to work on): the server's for a logged-in user, else the browser's."""
+            user = user_of(request)
+            if on_server is not None and user:
+                return user, on_server.load(user)
+            return user, stored
+
+        def keep(new_store: Any, user: str) -> Any:
+            """The value for the browser: the store itself without a login; with one, the store is written on the
+            server and the browser keeps nothing (which also drops what an older version kept there)."""
+            if on_server is not None and user:
+                on_server.save(user, new_store)
+                return {}
+            return new_store
+
         def save(stored: Any, items: list[dict[str, Any]], cid: str, request: gr.Request) -> tuple[Any, ...]:
             if not items:
                 return _no_change(3)
-            user = user_of(request)
-            new_store = save_conversation(stored, user, cid, items, datetime.now(UTC))
+            user, current = mine(stored, request)
+            new_store = save_conversation(current, user, cid, items, datetime.now(UTC))
             new_id = new_store[user]["current"]
-            return new_store, new_id, gr.Dropdown(choices=conversation_choices(new_store, user), value=None)
+            return (keep(new_store, user), new_id,
+                    gr.Dropdown(choices=conversation_choices(new_store, user), value=None))
 
         def show(items: list[dict[str, Any]], cid: str) -> tuple[Any, ...]:
             """Chat, sources, Markdown, state and feedback buttons for a kept conversation."""
@@ -444,16 +470,16 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
         show_outputs = [chatbot, sources, md_box, turns, conv_id, up_btn, down_btn]
 
         def restore(stored: Any, request: gr.Request) -> tuple[Any, ...]:
-            user = user_of(request)
-            cid, items = current_conversation(stored, user)
-            return (*show(items, cid), gr.Dropdown(choices=conversation_choices(stored, user), value=None))
+            user, current = mine(stored, request)
+            cid, items = current_conversation(current, user)
+            return (*show(items, cid), gr.Dropdown(choices=conversation_choices(current, user), value=None))
 
         def reopen(stored: Any, cid: str | None, request: gr.Request) -> tuple[Any, ...]:
-            user = user_of(request)
-            items = load_conversation(stored, user, cid)
+            user, current = mine(stored, request)
+            items = load_conversation(current, user, cid)
             if not items:
                 return (*_no_change(len(show_outputs)), gr.skip())
-            return (*show(items, str(cid)), set_current(stored, user, str(cid)))
+            return (*show(items, str(cid)), keep(set_current(current, user, str(cid)), user))
 
         start_outputs = [question, chatbot, pending, sources]
         answer_outputs = [chatbot, sources, md_box, turns, up_btn, down_btn]
@@ -475,8 +501,9 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
 
         def new_conversation(stored: Any, request: gr.Request) -> tuple[Any, ...]:
             """An empty chat; the one before stays in the list of earlier conversations."""
+            user, current = mine(stored, request)
             return ([], [], EMPTY_SOURCES, "", "", "", "", *feedback_buttons(None),
-                    set_current(stored, user_of(request), ""))
+                    keep(set_current(current, user, ""), user))
 
         reset_outputs = [chatbot, turns, sources, md_box, question, feedback_msg, conv_id, up_btn, down_btn, store]
         new_btn.click(new_conversation, [store], reset_outputs, queue=False, cancels=[answer_evt],
@@ -641,8 +668,37 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
     return demo
 
 
-def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
-    """Login form, then upload / re-ingest / remove. Every action re-checks the server-side token."""
+def _library_removal() -> dict[str, Any]:
+    """Below the Dokumente table, for a logged-in admin only (hidden, and every action re-checks the token):
+    choose documents, "Entfernen", confirm."""
+    with gr.Group(visible=False, elem_id="bl-lib-admin") as group:
+        gr.Markdown("**Dokumente entfernen** (Verwaltung): Die Dateien werden aus dem Korpus genommen, im "
+                    "Datenordner aufbewahrt, und der Index wird aktualisiert.", padding=True)
+        docs = gr.Dropdown(label="Zu entfernende Dokumente", multiselect=True, choices=[], value=[],
+                           elem_id="bl-lib-entfernen-auswahl")
+        ask = gr.Button("Entfernen …", variant="stop", size="sm", elem_id="bl-lib-entfernen")
+        with gr.Row(visible=False, elem_id="bl-lib-bestaetigen-box") as confirm_row:
+            question = gr.Markdown(elem_id="bl-lib-bestaetigen-text")
+            yes = gr.Button("Ja, entfernen", variant="stop", size="sm", elem_id="bl-lib-ja")
+            no = gr.Button("Abbrechen", size="sm", elem_id="bl-lib-nein")
+        msg = gr.Markdown(elem_id="bl-lib-entfernen-msg")
+    return {"group": group, "docs": docs, "ask": ask, "confirm_row": confirm_row, "question": question,
+            "yes": yes, "no": no, "msg": msg}
+
+
+def confirm_text(rels: list[str]) -> str:
+    """The question before removing: which documents, and that they are kept.
+
+    >>> confirm_text(["a.md", "b.pdf"])
+    'Wirklich **2 Dokumente** entfernen? `a.md`, `b.pdf`'
+    """
+    what = "1 Dokument" if len(rels) == 1 else f"{len(rels)} Dokumente"
+    return f"Wirklich **{what}** entfernen? " + ", ".join(f"`{r}`" for r in rels)
+
+
+def _admin_tab(svc: AppService, token_state: gr.State, lib: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Login form, then upload / re-ingest / remove. Every action re-checks the server-side token.
+    `lib`: the removal controls of the Dokumente tab, shown while logged in."""
     assert svc.guard is not None
     guard = svc.guard
 
@@ -688,14 +744,23 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
             report_markdown(state.report),
         )
 
+    lib_outputs = [lib["group"], lib["docs"]] if lib else []
+
+    def lib_values(shown: bool) -> tuple[Any, ...]:
+        if not lib:
+            return ()
+        return (gr.Group(visible=shown), gr.Dropdown(choices=svc.documents() if shown else [], value=[]))
+
     def do_login(u: str, p: str, request: gr.Request) -> tuple[Any, ...]:
         try:
             token = guard.login(u, p, client_of(request))
         except AdminError as exc:
-            return ("", gr.Column(visible=True), gr.Column(visible=False), f"✗ {exc}", "", *_no_change(4))
-        return (token, gr.Column(visible=False), gr.Column(visible=True), "", "", *panel_values())
+            return ("", gr.Column(visible=True), gr.Column(visible=False), f"✗ {exc}", "", *_no_change(4),
+                    *_no_change(len(lib_outputs)))
+        return (token, gr.Column(visible=False), gr.Column(visible=True), "", "", *panel_values(), *lib_values(True))
 
-    login_outputs = [token_state, login_col, admin_col, login_msg, password, status_box, remove_dd, progress, report]
+    login_outputs = [token_state, login_col, admin_col, login_msg, password, status_box, remove_dd, progress, report,
+                     *lib_outputs]
     logins = [
         trigger(do_login, [user, password], login_outputs, api_visibility="private", concurrency_limit=1,
                 concurrency_id="admin-login")
@@ -704,10 +769,10 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
 
     def do_logout(token: str) -> tuple[Any, ...]:
         guard.logout(token)
-        return "", gr.Column(visible=True), gr.Column(visible=False), "Abgemeldet."
+        return "", gr.Column(visible=True), gr.Column(visible=False), "Abgemeldet.", *lib_values(False)
 
-    logout_btn.click(do_logout, [token_state], [token_state, login_col, admin_col, login_msg], queue=False,
-                     api_visibility="private")
+    logout_btn.click(do_logout, [token_state], [token_state, login_col, admin_col, login_msg, *lib_outputs],
+                     queue=False, api_visibility="private")
 
     def start_job(token: str) -> str:
         require(token)
@@ -780,18 +845,28 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
     reingested = started.success(follow, [token_state], follow_outputs, api_visibility="private",
                                  concurrency_limit=None, concurrency_id="admin-follow")
 
-    def do_remove(token: str, rel: str | None) -> str:
+    def remove(token: str, rels: list[str]) -> str:
+        """The one removal path (panel and Dokumente tab): each file moved to the data dir's removed folder."""
         require(token)
         snap = svc.snapshot()
-        if not rel or snap is None:
+        if not rels or snap is None:
             raise gr.Error("Bitte wählen Sie ein Dokument aus.")
+        if svc.job.state().running:
+            raise gr.Error(BUSY_MESSAGE, duration=6)
+        done: list[str] = []
         try:
             corpus = svc.writable_corpus() or snap.root
-            dest = remove_document(corpus, list(snap.manifest.get("files", {})), rel, svc.settings.data_dir)
+            for rel in rels:
+                dest = remove_document(corpus, list(snap.manifest.get("files", {})), rel, svc.settings.data_dir)
+                done.append(f"`{rel}` wurde aus dem Korpus genommen (aufbewahrt im Datenordner unter `{dest}`).")
         except AdminError as exc:
-            raise gr.Error(str(exc), duration=8) from exc
-        return (f"`{rel}` wurde aus dem Korpus genommen (aufbewahrt im Datenordner unter `{dest}`). "
-                f"{UPDATING}")
+            if not done:
+                raise gr.Error(str(exc), duration=8) from exc
+            done.append(f"✗ {exc}")
+        return " ".join(done) + f" {UPDATING}"
+
+    def do_remove(token: str, rel: str | None) -> str:
+        return remove(token, [rel] if rel else [])
 
     rm = remove_btn.click(do_remove, [token_state, remove_dd], [remove_msg], api_visibility="private",
                           concurrency_limit=None, concurrency_id="admin")
@@ -800,9 +875,40 @@ def _admin_tab(svc: AppService, token_state: gr.State) -> dict[str, Any]:
     removed = rm_started.success(follow, [token_state], follow_outputs, api_visibility="private",
                                  concurrency_limit=None, concurrency_id="admin-follow")
     removed.then(finished, [remove_msg], [remove_msg], api_visibility="private", queue=False)
+    refresh = [reingested, up_done, removed]
+
+    if lib:
+        def ask_confirm(token: str, rels: list[str] | None) -> tuple[Any, ...]:
+            require(token)
+            if not rels:
+                raise gr.Error("Bitte wählen Sie mindestens ein Dokument aus.")
+            return gr.Row(visible=True), confirm_text(list(rels))
+
+        lib["ask"].click(ask_confirm, [token_state, lib["docs"]], [lib["confirm_row"], lib["question"]],
+                         api_visibility="private", concurrency_limit=None, concurrency_id="admin")
+        lib["no"].click(lambda: (gr.Row(visible=False), "Nichts entfernt."), None, [lib["confirm_row"], lib["msg"]],
+                        api_visibility="private", queue=False)
+
+        def lib_remove(token: str, rels: list[str] | None) -> tuple[Any, ...]:
+            return gr.Row(visible=False), remove(token, list(rels or []))
+
+        def lib_follow(token: str) -> Iterator[tuple[Any, ...]]:
+            for prog, _rep, _status, docs in follow(token):
+                yield prog, docs, gr.skip()
+            yield gr.skip(), gr.skip(), gr.Dropdown(choices=svc.documents(), value=[])
+
+        lib_rm = lib["yes"].click(lib_remove, [token_state, lib["docs"]], [lib["confirm_row"], lib["msg"]],
+                                  api_visibility="private", concurrency_limit=None, concurrency_id="admin")
+        lib_started = lib_rm.success(start_job, [token_state], [progress], api_visibility="private",
+                                     concurrency_limit=None, concurrency_id="admin")
+        lib_removed = lib_started.success(lib_follow, [token_state], [progress, remove_dd, lib["docs"]],
+                                          api_visibility="private", concurrency_limit=None,
+                                          concurrency_id="admin-follow")
+        lib_removed.then(finished, [lib["msg"]], [lib["msg"]], api_visibility="private", queue=False)
+        refresh.append(lib_removed)
 
     # after any finished job, the caller refreshes the chat tab's filters, status and sessions
-    return {"refresh": [reingested, up_done, removed]}
+    return {"refresh": refresh}
 
 
 def client_of(request: gr.Request | None) -> str:

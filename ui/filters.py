@@ -66,7 +66,7 @@ def session_choice(s: Any) -> str:
 
 def filter_options(chunks: Sequence[Chunk], sessions_tab: Sequence[Any] = ()) -> FilterOptions:
     """The values present in the index (chunk metadata), for the filter dropdowns, plus every session
-    of the Sitzungen tab (`ui.sessions.Session`) and its year, so that both tabs offer the same sessions."""
+    of the Sitzungen tab (`rag.sessions.Session`) and its year, so that both tabs offer the same sessions."""
     pubs: Counter[str] = Counter()
     types: Counter[str] = Counter()
     sessions: set[str] = set()

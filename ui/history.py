@@ -1,4 +1,5 @@
-"""Conversations kept in the browser (gr.BrowserState, encrypted in localStorage), per user name.
+"""Conversations kept in the browser (gr.BrowserState, encrypted in localStorage) without a login, and on
+the server per user with one (ServerConversations).
 
 The stored value is plain JSON:
     {"<user>": {"current": "<id>", "conversations": [{"id", "title", "updated", "turns": [turn, ...]}]}}
@@ -15,11 +16,19 @@ to a window around the cited sentence so that a browser's 5 MB localStorage hold
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import os
+import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from ui.render import BERLIN
+from rag.digest import BERLIN
 
+log = logging.getLogger(__name__)
+
+CONVERSATIONS_DIR = "unterhaltungen"
 MAX_CONVERSATIONS = 20
 MAX_TURNS = 30
 MAX_PASSAGE = 1500
@@ -110,3 +119,48 @@ def conversation_choices(store: Any, user: str) -> list[tuple[str, str]]:
         label = f"{when} – {c.get('title') or 'Unterhaltung'}" + (f" ({n} Fragen)" if n > 1 else "")
         out.append((label, str(c["id"])))
     return out
+
+
+class ServerConversations:
+    """With a whole-app login, each user's conversations live on the server, one JSON file per user under
+    <data dir>/unterhaltungen/ (named by a hash of the user name), in the form `store[user]` has above.
+    Nothing of one user's file is ever read for another user.
+
+    >>> import tempfile; from pathlib import Path
+    >>> kept = ServerConversations(Path(tempfile.mkdtemp()))
+    >>> kept.save("anna", save_conversation({}, "anna", "", [{"question": "Was gilt?"}], datetime(2025, 1, 1)))
+    >>> [c["title"] for c in kept.load("anna")["anna"]["conversations"]], kept.load("bernd")
+    (['Was gilt?'], {'bernd': {'current': '', 'conversations': []}})
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.folder = data_dir / CONVERSATIONS_DIR
+        self._lock = threading.Lock()
+
+    def path(self, user: str) -> Path:
+        return self.folder / f"{hashlib.sha256(user.encode()).hexdigest()[:24]}.json"
+
+    def load(self, user: str) -> dict[str, Any]:
+        """{user: that user's conversations} (empty when none are kept or the file is unreadable)."""
+        try:
+            data = json.loads(self.path(user).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            data = None
+        except (OSError, ValueError):
+            log.warning("conversations of one user could not be read: %s", self.path(user).name)
+            data = None
+        if not isinstance(data, dict) or data.get("user") != user:
+            data = {}
+        return {user: _user({user: data}, user)}
+
+    def save(self, user: str, store: dict[str, Any]) -> None:
+        """Keep `store[user]` (written to a temp file first, then swapped in)."""
+        data = {**_user(store, user), "user": user}
+        path = self.path(user)
+        with self._lock:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, ensure_ascii=False)
+            os.replace(tmp, path)

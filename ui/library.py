@@ -4,8 +4,8 @@ changed or removed compared with the one before ("Neu seit dem letzten Einlesen"
 
 Both read only the index: chunk metadata and the manifests of the kept index versions (files -> sha256).
 
->>> changes_between({"a.md": {"sha256": "1"}, "b.md": {"sha256": "2"}}, {"b.md": {"sha256": "3"}, "c.md": {"sha256": "4"}})
-IndexChanges(added=('c.md',), changed=('b.md',), removed=('a.md',))
+The changes and the new decisions come from rag.digest, the same `Digest` the chat answers
+"Was ist neu seit der letzten Sitzung?" with.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.answering import german_date
+from rag.digest import Digest
 from rag.types import Chunk
 from ui.render import document_href, german_timestamp
 
@@ -33,26 +34,6 @@ class LibraryDoc:
     date: str = ""  # ISO
     pages: int | None = None  # PDFs only
     since: str = ""  # ISO time of the first kept index version holding this content
-
-
-@dataclass(frozen=True)
-class IndexChanges:
-    added: tuple[str, ...] = ()
-    changed: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-
-
-def changes_between(old: dict[str, Any], new: dict[str, Any]) -> IndexChanges:
-    """Files added, changed (other content) and removed between two manifests' `files`."""
-    def sha(files: dict[str, Any], f: str) -> Any:
-        entry = files.get(f)
-        return entry.get("sha256") if isinstance(entry, dict) else entry
-
-    return IndexChanges(
-        added=tuple(sorted(set(new) - set(old))),
-        changed=tuple(sorted(f for f in set(new) & set(old) if sha(new, f) != sha(old, f))),
-        removed=tuple(sorted(set(old) - set(new))),
-    )
 
 
 def _manifests(versions: Path, upto: str) -> list[dict[str, Any]]:
@@ -100,32 +81,29 @@ def library(chunks: Sequence[Chunk], manifest: dict[str, Any], versions: Path) -
     return docs
 
 
-def latest_changes(manifest: dict[str, Any], versions: Path) -> tuple[IndexChanges, str] | None:
-    """(what the live version changed against the one before it, the live version's time), or None when
-    no earlier version is kept."""
-    previous = manifest.get("previous")
-    if not previous:
-        return None
-    try:
-        old = json.loads((versions / str(previous) / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return changes_between(old.get("files") or {}, manifest.get("files") or {}), str(manifest.get("built_at") or "")
-
-
-def render_changes(found: tuple[IndexChanges, str] | None, titles: dict[str, str]) -> str:
-    """Markdown: 'Neu seit dem letzten Einlesen (05.12.2025, 13:04 Uhr)' with the files by kind."""
-    if found is None:
+def render_changes(digest: Digest | None) -> str:
+    """Markdown: 'Neu seit dem letzten Einlesen (05.12.2025, 13:04 Uhr)' with the new decisions (number,
+    title, topics, municipalities) and the files by kind; "" without an index."""
+    if digest is None:
+        return ""
+    if digest.changes is None:
         return "Noch keine frühere Fassung des Suchindex – alle Dokumente sind mit dem ersten Einlesen hinzugekommen."
-    changes, built = found
-    head = f"**Neu seit dem letzten Einlesen ({german_timestamp(built) or 'unbekannt'})**"
-    lines = [head]
+    changes = digest.changes
+    lines = [f"**Neu seit dem letzten Einlesen ({german_timestamp(digest.built_at) or 'unbekannt'})**"]
+    if digest.decisions:
+        items = [
+            f"{_md(d.number)} – {_md(d.title)}" + (f" ({_md(', '.join(d.tags))})" if d.tags else "")
+            + (" · betrifft Kommunen" if d.municipal else "")
+            for d in digest.decisions
+        ]
+        lines.append(f"- Neue Beschlüsse ({len(items)}): " + "; ".join(items))
     for label, files in (("Neu", changes.added), ("Geändert", changes.changed), ("Entfernt", changes.removed)):
         if files:
-            names = "; ".join(_md(titles.get(f) or f) for f in files)
+            names = "; ".join(_md(digest.title(f)) for f in files)
             lines.append(f"- {label} ({len(files)}): {names}")
     if len(lines) == 1:
         lines.append("- Keine Dokumente hinzugekommen, geändert oder entfernt.")
+    lines.append("\nFragen Sie im Chat „Was ist neu?“ für diese Übersicht mit Belegstellen.")
     return "\n".join(lines)
 
 
@@ -147,10 +125,13 @@ def render_library(docs: Sequence[LibraryDoc], query: str = "", doc_type: str = 
         rows.append(
             f'<tr data-file="{html.escape(d.file)}"><td><a href="{href}" target="_blank" rel="noopener">'
             f"{html.escape(d.title)}</a><div class=\"bl-file\">{html.escape(d.file)}</div></td>"
-            f"<td>{html.escape(d.doc_type)}</td><td>{html.escape(d.publisher)}</td>"
-            f"<td>{html.escape(' · '.join(x for x in (d.session, d.decision) if x))}</td>"
-            f"<td>{html.escape(german_date(d.date) or d.date) if d.date else ''}</td>"
-            f"<td>{d.pages or ''}</td><td>{html.escape(german_timestamp(d.since))}</td></tr>"
+            # data-label: on a phone each row is a card, every cell named (CSS in ui.blocks)
+            f'<td data-label="Typ">{html.escape(d.doc_type)}</td>'
+            f'<td data-label="Herausgeber">{html.escape(d.publisher)}</td>'
+            f'<td data-label="Sitzung / Beschluss">{html.escape(" · ".join(x for x in (d.session, d.decision) if x))}</td>'
+            f'<td data-label="Datum">{html.escape(german_date(d.date) or d.date) if d.date else ""}</td>'
+            f'<td data-label="Seiten">{d.pages or ""}</td>'
+            f'<td data-label="Im Index seit">{html.escape(german_timestamp(d.since))}</td></tr>'
         )
     count = f'<p class="bl-sessions-count" role="status">{len(shown)} von {len(docs)} Dokumenten</p>'
     if not rows:

@@ -15,16 +15,14 @@ import dataclasses
 import html
 import re
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from rag.answering import german_date
+from rag.digest import german_timestamp
 from rag.types import Answer, Citation
 
 DOC_ROUTE = "dokument"
-BERLIN = ZoneInfo("Europe/Berlin")
 EXCERPT_CHARS = 700  # longer passages show a window around the highlight, the full text folds out
 _CONTEXT = 260
 _HTTP_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
@@ -410,18 +408,3 @@ NO_INDEX_HINT = (
     "`python -m ingest corpus` aus (oder `make ingest`); danach die Seite neu laden. "
     "Als Administrator können Sie Dokumente auch im Tab „Verwaltung“ hochladen und den Index aufbauen."
 )
-
-
-def german_timestamp(iso: Any) -> str:
-    """'2025-11-23T14:34:38+00:00' -> '23.11.2025, 15:34 Uhr' (German local time, Europe/Berlin)."""
-    if not iso or not isinstance(iso, str):
-        return ""
-    try:
-        when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
-        return iso
-    if len(iso) <= 10:
-        return when.strftime("%d.%m.%Y")
-    if when.tzinfo is not None:
-        when = when.astimezone(BERLIN)
-    return when.strftime("%d.%m.%Y, %H:%M Uhr")

@@ -2,8 +2,9 @@
 
 - Binds 127.0.0.1 unless GRADIO_SERVER_NAME says otherwise; port from GRADIO_SERVER_PORT (default 7860).
 - No share link, no analytics, errors not shown to users, bounded queue and upload size.
-- Optional login for the whole app (RAG_AUTH="user:password"), checked in constant time, throttled per
-  client and per user name (ui.throttle); X-Forwarded-For counts only from RAG_TRUSTED_PROXIES.
+- Optional login for the whole app (RAG_AUTH="user:password", several as "anna:pw1,bernd:pw2"), checked in
+  constant time, throttled per client and per user name (ui.throttle); X-Forwarded-For counts only from
+  RAG_TRUSTED_PROXIES. With a login, each user's conversations are kept on the server (ui.history).
 - A shield in front of everything (Shield): request bodies bounded, Gradio's file upload open only to a
   client with an admin session, a full queue answered in German (HTTP 429) instead of Gradio's English 503.
 - Documents are served only by `GET /dokument/<path>`, which admits files listed in the live index manifest
@@ -19,7 +20,7 @@ import ipaddress
 import json
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -54,14 +55,29 @@ def bind_address(env: dict[str, str] | None = None) -> tuple[str, int]:
     return host, port
 
 
-def parse_auth(value: str | None) -> tuple[str, str] | None:
-    """'user:password' -> ('user', 'password'); the password may contain ':'."""
+def parse_auth(value: str | None) -> dict[str, str] | None:
+    """'anna:pw1,bernd:pw2' -> {'anna': 'pw1', 'bernd': 'pw2'}; a password may contain ':', and ',' too as
+    long as what follows the comma holds no ':' (it is then read as part of the password).
+
+    >>> parse_auth("anna:pa:ss,bernd:x,y")
+    {'anna': 'pa:ss', 'bernd': 'x,y'}
+    """
     if not value:
         return None
-    user, sep, password = value.partition(":")
-    if not sep or not user or not password:
-        raise ConfigError("RAG_AUTH must look like 'user:password'")
-    return user, password
+    users: dict[str, str] = {}
+    last = ""
+    for part in value.split(","):
+        user, sep, password = part.partition(":")
+        if not sep and last:  # "pa,ss": the comma belongs to the password
+            users[last] += "," + part
+            continue
+        user = user.strip()
+        if not sep or not user or not password or user in users:
+            raise ConfigError("RAG_AUTH must look like 'user:password' or 'user1:password1,user2:password2' "
+                              "(each user once)")
+        users[user] = password
+        last = user
+    return users
 
 
 # the client address of the request being handled (after trusted-proxy resolution); Gradio's login check
@@ -70,7 +86,7 @@ CLIENT: ContextVar[str] = ContextVar("beschlusslage_client", default="?")
 
 
 def app_login(
-    user: str, password: str, delay: float = 1.0, throttle: LoginThrottle | None = None
+    user: str | Mapping[str, str], password: str = "", delay: float = 1.0, throttle: LoginThrottle | None = None
 ) -> Callable[[str, str], Awaitable[bool]]:
     """The whole-app login check for Gradio: constant-time comparison, a pause after each failure, and
     exponential back-off per client and per user name (ui.throttle.LoginThrottle): one client's failures
@@ -80,15 +96,19 @@ def app_login(
     so, which is False for an object with an async `__call__` (its coroutine would count as "logged in").
     """
     guard = throttle or LoginThrottle()
+    users = dict(user) if isinstance(user, Mapping) else {user: password}
 
     async def check(given_user: str, given_password: str) -> bool:
         client = CLIENT.get()
         if guard.wait(client, given_user) > 0:
             await asyncio.sleep(delay)
             return False
-        ok_user = hmac.compare_digest((given_user or "").encode(), user.encode())
-        ok_password = hmac.compare_digest((given_password or "").encode(), password.encode())
-        if ok_user and ok_password:
+        ok = False
+        for name, secret in users.items():  # every entry compared, whichever matches
+            ok_user = hmac.compare_digest((given_user or "").encode(), name.encode())
+            ok_password = hmac.compare_digest((given_password or "").encode(), secret.encode())
+            ok = (ok_user and ok_password) or ok
+        if ok:
             guard.succeeded(client, given_user)
             return True
         failures = guard.failed(client, given_user)
@@ -252,7 +272,7 @@ def create_app(settings: Settings, blocks: gr.Blocks, service: AppService) -> Fa
         app,
         blocks,
         path="/",
-        auth=app_login(*auth) if auth else None,
+        auth=app_login(auth) if auth else None,
         auth_message="Beschlusslage – bitte melden Sie sich an." if auth else None,
         show_error=False,
         max_file_size=f"{settings.upload_max_mb}mb",

@@ -18,16 +18,18 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ingest.pipeline import is_readme
+from rag.digest import digest_of
 from rag.errors import IndexMissingError, ModelMismatchError, RagError
 from rag.index import Snapshot, versions_dir
 from rag.limits import cap_history, cap_question
 from rag.retrieve import as_list
+from rag.sessions import Session, sessions_overview
 from rag.settings import Settings
 from rag.types import Answer
 from ui.admin import IngestJob, LoginGuard
 from ui.feedback import FeedbackStore
 from ui.filters import FilterOptions, filter_label, filter_options, session_choice
-from ui.library import LibraryDoc, latest_changes, library, render_changes
+from ui.library import LibraryDoc, library, render_changes
 from ui.render import (
     NO_INDEX_HINT,
     PENDING_SOURCES,
@@ -36,7 +38,6 @@ from ui.render import (
     message_panel,
     sources_panel,
 )
-from ui.sessions import Session, sessions_overview
 
 log = logging.getLogger(__name__)
 
@@ -189,10 +190,7 @@ class AppService:
     def changes_markdown(self) -> str:
         """'Neu seit dem letzten Einlesen (Datum)': what the live index version changed against the one before."""
         snap = self.snapshot()
-        if snap is None:
-            return ""
-        titles = {d.file: d.title for d in self.library()}
-        return render_changes(latest_changes(snap.manifest, versions_dir(self.settings)), titles)
+        return render_changes(digest_of(snap) if snap is not None else None)
 
     def resolve_filters(self, filters: dict[str, Any] | None) -> dict[str, Any] | None:
         """The filters for the assistant, so that every session and year the filters offer finds something.

@@ -15,8 +15,9 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+from rag.digest import BERLIN
 from rag.types import Answer, Citation
-from ui.render import BERLIN, citation_meta, safe_external_url, unique_suggestions
+from ui.render import citation_meta, safe_external_url, unique_suggestions
 
 MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
           "November", "Dezember")
