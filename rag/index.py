@@ -86,8 +86,24 @@ def chunk_from_json(obj: dict[str, Any]) -> Chunk:
 
 
 def load_chunks(version_dir: Path) -> list[Chunk]:
+    """The chunks of a version. A document's chunks repeat its source, title, publisher, date ...: each such
+    string is held once (at 100k chunks 206 instead of 266 MB)."""
+    shared: dict[str, str] = {}
+
+    def one(v: Any) -> Any:
+        return shared.setdefault(v, v) if isinstance(v, str) else v
+
+    out: list[Chunk] = []
     with open(version_dir / CHUNKS, encoding="utf-8") as fh:
-        return [chunk_from_json(json.loads(line)) for line in fh if line.strip()]
+        for line in fh:
+            if line.strip():
+                obj = json.loads(line)
+                if "source" in obj:
+                    obj["source"] = one(obj["source"])
+                if isinstance(obj.get("meta"), dict):
+                    obj["meta"] = {k: one(v) for k, v in obj["meta"].items()}
+                out.append(chunk_from_json(obj))
+    return out
 
 
 def load_manifest(version_dir: Path) -> dict[str, Any]:
