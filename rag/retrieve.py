@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -74,6 +75,34 @@ def filter_mask(chunks: Sequence[Chunk], filters: dict[str, Any] | None) -> np.n
     return ChunkLookup(chunks).filter_mask(filters) if filters else None
 
 
+CACHE_CHUNKS = 4096  # chunks whose duplicate keys and title terms a retriever keeps (~50 MB at most)
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Recent(Generic[K, V]):
+    """A dict of at most `size` entries that forgets the least recently used one."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[K, V] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def get(self, key: K) -> V | None:
+        got = self._data.get(key)
+        if got is not None:
+            self._data.move_to_end(key)
+        return got
+
+    def put(self, key: K, value: V) -> None:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        while len(self._data) > self.size:
+            self._data.popitem(last=False)
+
+
 def _shingles(text: str) -> set[str]:
     words = _WORD_RE.findall(normalize(text).lower())
     return {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
@@ -86,8 +115,10 @@ class HybridRetriever:
         self.snap = snapshot
         self.embedder = embedder
         self.cfg = config or RetrievalConfig()
-        self._text_key_cache: dict[int, tuple[set[str], set[str]]] = {}
-        self._title_cache: dict[str, set[str]] = {}
+        # per-chunk keys of the candidates seen, most recent kept: ~12 KB a chunk, so an unbounded cache would
+        # grow towards a gigabyte in an app answering questions over 100k chunks
+        self._text_key_cache: Recent[int, tuple[set[str], set[str]]] = Recent(CACHE_CHUNKS)
+        self._title_cache: Recent[str, set[str]] = Recent(CACHE_CHUNKS)
 
     def query_vector(self, query: str, qterms: QueryTerms | None = None) -> np.ndarray:
         """The embedding `retrieve` uses for `query` (typos corrected, abbreviations expanded); computed
@@ -202,7 +233,8 @@ class HybridRetriever:
     def _title_terms(self, p: Passage) -> set[str]:
         got = self._title_cache.get(p.chunk.id)
         if got is None:
-            got = self._title_cache[p.chunk.id] = set(self.snap.bm25.tokenize(str(p.chunk.meta.get("title") or "")))
+            got = set(self.snap.bm25.tokenize(str(p.chunk.meta.get("title") or "")))
+            self._title_cache.put(p.chunk.id, got)
         return got
 
     def _text_key(self, idx: int) -> tuple[set[str], set[str]]:
@@ -210,7 +242,8 @@ class HybridRetriever:
         got = self._text_key_cache.get(idx)
         if got is None:
             text = self.snap.chunks[idx].text
-            got = self._text_key_cache[idx] = (_shingles(text), figures(text))
+            got = (_shingles(text), figures(text))
+            self._text_key_cache.put(idx, got)
         return got
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from files import assistant_over
 
+import rag.retrieve
 from rag.answering.question import PARAGRAPH_REF, query_references
 from rag.keyword import BM25Index
 from rag.lookup import ChunkLookup, as_list
@@ -208,7 +209,7 @@ DOCS = {
 
 @pytest.mark.slow
 def test_a_question_naming_references_with_filters_loops_over_no_chunk_list(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Once a version is loaded (its lookup tables built), a question naming a decision, a session and a §
     with metadata filters is answered without one loop over all chunks (the old code ran two per question)."""
@@ -223,6 +224,13 @@ def test_a_question_naming_references_with_filters_loops_over_no_chunk_list(
     assert CountingList.loops == 0
     assert not ans.refused and ans.citations[0].file == "beschluesse/2023-02.md"
     assert law and law[0].chunk.source == "gesetze/ozg.md" and "Portalverbund" in law[0].chunk.text
+
+    # the retriever's per-chunk caches are bounded: ~12 KB a chunk would grow without end over 100k chunks
+    monkeypatch.setattr(rag.retrieve, "CACHE_CHUNKS", 2, raising=False)
+    retriever = rag.retrieve.HybridRetriever(snap, assistant.embedder)
+    for q in ("Kommunalpakt", "Portalverbund", "Bekanntgabe des Verwaltungsaktes", "Land Hessen"):
+        assert retriever.retrieve(q, k=4)
+    assert len(retriever._text_key_cache) <= 2 and len(retriever._title_cache) <= 2
 
 
 def test_sentence_vectors_are_memory_mapped_from_the_stored_file(tmp_path: Path) -> None:
@@ -268,3 +276,12 @@ def test_loaded_chunks_hold_each_repeated_string_once(tmp_path: Path) -> None:
     assert loaded[0].source is loaded[2].source
     assert loaded[0].meta["title"] is loaded[1].meta["title"] is loaded[2].meta["title"]
     assert loaded[0].meta["publisher"] is loaded[2].meta["publisher"]
+
+
+def test_recent_forgets_the_least_recently_used() -> None:
+    cache: rag.retrieve.Recent[str, int] = rag.retrieve.Recent(2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1  # now "b" is the oldest
+    cache.put("c", 3)
+    assert (cache.get("a"), cache.get("b"), cache.get("c"), len(cache)) == (1, None, 3, 2)
