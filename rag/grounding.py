@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from rag.expansion import query_expansions
@@ -298,19 +297,10 @@ def _known_stem(word: str, index: BM25Index) -> str | None:
 
 
 def _near_term(stem: str, index: BM25Index) -> str | None:
-    cands = _vocab_by_prefix(id(index), tuple(index.terms)).get(stem[:2], ())
+    cands = index.terms_by_prefix.get(stem[:2], ())
     near = [c for c in cands if abs(len(c) - len(stem)) <= 1 and _edit1(stem, c)]
     # the most frequent neighbour: "komunalpakt" means the common "kommunalpakt", not a rare variant
     return max(near, key=lambda c: int(index.doc_freq[index.term_ids[c]]), default=None)
-
-
-@lru_cache(maxsize=4)
-def _vocab_by_prefix(_key: int, terms: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-    groups: dict[str, list[str]] = {}
-    for t in terms:
-        if len(t) >= 5:
-            groups.setdefault(t[:2], []).append(t)
-    return {k: tuple(v) for k, v in groups.items()}
 
 
 def _edit1(a: str, b: str) -> bool:

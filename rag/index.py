@@ -19,10 +19,11 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.errors import IndexMissingError, ModelMismatchError
 from rag.grounding import References
@@ -32,6 +33,9 @@ from rag.settings import Settings
 from rag.spelling import Vocabulary
 from rag.store import ChromaStore, open_store
 from rag.types import Chunk
+
+if TYPE_CHECKING:
+    from rag.lookup import ChunkLookup
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +86,24 @@ def chunk_from_json(obj: dict[str, Any]) -> Chunk:
 
 
 def load_chunks(version_dir: Path) -> list[Chunk]:
+    """The chunks of a version. A document's chunks repeat its source, title, publisher, date ...: each such
+    string is held once (at 100k chunks 206 instead of 266 MB)."""
+    shared: dict[str, str] = {}
+
+    def one(v: Any) -> Any:
+        return shared.setdefault(v, v) if isinstance(v, str) else v
+
+    out: list[Chunk] = []
     with open(version_dir / CHUNKS, encoding="utf-8") as fh:
-        return [chunk_from_json(json.loads(line)) for line in fh if line.strip()]
+        for line in fh:
+            if line.strip():
+                obj = json.loads(line)
+                if "source" in obj:
+                    obj["source"] = one(obj["source"])
+                if isinstance(obj.get("meta"), dict):
+                    obj["meta"] = {k: one(v) for k, v in obj["meta"].items()}
+                out.append(chunk_from_json(obj))
+    return out
 
 
 def load_manifest(version_dir: Path) -> dict[str, Any]:
@@ -120,10 +140,19 @@ class Snapshot:
         or with a typo (rag.spelling); built once per version."""
         return Vocabulary.from_texts(c.text for c in self.chunks)
 
+    @property
+    def chunk_terms(self) -> Sequence[frozenset[str]]:
+        """Each chunk's search terms (title/section included): `frozenset(bm25.tokenize(c.embed_text))`, read
+        from the keyword index built over those texts (rag.keyword.DocTerms), per chunk on demand."""
+        return self.bm25.doc_terms
+
     @cached_property
-    def chunk_terms(self) -> list[frozenset[str]]:
-        """Each chunk's search terms (title/section included), computed once per version."""
-        return [frozenset(self.bm25.tokenize(c.embed_text)) for c in self.chunks]
+    def lookup(self) -> ChunkLookup:
+        """Metadata columns and reference maps (rag.lookup): filters and named references without a loop
+        over every chunk per question."""
+        from rag.lookup import ChunkLookup
+
+        return ChunkLookup(self.chunks)
 
     @cached_property
     def superseded(self) -> frozenset[int]:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -18,12 +19,13 @@ from rag.embed import Embedder
 from rag.expansion import expand_query
 from rag.grounding import QueryTerms, analyse_query
 from rag.index import Snapshot
+from rag.lookup import FILTER_KEYS, ChunkLookup, as_list
 from rag.text import figures, jaccard, normalize
 from rag.types import Chunk, Passage
 
 log = logging.getLogger(__name__)
 
-FILTER_KEYS = ("publisher", "doc_type", "session", "year_from", "year_to", "file", "decision")
+__all__ = ["FILTER_KEYS", "HybridRetriever", "RetrievalConfig", "as_list", "filter_mask", "prefer_newer"]
 
 
 @dataclass(frozen=True)
@@ -67,42 +69,38 @@ def _matches_refs(chunk: Chunk, refs: dict[str, set[str]]) -> int:
     return hits
 
 
-def as_list(value: Any) -> list[str]:
-    """A filter value as a list of strings: None/'' -> [], 'x' -> ['x'], ['x', None] -> ['x']."""
-    if value is None or value == "":
-        return []
-    if isinstance(value, list | tuple | set):
-        return [str(v) for v in value if v not in (None, "")]
-    return [str(value)]
-
-
 def filter_mask(chunks: Sequence[Chunk], filters: dict[str, Any] | None) -> np.ndarray | None:
-    """Boolean mask of chunks passing the filters, or None when there are no filters."""
-    if not filters:
-        return None
-    unknown = set(filters) - set(FILTER_KEYS)
-    if unknown:
-        raise ValueError(f"unknown filter(s): {sorted(unknown)}; known: {FILTER_KEYS}")
-    pubs = set(as_list(filters.get("publisher")))
-    types = set(as_list(filters.get("doc_type")))
-    sessions = set(as_list(filters.get("session")))
-    decisions = as_list(filters.get("decision"))
-    files = as_list(filters.get("file"))
-    y0 = filters.get("year_from")
-    y1 = filters.get("year_to")
-    mask = np.ones(len(chunks), dtype=bool)
-    for i, c in enumerate(chunks):
-        m = c.meta
-        if pubs and m.get("publisher") not in pubs or types and m.get("doc_type") not in types or sessions and m.get("session") not in sessions or decisions and not any(d in str(m.get("decision", "")) for d in decisions) or files and not any(c.source == f or c.source.startswith(f.rstrip("/") + "/") for f in files) or (y0 or y1) and not _year_ok(m.get("year"), y0, y1):
-            mask[i] = False
-    return mask
+    """Boolean mask of chunks passing the filters, or None when there are no filters. A retriever uses its
+    snapshot's `lookup` (built once per version) instead of building one per call as this does."""
+    return ChunkLookup(chunks).filter_mask(filters) if filters else None
 
 
-def _year_ok(year: Any, y0: Any, y1: Any) -> bool:
-    if year is None:
-        return False
-    y = int(year)
-    return (not y0 or y >= int(y0)) and (not y1 or y <= int(y1))
+CACHE_CHUNKS = 4096  # chunks whose duplicate keys and title terms a retriever keeps (~50 MB at most)
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Recent(Generic[K, V]):
+    """A dict of at most `size` entries that forgets the least recently used one."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[K, V] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def get(self, key: K) -> V | None:
+        got = self._data.get(key)
+        if got is not None:
+            self._data.move_to_end(key)
+        return got
+
+    def put(self, key: K, value: V) -> None:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        while len(self._data) > self.size:
+            self._data.popitem(last=False)
 
 
 def _shingles(text: str) -> set[str]:
@@ -117,8 +115,10 @@ class HybridRetriever:
         self.snap = snapshot
         self.embedder = embedder
         self.cfg = config or RetrievalConfig()
-        self._text_key_cache: dict[int, tuple[set[str], set[str]]] = {}
-        self._title_cache: dict[str, set[str]] = {}
+        # per-chunk keys of the candidates seen, most recent kept: ~12 KB a chunk, so an unbounded cache would
+        # grow towards a gigabyte in an app answering questions over 100k chunks
+        self._text_key_cache: Recent[int, tuple[set[str], set[str]]] = Recent(CACHE_CHUNKS)
+        self._title_cache: Recent[str, set[str]] = Recent(CACHE_CHUNKS)
 
     def query_vector(self, query: str, qterms: QueryTerms | None = None) -> np.ndarray:
         """The embedding `retrieve` uses for `query` (typos corrected, abbreviations expanded); computed
@@ -152,7 +152,7 @@ class HybridRetriever:
         if not query.strip() or not self.snap.chunks:
             return []
         cfg = self.cfg
-        mask = filter_mask(self.snap.chunks, filters)
+        mask = self.snap.lookup.filter_mask(filters)
         qterms = qterms or analyse_query(query, self.snap.bm25)
         expanded = expand_query(qterms.corrected(query))
         dense_idx = self.dense(expanded, cfg.pool, mask, qvec=qvec) if cfg.w_dense > 0 else []
@@ -168,8 +168,8 @@ class HybridRetriever:
         refs = q.references
         if any(refs.values()):
             # a named decision/§/session may be missing from both candidate lists: look it up directly
-            for i, c in enumerate(self.snap.chunks):
-                if (mask is None or mask[i]) and i not in fused and _matches_refs(c, refs):
+            for i in self.snap.lookup.referenced(refs):
+                if (mask is None or mask[i]) and i not in fused:
                     fused[i] = 0.0
         candidates = sorted(fused.items(), key=lambda kv: -kv[1])[: max(cfg.rerank, k)]
         top = candidates[0][1] if candidates and candidates[0][1] > 0 else 1.0
@@ -233,7 +233,8 @@ class HybridRetriever:
     def _title_terms(self, p: Passage) -> set[str]:
         got = self._title_cache.get(p.chunk.id)
         if got is None:
-            got = self._title_cache[p.chunk.id] = set(self.snap.bm25.tokenize(str(p.chunk.meta.get("title") or "")))
+            got = set(self.snap.bm25.tokenize(str(p.chunk.meta.get("title") or "")))
+            self._title_cache.put(p.chunk.id, got)
         return got
 
     def _text_key(self, idx: int) -> tuple[set[str], set[str]]:
@@ -241,7 +242,8 @@ class HybridRetriever:
         got = self._text_key_cache.get(idx)
         if got is None:
             text = self.snap.chunks[idx].text
-            got = self._text_key_cache[idx] = (_shingles(text), figures(text))
+            got = (_shingles(text), figures(text))
+            self._text_key_cache.put(idx, got)
         return got
 
 

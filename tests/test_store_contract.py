@@ -136,3 +136,29 @@ def test_ingest_and_answer_through_chroma_server(chroma_server: str, tmp_path: P
     names = {c.name if hasattr(c, "name") else str(c)
              for c in chromadb.HttpClient(host=host.split("//")[1], port=int(port)).list_collections()}
     assert f"beschlusslage_{second.version}" in names and f"beschlusslage_{first.version}" not in names
+
+
+def test_queries_count_the_records_once_between_writes(store_env: tuple[Settings, Path]) -> None:
+    """A question's dense search needs the record count; Chroma counts with SQL over every record, so the
+    count is kept until this store writes again (issue #20: no per-question work linear in the index)."""
+    settings, vdir = store_env
+    store: ChromaStore = open_store(settings, "tc", vdir)
+    v = _vecs(4)
+    store.upsert([f"id{i}" for i in range(4)], v, ["a", "b", "c", "d"], [{"k": i} for i in range(4)])
+    calls = 0
+    count = store._col.count
+
+    def counting() -> int:
+        nonlocal calls
+        calls += 1
+        return count()
+
+    store._col.count = counting  # type: ignore[method-assign]
+    for i in range(4):
+        assert store.query(v[i], k=10)[0][0] == f"id{i}"
+    assert calls == 1
+    store.upsert(["id9"], _vecs(1, seed=9), ["e"], [{"k": 9}])
+    assert store.count() == 5 and len(store.query(v[0], k=10)) == 5
+    store.delete(["id9", "id0"])
+    assert store.count() == 3 and calls == 3
+    drop_store(settings, "tc", vdir)
