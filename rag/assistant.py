@@ -27,6 +27,7 @@ from rag.answering import (
 )
 from rag.answering.question import query_references
 from rag.embed import get_embedder
+from rag.errors import VersionDroppedError
 from rag.followup import standalone_query
 from rag.grounding import analyse_query, names_self
 from rag.index import IndexReader, Snapshot
@@ -58,6 +59,10 @@ def following(snap: Snapshot) -> Following:
         return nxt if nxt.source == p.chunk.source else None
 
     return after
+
+
+def _log_dropped(exc: VersionDroppedError) -> None:
+    log.info("index version dropped under a running answer, answering from the live version: %s", exc)
 
 
 class Assistant:
@@ -101,8 +106,13 @@ class Assistant:
 
     # -- public verbs -----------------------------------------------------------------------------
     def retrieve(self, query: str, k: int = 10, filters: dict[str, Any] | None = None) -> list[Passage]:
-        snap = self.snapshot()
-        return self._retriever_for(snap).retrieve(self._spelt(snap, query), k=k, filters=filters)
+        try:
+            snap = self.snapshot()
+            return self._retriever_for(snap).retrieve(self._spelt(snap, query), k=k, filters=filters)
+        except VersionDroppedError as exc:
+            _log_dropped(exc)
+            snap = self.snapshot()
+            return self._retriever_for(snap).retrieve(self._spelt(snap, query), k=k, filters=filters)
 
     def _spelt(self, snap: Snapshot, text: str) -> str:
         return snap.vocabulary.correct(text).text if self.respell else text
@@ -124,7 +134,22 @@ class Assistant:
         if not question:
             yield Answer("Bitte stellen Sie eine Frage.", refused=True)
             return
-        snap = self.snapshot()
+        # A Chroma server drops a pruned version's collection at once, even under a running answer (rag.store):
+        # the question is then answered again from the version that replaced it, before anything was shown.
+        produced = False
+        try:
+            for answer in self._answer(self.snapshot(), question, history, filters, t0):
+                produced = True
+                yield answer
+        except VersionDroppedError as exc:
+            if produced:
+                raise
+            _log_dropped(exc)
+            yield from self._answer(self.snapshot(), question, history, filters, t0)
+
+    def _answer(
+        self, snap: Snapshot, question: str, history: Sequence[str], filters: dict[str, Any] | None, t0: float
+    ) -> Iterator[Answer]:
         question = self._spelt(snap, question)
         history = [self._spelt(snap, h) for h in history]
         query = standalone_query(question, history)
