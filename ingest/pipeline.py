@@ -402,7 +402,7 @@ def _ingest_locked(
             fh.write(json.dumps(chunk_to_json(c), ensure_ascii=False) + "\n")
     BM25Index.build([c.embed_text for c in chunks]).save(vdir / BM25_FILE)
     save_sentences(vdir / SENTENCES_FILE, owner, starts, ends, sent_vectors)
-    store = open_store(settings, version, vdir)
+    store = open_store(settings, version, vdir, create=True)
     step = 256
     for i in range(0, len(chunks), step):
         part = chunks[i : i + step]

@@ -29,6 +29,7 @@ from rag.answering import (
 from rag.answering.question import query_references
 from rag.digest import asks_whats_new, digest_answer, digest_of
 from rag.embed import get_embedder
+from rag.errors import VersionDroppedError
 from rag.followup import standalone_query
 from rag.grounding import Missing, analyse_query, names_self
 from rag.index import IndexReader, Snapshot
@@ -75,6 +76,10 @@ class Prepared:
     missing: list[Missing]
 
 
+def _log_dropped(exc: VersionDroppedError) -> None:
+    log.info("index version dropped under a running answer, answering from the live version: %s", exc)
+
+
 class Assistant:
     def __init__(
         self,
@@ -116,8 +121,13 @@ class Assistant:
 
     # -- public verbs -----------------------------------------------------------------------------
     def retrieve(self, query: str, k: int = 10, filters: dict[str, Any] | None = None) -> list[Passage]:
-        snap = self.snapshot()
-        return self._retriever_for(snap).retrieve(self._spelt(snap, query), k=k, filters=filters)
+        try:
+            snap = self.snapshot()
+            return self._retriever_for(snap).retrieve(self._spelt(snap, query), k=k, filters=filters)
+        except VersionDroppedError as exc:
+            _log_dropped(exc)
+            snap = self.snapshot()
+            return self._retriever_for(snap).retrieve(self._spelt(snap, query), k=k, filters=filters)
 
     def _spelt(self, snap: Snapshot, text: str) -> str:
         """The question as the documents write it: references in one notation ("52 sitzung" → "52. sitzung"),
@@ -172,7 +182,23 @@ class Assistant:
             log.info("answered with the digest of %s", snap.version)
             yield digest_answer(digest_of(snap), snap.chunks, query=question)
             return
-        prep = self.prepare(question, history, filters)
+        # A Chroma server drops a pruned version's collection at once, even under a running answer (rag.store):
+        # the question is then answered again from the version that replaced it, before anything was shown.
+        produced = False
+        try:
+            for answer in self._answer(question, history, filters, t0):
+                produced = True
+                yield answer
+        except VersionDroppedError as exc:
+            if produced:
+                raise
+            _log_dropped(exc)
+            yield from self._answer(question, history, filters, t0)
+
+    def _answer(
+        self, question: str, history: Sequence[str], filters: dict[str, Any] | None, t0: float
+    ) -> Iterator[Answer]:
+        prep = self.prepare(question, history, filters)  # reads the live version (a fresh one after a drop)
         query, passages = prep.question.text, prep.passages
         llm = self.llm()
         if llm is not None and passages:

@@ -36,3 +36,11 @@ class VerificationError(RagError):
 
 class LLMError(RagError):
     """The optional LLM back-end failed or answered unusably."""
+
+
+class VersionDroppedError(RagError):
+    """An index version's vectors were removed while a reader still held it (a newer version is live)."""
+
+
+class VectorsMissingError(RagError):
+    """A complete index version's vectors are not in its store (a reset Chroma server, another RAG_CHROMA_URL)."""

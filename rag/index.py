@@ -25,7 +25,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.errors import IndexMissingError, ModelMismatchError
+from rag.errors import IndexMissingError, ModelMismatchError, VectorsMissingError
 from rag.grounding import References
 from rag.keyword import BM25Index
 from rag.sentences import SENTENCES_FILE, SentenceVectors
@@ -221,28 +221,44 @@ class IndexReader:
         self._stamp: tuple[int, str] | None = None
         self._lock = threading.Lock()
 
-    def snapshot(self) -> Snapshot:
+    def _stamp_now(self) -> tuple[int, str]:
         cur = current_file(self.settings)
         try:
-            stamp = (cur.stat().st_mtime_ns, read_current(self.settings) or "")
+            return cur.stat().st_mtime_ns, read_current(self.settings) or ""
         except FileNotFoundError:
             raise IndexMissingError(
                 f"no index in {self.settings.index_dir}: run `python -m ingest <folder>` first"
             ) from None
+
+    def snapshot(self) -> Snapshot:
+        stamp = self._stamp_now()
         with self._lock:
             if self._snap is None or stamp != self._stamp:
-                version = stamp[1]
-                snap = open_snapshot(self.settings, version)
+                snap, stamp = self._open(stamp)
                 if self.expected_model and snap.model != self.expected_model:
                     raise ModelMismatchError(
-                        f"the index {version} was built with the embedding model {snap.model!r}, "
+                        f"the index {snap.version} was built with the embedding model {snap.model!r}, "
                         f"but the configured model is {self.expected_model!r}; re-ingest with "
                         f"`python -m ingest --rebuild` or set RAG_EMBEDDER to match"
                     )
                 if self._snap is not None:
-                    log.info("index switched from %s to %s", self._snap.version, version)
+                    log.info("index switched from %s to %s", self._snap.version, snap.version)
                 self._snap, self._stamp = snap, stamp
             return self._snap
+
+    def _open(self, stamp: tuple[int, str]) -> tuple[Snapshot, tuple[int, str]]:
+        """Open the version CURRENT named. Should an ingest (of this data dir, maybe by another machine)
+        switch and prune that version in between, the one CURRENT names now is opened instead."""
+        for _ in range(3):
+            try:
+                return open_snapshot(self.settings, stamp[1]), stamp
+            except (IndexMissingError, VectorsMissingError, OSError):  # pruned before or while it was read
+                newer = self._stamp_now()
+                if newer[1] == stamp[1]:
+                    raise
+                log.info("index version %s was replaced by %s while it was being opened", stamp[1], newer[1])
+                stamp = newer
+        return open_snapshot(self.settings, stamp[1]), stamp
 
     def status(self) -> dict[str, Any]:
         return self.snapshot().status

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,7 +17,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from rag.errors import ConfigError
+from rag.errors import ConfigError, VectorsMissingError, VersionDroppedError
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -85,18 +86,46 @@ class _NoEmbeddings:
 
 
 class ChromaStore:
-    """One Chroma collection (cosine space) reached through any chromadb client."""
+    """One Chroma collection (cosine space) reached through any chromadb client.
 
-    def __init__(self, client: Any, collection: str) -> None:
+    `create=False` (every reader) opens the collection only if it exists; the ingest creates it."""
+
+    def __init__(self, client: Any, collection: str, *, create: bool = False, where: str = "") -> None:
         self._client = client
-        self._col = client.get_or_create_collection(
-            name=collection,
-            embedding_function=_NoEmbeddings(),  # type: ignore[arg-type]
-            metadata={"hnsw:space": "cosine"},
-        )
+        self.name = collection
+        self._where = where
         # the record count, kept between writes: Chroma counts with SQL (~13 ms at 10k records, linear), and
         # a query needs it on every question; a version's collection changes only through this object
         self._count: int | None = None
+        if create:
+            self._col = client.get_or_create_collection(
+                name=collection,
+                embedding_function=_NoEmbeddings(),  # type: ignore[arg-type]
+                metadata={"hnsw:space": "cosine"},
+            )
+            return
+        from chromadb.errors import NotFoundError
+
+        try:
+            self._col = client.get_collection(name=collection, embedding_function=_NoEmbeddings())  # type: ignore[arg-type]
+        except NotFoundError:
+            raise VectorsMissingError(
+                f"the vectors of index version {collection.removeprefix(PREFIX)} are missing: no collection "
+                f"{collection} {where} (a reset Chroma server, another RAG_CHROMA_URL, or a version already "
+                f"pruned); re-ingest with `python -m ingest --rebuild <folder>`"
+            ) from None
+
+    @contextmanager
+    def _alive(self) -> Iterator[None]:
+        """A collection dropped under a reader (only a server drops it at once) becomes VersionDroppedError."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            yield
+        except NotFoundError as exc:
+            raise VersionDroppedError(
+                f"collection {self.name} {self._where} was dropped while still in use ({exc})"
+            ) from exc
 
     def upsert(
         self,
@@ -108,16 +137,18 @@ class ChromaStore:
         self._count = None
         step = 1000
         for i in range(0, len(ids), step):
-            self._col.upsert(
-                ids=list(ids[i : i + step]),
-                embeddings=np.asarray(embeddings[i : i + step], dtype=np.float32),
-                documents=list(documents[i : i + step]),
-                metadatas=[dict(m) or {"_": 0} for m in metadatas[i : i + step]],
-            )
+            with self._alive():
+                self._col.upsert(
+                    ids=list(ids[i : i + step]),
+                    embeddings=np.asarray(embeddings[i : i + step], dtype=np.float32),
+                    documents=list(documents[i : i + step]),
+                    metadatas=[dict(m) or {"_": 0} for m in metadatas[i : i + step]],
+                )
 
     def get(self, ids: Sequence[str] | None = None, where: dict[str, Any] | None = None) -> list[Record]:
-        res = self._col.get(ids=list(ids) if ids is not None else None, where=where or None,
-                            include=["documents", "metadatas"])
+        with self._alive():
+            res = self._col.get(ids=list(ids) if ids is not None else None, where=where or None,
+                                include=["documents", "metadatas"])
         docs = res.get("documents") or []
         metas = res.get("metadatas") or []
         return [Record(i, d or "", dict(m or {})) for i, d, m in zip(res["ids"], docs, metas, strict=True)]
@@ -128,12 +159,13 @@ class ChromaStore:
         n = self.count()
         if n == 0:
             return []
-        res = self._col.query(
-            query_embeddings=[np.asarray(embedding, dtype=np.float32)],
-            n_results=min(k, n),
-            where=where or None,
-            include=["distances"],
-        )
+        with self._alive():
+            res = self._col.query(
+                query_embeddings=[np.asarray(embedding, dtype=np.float32)],
+                n_results=min(k, n),
+                where=where or None,
+                include=["distances"],
+            )
         ids = res["ids"][0]
         dists = (res.get("distances") or [[]])[0]
         return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]
@@ -141,16 +173,21 @@ class ChromaStore:
     def delete(self, ids: Sequence[str]) -> None:
         if ids:
             self._count = None
-            self._col.delete(ids=list(ids))
+            with self._alive():
+                self._col.delete(ids=list(ids))
 
     def count(self) -> int:
         if self._count is None:
-            self._count = int(self._col.count())
+            with self._alive():
+                self._count = int(self._col.count())
         return self._count
 
 
+PREFIX = "beschlusslage_"
+
+
 def collection_name(version: str) -> str:
-    return f"beschlusslage_{version}"
+    return PREFIX + version
 
 
 def _http_client(url: str) -> Any:
@@ -173,21 +210,35 @@ def _chroma_settings() -> Any:
     return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
 
 
-def open_store(settings: Settings, version: str, version_dir: Path) -> ChromaStore:
-    """The store of one index version: a folder of its own (embedded) or a collection on the server."""
+def open_store(settings: Settings, version: str, version_dir: Path, *, create: bool = False) -> ChromaStore:
+    """The store of one index version: a folder of its own (embedded) or a collection on the server.
+
+    Only the ingest passes `create=True`; reading a version whose vectors are gone raises VectorsMissingError
+    (never an empty store that would answer every question with nothing)."""
     if settings.chroma_url:
-        return ChromaStore(_http_client(settings.chroma_url), collection_name(version))
+        return ChromaStore(_http_client(settings.chroma_url), collection_name(version), create=create,
+                           where=f"on the Chroma server {settings.chroma_url}")
     import chromadb
 
+    if not create and not (version_dir / "chroma").is_dir():  # a reader never writes into a version
+        raise VectorsMissingError(
+            f"the vectors of index version {version} are missing: no folder {version_dir / 'chroma'} (an index "
+            f"built with RAG_CHROMA_URL keeps them on that server); set RAG_CHROMA_URL or re-ingest"
+        )
     client = chromadb.PersistentClient(path=str(version_dir / "chroma"), settings=_chroma_settings())
-    return ChromaStore(client, collection_name(version))
+    return ChromaStore(client, collection_name(version), create=create, where=f"in {version_dir / 'chroma'}")
 
 
 def drop_store(settings: Settings, version: str, version_dir: Path) -> None:
     """Remove a version's vectors (server collection or embedded folder)."""
     if settings.chroma_url:
+        from chromadb.errors import NotFoundError
+
         try:
             _http_client(settings.chroma_url).delete_collection(collection_name(version))
-        except Exception as exc:  # noqa: BLE001 - already gone is fine
-            log.debug("collection %s not dropped: %s", version, exc)
+        except NotFoundError:
+            log.debug("collection %s was already gone", collection_name(version))
+        except Exception as exc:  # noqa: BLE001 - the server is down: the version's folder still goes
+            log.warning("collection %s on %s not dropped (%s): delete it there by hand",
+                        collection_name(version), settings.chroma_url, exc)
     shutil.rmtree(version_dir, ignore_errors=True)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -138,3 +143,64 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 _CHECKOUT = pytest.StashKey[str | None]()
+
+
+def chroma_cli() -> Path | None:
+    """The `chroma` command of the chromadb wheel installed beside this Python (or on PATH)."""
+    exe = Path(sys.executable).with_name("chroma")
+    if exe.exists():
+        return exe
+    found = shutil.which("chroma")
+    return Path(found) if found else None
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `chroma run` on a free loopback port with its own path, for the whole session; yields its URL.
+
+    Tests give their data dirs their own version ids, so they never see each other's collections."""
+    exe = chroma_cli()
+    if exe is None:
+        pytest.skip("the `chroma` CLI (shipped in the chromadb wheel) is not installed")
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    url = f"http://127.0.0.1:{port}"
+    with open(path / "server.log", "wb") as log:
+        proc = subprocess.Popen(
+            [str(exe), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path / "db")],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"chroma run exited with {proc.returncode}:\n"
+                                       + (path / "server.log").read_text(errors="replace"))
+                try:
+                    with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as resp:  # noqa: S310
+                        if resp.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"chroma run did not answer on {url}:\n"
+                                       + (path / "server.log").read_text(errors="replace"))
+                time.sleep(0.2)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+
+def chroma_collections(url: str) -> set[str]:
+    """The names of every collection on the Chroma server at `url`."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    client = chromadb.HttpClient(host=host, port=int(port), settings=ChromaSettings(anonymized_telemetry=False))
+    return {c.name for c in client.list_collections()}

@@ -6,16 +6,19 @@ The helpers here (corpus, ingest, app process) are reused by tests/test_browser.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -279,3 +282,96 @@ def test_whole_app_login_guards_page_api_and_documents(app_url: tuple[str, Path]
             assert resp.status == 200
         with opener.open(url + "dokument/" + PDF_NAME, timeout=10) as resp:
             assert resp.status == 200 and resp.headers["content-type"] == "application/pdf"
+
+
+@contextmanager
+def held_llm(release: threading.Event) -> Iterator[tuple[str, list[float]]]:
+    """An OpenAI-compatible stand-in for the optional LLM server on loopback that holds every answer until
+    `release` is set, so the app's chat slots stay busy and its queue fills for certain. Yields its base URL
+    and the times requests arrived."""
+    arrived: list[float] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            arrived.append(time.monotonic())
+            release.wait(120)
+            body = json.dumps({"choices": [{"message": {
+                "content": "Der digitale Bauantrag soll bis Ende 2026 in allen Ländern angeboten werden [1]."}}]})
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body.encode())))
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, name="held-llm", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1", arrived
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+
+
+def busy_reply(exc: BaseException) -> bool:
+    """Whether a gradio_client call failed with the app's German busy answer (HTTP 429, BUSY_TEXT)."""
+    import httpx
+
+    from ui.blocks import BUSY_TEXT
+
+    if not isinstance(exc, httpx.HTTPStatusError) or exc.response.status_code != 429:
+        return False
+    try:
+        return bool(exc.response.json().get("detail") == BUSY_TEXT)
+    except ValueError:
+        return False
+
+
+def test_a_full_queue_gives_client_users_the_german_busy_message(app_url: tuple[str, Path], tmp_path: Path) -> None:
+    """More users than the queue holds ask at once while every chat slot is busy (the real app, its real queue;
+    the optional LLM server holds its answers): each user gets either a cited answer or the German busy
+    message (HTTP 429, ui.blocks.BUSY_TEXT), never Gradio's English 503 or another error. The in-process variant
+    with raw HTTP is tests/test_security_http.py::test_a_full_queue_answers_in_german."""
+    from gradio_client import Client
+
+    from ui.blocks import CONCURRENCY, QUEUE_MAX
+
+    release = threading.Event()
+    with held_llm(release) as (llm_url, arrived), running_app(
+        app_url[1], tmp_path / "app.log", RAG_LLM_URL=llm_url, RAG_LLM_MODEL="stand-in"
+    ) as url:
+        users = [Client(url, verbose=False) for _ in range(QUEUE_MAX + CONCURRENCY + 6)]
+        jobs = [user.submit(question=QUESTION, api_name="/ask") for user in users]
+        deadline = time.monotonic() + 120
+        settled = (-1, 0.0)
+        while time.monotonic() < deadline:  # every user is in a slot, queued or turned away
+            done = sum(job.done() for job in jobs)
+            if done != settled[0]:
+                settled = (done, time.monotonic())
+            elif len(arrived) >= CONCURRENCY and done and time.monotonic() - settled[1] > 3:
+                break
+            time.sleep(0.2)
+        release.set()
+        answered, busy, errors = 0, 0, []
+        for job in jobs:
+            try:
+                result = job.result(timeout=120)
+            except Exception as exc:  # noqa: BLE001 - classified below
+                if busy_reply(exc):
+                    busy += 1
+                else:
+                    errors.append(repr(exc))
+                continue
+            if isinstance(result, dict) and not result.get("error") and result.get("citations"):
+                answered += 1
+            else:
+                errors.append(repr(result)[:300])
+        for user in users:
+            user.close()
+    assert not errors, errors
+    assert busy >= 1 and answered >= CONCURRENCY and answered + busy == len(jobs), (answered, busy)

@@ -2,58 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from rag.errors import VectorsMissingError, VersionDroppedError
 from rag.settings import Settings
-from rag.store import ChromaStore, drop_store, open_store
-from tests.conftest import free_port
-
-
-def _wait_http(url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
-
-
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    exe = Path(sys.executable).with_name("chroma")
-    if not exe.exists():
-        found = shutil.which("chroma")
-        if not found:
-            pytest.skip("the `chroma` CLI (shipped in the chromadb wheel) is not installed")
-        exe = Path(found)
-    port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    log = open(path / "server.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [str(exe), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path / "db")],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+from rag.store import ChromaStore, collection_name, drop_store, open_store
+from tests.conftest import chroma_collections
 
 
 @pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.server)])
@@ -73,7 +31,7 @@ def _vecs(n: int, dim: int = 8, seed: int = 0) -> np.ndarray:
 
 def test_upsert_get_query_delete(store_env: tuple[Settings, Path]) -> None:
     settings, vdir = store_env
-    store: ChromaStore = open_store(settings, "t1", vdir)
+    store: ChromaStore = open_store(settings, "t1", vdir, create=True)
     v = _vecs(5)
     ids = [f"id{i}" for i in range(5)]
     metas = [{"publisher": "IT-Planungsrat" if i % 2 else "BSI", "year": 2020 + i, "page": i + 1} for i in range(5)]
@@ -99,8 +57,8 @@ def test_upsert_get_query_delete(store_env: tuple[Settings, Path]) -> None:
 
 def test_versions_are_isolated(store_env: tuple[Settings, Path]) -> None:
     settings, vdir = store_env
-    a = open_store(settings, "va", vdir.with_name("va"))
-    b = open_store(settings, "vb", vdir.with_name("vb"))
+    a = open_store(settings, "va", vdir.with_name("va"), create=True)
+    b = open_store(settings, "vb", vdir.with_name("vb"), create=True)
     a.upsert(["x"], _vecs(1), ["a"], [{"k": 1}])
     assert b.count() == 0 and a.count() == 1
     drop_store(settings, "vb", vdir.with_name("vb"))
@@ -109,8 +67,40 @@ def test_versions_are_isolated(store_env: tuple[Settings, Path]) -> None:
 
 def test_empty_store_query(store_env: tuple[Settings, Path]) -> None:
     settings, vdir = store_env
-    store = open_store(settings, "empty", vdir)
+    store = open_store(settings, "empty", vdir, create=True)
     assert store.query(_vecs(1)[0], k=3) == [] and store.get(ids=["nope"]) == []
+
+
+def test_a_missing_version_is_not_recreated_empty(store_env: tuple[Settings, Path]) -> None:
+    """Reading a version whose vectors are gone (dropped, a wiped server, another RAG_CHROMA_URL) fails loudly;
+    it must not quietly create an empty collection that then answers every question with nothing."""
+    settings, vdir = store_env
+    vdir.mkdir(parents=True)
+    with pytest.raises(VectorsMissingError, match="nowhere"):
+        open_store(settings, "nowhere", vdir)
+    if settings.chroma_url:
+        assert collection_name("nowhere") not in chroma_collections(settings.chroma_url)
+
+
+def test_a_held_store_outlives_its_drop_or_says_so(store_env: tuple[Settings, Path]) -> None:
+    """A reader may still hold a version that an ingest has just pruned. Embedded, the open files keep
+    answering; on a server the collection is gone at once, which must surface as VersionDroppedError
+    (the assistant then answers from the live version), never as an empty result or a foreign error."""
+    settings, vdir = store_env
+    v = _vecs(4)
+    open_store(settings, "held", vdir, create=True).upsert(
+        [f"h{i}" for i in range(4)], v, [f"Satz {i}" for i in range(4)], [{"i": i} for i in range(4)])
+    held = open_store(settings, "held", vdir)
+    assert held.query(v[1], k=1)[0][0] == "h1"
+    drop_store(settings, "held", vdir)
+    try:
+        hits = held.query(v[1], k=1)
+    except VersionDroppedError as exc:
+        assert settings.chroma_url and "held" in str(exc)
+    else:
+        assert not settings.chroma_url and hits[0][0] == "h1"
+    if settings.chroma_url:
+        assert collection_name("held") not in chroma_collections(settings.chroma_url)
 
 
 @pytest.mark.server
@@ -130,11 +120,7 @@ def test_ingest_and_answer_through_chroma_server(chroma_server: str, tmp_path: P
     second = ingest([corpus], settings)
     passages = Assistant(settings, use_llm=False).retrieve("Was ist der FIT-Store?", k=2)
     assert passages and passages[0].chunk.source == "b.md"
-    import chromadb
-
-    host, port = chroma_server.rsplit(":", 1)
-    names = {c.name if hasattr(c, "name") else str(c)
-             for c in chromadb.HttpClient(host=host.split("//")[1], port=int(port)).list_collections()}
+    names = chroma_collections(chroma_server)
     assert f"beschlusslage_{second.version}" in names and f"beschlusslage_{first.version}" not in names
 
 
