@@ -128,7 +128,7 @@ def test_queries_count_the_records_once_between_writes(store_env: tuple[Settings
     """A question's dense search needs the record count; Chroma counts with SQL over every record, so the
     count is kept until this store writes again (issue #20: no per-question work linear in the index)."""
     settings, vdir = store_env
-    store: ChromaStore = open_store(settings, "tc", vdir)
+    store: ChromaStore = open_store(settings, "tc", vdir, create=True)
     v = _vecs(4)
     store.upsert([f"id{i}" for i in range(4)], v, ["a", "b", "c", "d"], [{"k": i} for i in range(4)])
     calls = 0
