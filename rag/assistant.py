@@ -142,7 +142,8 @@ class Assistant:
         if llm is not None and passages:
             yield from self._stream_llm(llm, question, query, passages, filters)
             return
-        answerer = ExtractiveAnswerer(snap.bm25.tokenize, self.answer_config, sentence_sims(snap, qvec),
+        sims = sentence_sims(snap, qvec) if self.settings.sentence_vectors else None
+        answerer = ExtractiveAnswerer(snap.bm25.tokenize, self.answer_config, sims,
                                       following(snap))
         answer = answerer.answer_question(parsed, passages, missing)
         allowed = [c.url for c in answer.citations if c.url]

@@ -42,6 +42,8 @@ class Settings:
     top_k: int = 8
     # write a question as the documents write it first (casing, ae/oe/ue/ss, typos; rag/spelling.py)
     respell: bool = True
+    # the answerer's sentence similarity from vectors embedded at ingest (rag.sentences); 0 switches it off
+    sentence_vectors: bool = True
     llm_url: str | None = None  # OpenAI-compatible base URL, e.g. http://127.0.0.1:11434/v1
     llm_model: str | None = None
     llm_api_key: str | None = None
