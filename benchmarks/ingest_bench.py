@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache-from", type=Path, default=None, help="data dir whose embedding cache to copy first")
     ap.add_argument("--change", default=None, help="rel path of the Markdown file to change (default: auto)")
     ap.add_argument("--delete", default=None, help="rel path of the file to delete (default: auto)")
-    ap.add_argument("--workers", default="1", help="comma-separated worker counts for extra first runs, e.g. 1,2")
+    ap.add_argument("--workers", default="1,2", help="comma-separated worker counts for extra first runs, e.g. 1,2")
     ap.add_argument("--profile", type=Path, default=None, help="write a pyinstrument profile of the first run here")
     ap.add_argument("--out", type=Path, default=PROJECT / "benchmarks" / "results" / "ingest_bench.md")
     ap.add_argument("--keep", action="store_true", help="keep the temp folder")
@@ -339,9 +339,14 @@ def bench(source: Path, corpus: Path, rels: list[str], work: Path, args: argpars
     for n in [int(x) for x in str(args.workers).split(",") if x.strip()]:
         log.info("first run with --workers %d", n)
         worker_rows.append((n, run(corpus, fresh_settings(work, f"data-w{n}", args.cache_from), workers=n)))
+    # the bare engine once more after them (pipeline, bare, pipeline, bare): a drifting load hits both sides
+    bare2 = bare_engine(settings, chunk_texts) + (bare_engine(settings, sent_texts) if with_sentences else 0.0)
     load_end = load()
 
     first = a.report.elapsed
+    # one-worker first runs: (a) and, when measured, the extra --workers 1 run
+    pipes = [first, *(r.elapsed for n, r in worker_rows if n == 1)]
+    pipe_mean, bare_mean = sum(pipes) / len(pipes), (bare + bare2) / 2
     lines = [
         f"## Ingest benchmark ({started.strftime('%Y-%m-%d %H:%M')} UTC)",
         "",
@@ -365,6 +370,9 @@ def bench(source: Path, corpus: Path, rels: list[str], work: Path, args: argpars
         f"| **whole pipeline, first run** (`ingest()`: scan, parse, embed, store, verify, switch) | {first:.2f} | {total / first:.2f} | {bare / first:.2f}x |",
         f"| ... of which inside the engine's embed_documents ({embed_calls} calls) | {embed_s:.2f} | | |",
         f"| ... everything else (parse, store, verify, ...) | {first - embed_s:.2f} | | {pct(first - embed_s, first)} of the run |",
+        f"| bare engine again, after the --workers runs | {bare2:.2f} | {total / bare2:.2f} | |",
+        f"| **mean of {len(pipes)} one-worker pipeline runs vs mean of the 2 bare runs** | {pipe_mean:.2f} vs {bare_mean:.2f} "
+        f"| {total / pipe_mean:.2f} vs {total / bare_mean:.2f} | **{bare_mean / pipe_mean:.2f}x** |",
         "",
         f"Sentence vectors would cost {bare_sents / bare_chunks:.2f}x the chunks' engine time "
         f"({pct(bare_sents, bare_chunks + bare_sents)} of chunks + sentences; {len(sent_texts)} sentences for {total} chunks); "
@@ -388,9 +396,10 @@ def bench(source: Path, corpus: Path, rels: list[str], work: Path, args: argpars
         for n, r in worker_rows:
             lines.append(f"| {n} | {r.elapsed:.2f} | {r.chunks_total / r.elapsed:.2f} | {base / r.elapsed:.2f}x "
                          f"| {r.chunks_embedded} | {r.sentences_embedded} |")
-    ratio = bare / first
+    ratio = bare_mean / pipe_mean
     targets = [
-        ("whole pipeline >= 0.9x the bare engine (chunks/s, same texts)", f"{ratio:.2f}x", ratio >= 0.9),
+        ("whole pipeline >= 0.9x the bare engine (chunks/s, same texts; means of the runs above)", f"{ratio:.2f}x",
+         ratio >= 0.9),
         ("unchanged re-run <= 2 % of the first ingest", pct(b.report.elapsed, first), b.report.elapsed <= 0.02 * first),
         ("one changed file <= 5 % of the first ingest", pct(c_step.report.elapsed, first),
          c_step.report.elapsed <= 0.05 * first),

@@ -387,9 +387,10 @@ def _ingest_locked(
             return rel, exc
 
     new_chunks = 0
-    # several files at once with workers > 1 (each in its own sandbox child); results taken in name order
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results: Iterable[tuple[str, Any]] = pool.map(parse_one, to_parse) if workers > 1 else map(parse_one, to_parse)
+    # several files at once (each in its own sandbox child; two even for one worker, so the next file is
+    # read while this process waits on the last); results taken in name order
+    with ThreadPoolExecutor(max_workers=max(2, workers)) as pool:
+        results: Iterable[tuple[str, Any]] = pool.map(parse_one, to_parse)
         for i, (rel, parsed) in enumerate(results):
             if isinstance(parsed, LoaderError):
                 log.warning("skipped %s: %s", printable(rel), printable(str(parsed)))
