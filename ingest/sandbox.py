@@ -62,7 +62,10 @@ def run_parse(path: Path, root: Path, settings: Settings) -> dict[str, Any]:
     except _ZygoteGone:
         zygote.close()  # it died between two files (or never started): one more try with a fresh one
         zygote = Zygote()
-        code, payload = zygote.parse(request, settings.parse_timeout)
+        try:
+            code, payload = zygote.parse(request, settings.parse_timeout)
+        except _ZygoteGone as exc:
+            raise LoaderError("corrupt", "the parser process ended unexpectedly") from exc
     finally:
         _give_back(zygote)
     if code is None:

@@ -63,3 +63,16 @@ def test_a_dead_zygote_is_replaced(tmp_path: Path) -> None:
     assert parse_file(tmp_path / "ok.md", tmp_path, Settings()).chunks
     assert dead not in sandbox._IDLE and len(sandbox._IDLE) == 1
 
+
+
+def test_a_parser_process_that_cannot_run_is_a_skip_not_a_crash(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "ok.md").write_text(TEXT, encoding="utf-8")
+    sandbox.close_zygotes()
+    monkeypatch.setattr(sandbox.sys, "executable", "/bin/false")  # every zygote exits at once
+    with pytest.raises(LoaderError) as err:
+        parse_file(tmp_path / "ok.md", tmp_path, Settings())
+    assert err.value.reason == "corrupt" and "parser process" in err.value.detail
+    monkeypatch.undo()
+    sandbox.close_zygotes()
+    assert parse_file(tmp_path / "ok.md", tmp_path, Settings()).chunks
