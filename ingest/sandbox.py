@@ -7,6 +7,12 @@ which turns the file into pages, chunks and warnings (`ingest.loaders.parse_in_p
 JSON on stdout, or {"error": reason, "detail": ...}. Whatever the child does, the parent gets a result or a
 LoaderError within settings.parse_timeout seconds.
 
+Starting Python and importing the parsers costs ~0.2 s, as much as parsing a typical file, so the parent
+keeps a *zygote* per concurrent parse (`python -m ingest.sandbox --serve`): a process that has imported the
+parsers once and forks a fresh child per file. The child sets its limits right after the fork, parses and
+writes its JSON into a pipe; the zygote relays it with the child's exit status. The limits, the timeout and
+the child-per-file isolation stay exactly as before; only the start-up is paid once per ingest.
+
 >>> run_parse(Path("missing.pdf"), Path("."), Settings())  # doctest: +SKIP
 Traceback (most recent call last):
 rag.errors.LoaderError: corrupt: ...
@@ -15,17 +21,22 @@ rag.errors.LoaderError: corrupt: ...
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import json
 import logging
 import math
 import os
 import resource
+import select
 import signal
 import stat
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from rag.errors import LoaderError
 from rag.settings import Settings
@@ -38,42 +49,138 @@ _FATAL_SIGNALS = {signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT}
 
 def run_parse(path: Path, root: Path, settings: Settings) -> dict[str, Any]:
     """The child's JSON result for `path` (see `ingest.loaders.ParsedFile`); raises LoaderError."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "ingest.sandbox",
-        "--memory-mb",
-        str(settings.parse_memory_mb),
-        "--max-chunks",
-        str(settings.max_chunks_per_file),
-        "--cpu-seconds",
-        str(math.ceil(settings.parse_timeout) + 5),
-        str(root.absolute()),
-        str(path.absolute()),
-    ]
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH")) if p)
+    request = {
+        "root": str(root.absolute()),
+        "path": str(path.absolute()),
+        "memory_mb": settings.parse_memory_mb,
+        "max_chunks": settings.max_chunks_per_file,
+        "cpu_seconds": math.ceil(settings.parse_timeout) + 5,
+    }
+    zygote = _take_zygote()
     try:
-        # subprocess.run kills the child when the timeout expires
-        proc = subprocess.run(
-            cmd,
-            capture_output=True,
-            timeout=settings.parse_timeout,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise LoaderError("timeout", f"parsing took longer than {settings.parse_timeout:g} s") from exc
-    stderr = proc.stderr.decode("utf-8", "replace")
-    for line in stderr.splitlines()[-20:]:
-        log.debug("parser child: %s", line)
-    result = _decode(proc.stdout)
+        code, payload = zygote.parse(request, settings.parse_timeout)
+    except _ZygoteGone:
+        zygote.close()  # it died between two files (or never started): one more try with a fresh one
+        zygote = Zygote()
+        try:
+            code, payload = zygote.parse(request, settings.parse_timeout)
+        except _ZygoteGone as exc:
+            raise LoaderError("corrupt", "the parser process ended unexpectedly") from exc
+    finally:
+        _give_back(zygote)
+    if code is None:
+        raise LoaderError("timeout", f"parsing took longer than {settings.parse_timeout:g} s")
+    result = _decode(payload)
     if result is None:
-        raise _failure(proc.returncode, stderr)
+        raise _failure(code, "")
     if "error" in result:
         raise LoaderError(str(result["error"]), str(result.get("detail", "")))
     return result
+
+
+class _ZygoteGone(Exception):
+    """The zygote process is not there (any more)."""
+
+
+_EXIT_NO_MEMORY = 3  # a child that ran out of memory even while reporting it
+
+
+class Zygote:
+    """`python -m ingest.sandbox --serve`: has imported the parsers, forks one limited child per request.
+
+    Protocol on its stdin/stdout: one JSON request line in (with "timeout" in seconds); when the child ended,
+    a line {"code": exit code, "timeout": killed for time?, "length": n} and n bytes of its output."""
+
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH")) if p)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ingest.sandbox", "--serve"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, bufsize=0,
+        )
+        self._buf = b""
+
+    def parse(self, request: dict[str, Any], timeout: float) -> tuple[int | None, bytes]:
+        """(child's exit code, its output); exit code None when it ran past `timeout` and was killed."""
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps({**request, "timeout": timeout}).encode() + b"\n")
+        except (BrokenPipeError, OSError) as exc:
+            raise _ZygoteGone() from exc
+        deadline = time.monotonic() + timeout + 30  # the zygote itself ends the child at `timeout`
+        try:
+            head = json.loads(self._line(deadline))
+        except TimeoutError:  # the zygote hangs: never reuse it
+            self.close()
+            return None, b""
+        if head.get("timeout"):
+            return None, b""
+        return int(head["code"]), self._bytes(int(head["length"]), time.monotonic() + 30)
+
+    def _fill(self, deadline: float) -> None:
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise TimeoutError
+        data = os.read(fd, 1 << 20)
+        if not data:
+            raise _ZygoteGone()
+        self._buf += data
+
+    def _line(self, deadline: float) -> bytes:
+        while b"\n" not in self._buf:
+            self._fill(deadline)
+        line, self._buf = self._buf.split(b"\n", 1)
+        return line
+
+    def _bytes(self, n: int, deadline: float) -> bytes:
+        while len(self._buf) < n:
+            self._fill(deadline)
+        data, self._buf = self._buf[:n], self._buf[n:]
+        return data
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
+
+
+_IDLE: list[Zygote] = []
+_IDLE_LOCK = threading.Lock()
+
+
+def _take_zygote() -> Zygote:
+    with _IDLE_LOCK:
+        while _IDLE:
+            z = _IDLE.pop()
+            if z.proc.poll() is None:
+                return z
+            z.close()
+    return Zygote()
+
+
+def _give_back(z: Zygote) -> None:
+    if z.proc.poll() is not None or z._buf:  # dead, or out of step with its protocol: never reuse
+        z.close()
+        return
+    with _IDLE_LOCK:
+        _IDLE.append(z)
+
+
+def close_zygotes() -> None:
+    """End the idle zygotes (after an ingest: a long-running app should not keep them)."""
+    with _IDLE_LOCK:
+        idle, _IDLE[:] = list(_IDLE), []
+    for z in idle:
+        z.close()
+
+
+atexit.register(close_zygotes)
 
 
 def read_regular_file(path: Path) -> bytes:
@@ -134,6 +241,8 @@ def _decode(stdout: bytes) -> dict[str, Any] | None:
 
 
 def _failure(returncode: int, stderr: str) -> LoaderError:
+    if returncode == _EXIT_NO_MEMORY:
+        return LoaderError("too large", "memory limit reached while parsing")
     if returncode == -signal.SIGXCPU:
         return LoaderError("timeout", "parser ran out of CPU time")
     if returncode < 0 and -returncode in _FATAL_SIGNALS:
@@ -164,27 +273,15 @@ def _limit_memory(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Child entry point: print the parsed file or {"error": reason, "detail": ...} as JSON.
-
-    >>> main(["--memory-mb", "1024", "--cpu-seconds", "125", "corpus", "corpus/a.md"])  # doctest: +SKIP
-    0
-    """
-    parser = argparse.ArgumentParser(prog="python -m ingest.sandbox", description=__doc__)
-    parser.add_argument("--memory-mb", type=int, default=0)
-    parser.add_argument("--max-chunks", type=int, default=Settings.max_chunks_per_file)
-    parser.add_argument("--cpu-seconds", type=int, default=0)
-    parser.add_argument("root")
-    parser.add_argument("path")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.ERROR, stream=sys.stderr, format="%(name)s: %(message)s")
+def _parse_here(root: str, path: str, memory_mb: int, max_chunks: int, cpu_seconds: int) -> dict[str, Any]:
+    """Set the limits, then parse `path`: the JSON result or {"error": reason, "detail": ...}."""
     try:
-        _limit_memory(args.memory_mb)
-        _limit_cpu(args.cpu_seconds)
+        _limit_memory(memory_mb)
+        _limit_cpu(cpu_seconds)
         from ingest.loaders import parse_in_process  # after the limit: importing costs memory too
 
-        settings = Settings(parse_memory_mb=args.memory_mb, max_chunks_per_file=args.max_chunks)
-        result: dict[str, Any] = parse_in_process(Path(args.path), Path(args.root), settings).to_json()
+        settings = Settings(parse_memory_mb=memory_mb, max_chunks_per_file=max_chunks)
+        result: dict[str, Any] = parse_in_process(Path(path), Path(root), settings).to_json()
     except LoaderError as exc:
         result = {"error": exc.reason, "detail": exc.detail}
     except (KeyboardInterrupt, SystemExit):
@@ -192,6 +289,84 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException as exc:  # every failure becomes a reason the parent understands
         reason, detail = classify(exc)
         result = {"error": reason, "detail": detail}
+    return result
+
+
+def _child(request: dict[str, Any], out_fd: int) -> None:
+    """In the forked child: parse, write the JSON to `out_fd`, never return."""
+    code = 0
+    try:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):  # the zygote's protocol pipes are not the parser's business
+            os.dup2(devnull, fd)
+        result = _parse_here(request["root"], request["path"], int(request["memory_mb"]),
+                             int(request["max_chunks"]), int(request["cpu_seconds"]))
+        data = json.dumps(result).encode("ascii")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(out_fd, view):]
+    except MemoryError:
+        code = _EXIT_NO_MEMORY
+    except BaseException:
+        code = 1
+    os._exit(code)
+
+
+def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
+    """The zygote's loop: one forked, limited child per request line, until stdin closes."""
+    import ingest.loaders  # noqa: F401  (imported once here, inherited by every child)
+
+    for line in stdin:
+        request = json.loads(line)
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            _child(request, w)
+        os.close(w)
+        deadline = time.monotonic() + float(request["timeout"])
+        chunks: list[bytes] = []
+        timed_out = False
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([r], [], [], left)[0]:
+                os.kill(pid, signal.SIGKILL)  # our own unreaped child: the pid cannot belong to anyone else
+                timed_out = True
+                break
+            data = os.read(r, 1 << 20)
+            if not data:
+                break
+            chunks.append(data)
+        os.close(r)
+        _, status = os.waitpid(pid, 0)
+        payload = b"" if timed_out else b"".join(chunks)
+        head = {"code": os.waitstatus_to_exitcode(status), "timeout": timed_out, "length": len(payload)}
+        stdout.write(json.dumps(head).encode() + b"\n" + payload)
+        stdout.flush()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Child entry point: print the parsed file or {"error": reason, "detail": ...} as JSON; with --serve,
+    the zygote (see `Zygote`).
+
+    >>> main(["--memory-mb", "1024", "--cpu-seconds", "125", "corpus", "corpus/a.md"])  # doctest: +SKIP
+    0
+    """
+    parser = argparse.ArgumentParser(prog="python -m ingest.sandbox", description=__doc__)
+    parser.add_argument("--serve", action="store_true", help="zygote mode: requests on stdin, see Zygote")
+    parser.add_argument("--memory-mb", type=int, default=0)
+    parser.add_argument("--max-chunks", type=int, default=Settings.max_chunks_per_file)
+    parser.add_argument("--cpu-seconds", type=int, default=0)
+    parser.add_argument("root", nargs="?")
+    parser.add_argument("path", nargs="?")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR, stream=sys.stderr, format="%(name)s: %(message)s")
+    if args.serve:
+        return serve(sys.stdin.buffer, sys.stdout.buffer)
+    if not (args.root and args.path):
+        parser.error("ROOT and PATH are required (or --serve)")
+    result = _parse_here(args.root, args.path, args.memory_mb, args.max_chunks, args.cpu_seconds)
     sys.stdout.buffer.write(json.dumps(result).encode("ascii"))
     sys.stdout.flush()
     return 0

@@ -155,8 +155,8 @@ class Assistant:
 
     def answerer(self, prep: Prepared, config: AnswerConfig | None = None) -> ExtractiveAnswerer:
         """The extractive answerer for one prepared question (its sentence vectors, its index)."""
-        return ExtractiveAnswerer(prep.snap.bm25.tokenize, config or self.answer_config,
-                                  sentence_sims(prep.snap, prep.qvec), following(prep.snap))
+        sims = sentence_sims(prep.snap, prep.qvec) if self.settings.sentence_vectors else None
+        return ExtractiveAnswerer(prep.snap.bm25.tokenize, config or self.answer_config, sims, following(prep.snap))
 
     def ask(self, question: str, history: Sequence[str] = (), filters: dict[str, Any] | None = None) -> Answer:
         *_, final = self.stream(question, history, filters)

@@ -42,6 +42,10 @@ class Settings:
     top_k: int = 8
     # write a question as the documents write it first (casing, ae/oe/ue/ss, typos; rag/spelling.py)
     respell: bool = True
+    # vectors of every statement-sized sentence, embedded at ingest for the answerer's sentence similarity
+    # (rag.sentences). Off: on dev they moved fact recall 0.646 vs 0.642 (one item) and nothing else, while
+    # costing ~3x the chunks' embedding time (4.5 sentences per chunk); RAG_SENTENCE_VECTORS=1 brings them back
+    sentence_vectors: bool = False
     llm_url: str | None = None  # OpenAI-compatible base URL, e.g. http://127.0.0.1:11434/v1
     llm_model: str | None = None
     llm_api_key: str | None = None

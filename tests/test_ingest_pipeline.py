@@ -237,7 +237,75 @@ def test_texts_reach_the_embedder_in_batches_sorted_by_length(
     texts = ["x" * n for n in (50, 3, 400, 7, 120, 3, 60)]
     settings = Settings(data_dir=tmp_path, embed_batch=2)
     vectors, embedded = pipeline._embed_texts(texts, settings, lambda event: None, "embed")
-    assert embedded == 7 and [len(b) for b in seen] == [2, 2, 2]  # the duplicate is embedded once
+    assert embedded == list(range(7)) and [len(b) for b in seen] == [2, 2, 2]  # the duplicate is embedded once
     flat = [len(t) for b in seen for t in b]
     assert flat == sorted(flat)
     assert vectors[:, 0].tolist() == [float(len(t)) for t in texts]
+
+
+@pytest.mark.slow
+def test_two_workers_build_the_same_version_as_one(tmp_path: Path) -> None:
+    """--workers 2 (parsing two files at once, embedding in two worker processes) writes what --workers 1
+    writes: the same chunk ids in the same order, the same vectors (to float noise), the same manifest
+    apart from its timings; each run starts from its own empty embedding cache."""
+    import numpy as np
+
+    from rag.embed import EmbeddingCache, text_key
+    from rag.index import load_manifest
+
+    docs = {**DOCS, **{f"presse/meldung-{i}.md": f"# Meldung {i}\n\n" + " ".join(
+        f"Satz {j} der Meldung {i} berichtet über die Verwaltungsdigitalisierung in Kommune {j}." for j in range(i + 3))
+        for i in range(5)}}
+    corpus = write_files(tmp_path / "corpus", docs)
+    built = {}
+    for n in (1, 2):
+        settings = Settings(data_dir=tmp_path / f"data-{n}", sentence_vectors=True, embed_batch=4)
+        report = ingest([corpus], settings, workers=n)
+        assert report.switched and report.chunks_embedded == report.chunks_total > 4
+        version = read_current(settings)
+        assert version
+        vdir = versions_dir(settings) / version
+        chunks = load_chunks(vdir)
+        manifest = load_manifest(vdir)
+        cache = EmbeddingCache(settings.embedding_cache_path)  # what the engine gave for each chunk text
+        found = cache.get_many(manifest["model"], [text_key(c.embed_text) for c in chunks])
+        cache.close()
+        sentences = np.load(vdir / "sentences.npz")
+        assert open_store(settings, version, vdir).count() == len(chunks)
+        built[n] = (report, manifest, [c.to_json() for c in chunks],
+                    np.array([found[text_key(c.embed_text)] for c in chunks]), dict(sentences))
+    (r1, m1, c1, v1, s1), (r2, m2, c2, v2, s2) = built[1], built[2]
+    assert c1 == c2
+    assert np.abs(v1 - v2).max() < 1e-5
+    assert all(np.array_equal(s1[k], s2[k]) for k in ("owner", "start", "end"))
+    assert np.abs(s1["vectors"].astype(np.float32) - s2["vectors"].astype(np.float32)).max() < 1e-3  # float16
+    timings = {"version", "built_at", "previous"}
+    assert {k: v for k, v in m1.items() if k not in timings} == {k: v for k, v in m2.items() if k not in timings}
+    assert m1["version"].split("-")[-1] == m2["version"].split("-")[-1]  # same chunk ids hashed in
+    assert (r1.chunks_embedded, r1.sentences_embedded) == (r2.chunks_embedded, r2.sentences_embedded)
+
+
+@pytest.mark.slow
+def test_cli_workers_and_log_lines_name_files_chunks_and_sentences(tmp_path: Path) -> None:
+    """`--workers 2` from the command line; without a terminal the progress is plain log lines that say how
+    many files were read with how many chunks, and how many chunks and sentences are embedded."""
+    import re
+
+    corpus = write_corpus(tmp_path / "corpus")
+    proc = subprocess.run(
+        [sys.executable, "-m", "ingest", str(corpus), "--data-dir", str(tmp_path / "data"), "--json", "--workers", "2"],
+        capture_output=True, text=True, cwd=PROJECT, timeout=600, env={**os.environ, "RAG_SENTENCE_VECTORS": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    chunks, sentences = report["chunks_embedded"], report["sentences_embedded"]
+    assert report["switched"] and chunks == report["chunks_total"] > 0 and sentences > 0
+    assert re.search(r"Dateien lesen: 3/3 \(100 %\) – \d+ Abschnitte, ", proc.stderr), proc.stderr
+    assert f"(100 %) – Abschnitte {chunks}/{chunks}, Sätze {sentences}/{sentences}" in proc.stderr, proc.stderr
+
+
+def test_cli_refuses_zero_workers(tmp_path: Path) -> None:
+    from ingest.__main__ import main
+
+    assert main([str(tmp_path), "--data-dir", str(tmp_path / "data"), "--workers", "0"]) == 2
+    assert not (tmp_path / "data" / "index").exists()

@@ -54,7 +54,7 @@ DOCS = {
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Settings]:
     root = write_files(tmp_path_factory.mktemp("corpus"), DOCS)
-    settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
+    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), sentence_vectors=True)
     report = ingest([root], settings)
     assert report.switched and report.sentences_embedded > 0
     return root, settings
@@ -112,6 +112,51 @@ def test_reingest_embeds_only_new_sentences(built: tuple[Path, Settings], tmp_pa
     changed = ingest([copy], settings)
     assert changed.switched
     assert 1 <= changed.sentences_embedded <= 2  # the new sentence (plus at most a re-cut neighbour)
+
+
+@pytest.mark.slow
+def test_sentence_vectors_are_off_by_default_and_switch_without_reparsing(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "corpus", DOCS)
+    settings = Settings(data_dir=tmp_path / "data")
+    first = ingest([root], settings)
+    snap = IndexReader(settings).snapshot()
+    assert first.sentences_embedded == 0 and snap.sentences is None and snap.manifest["sentences"] is False
+    assert not (versions_dir(settings) / snap.version / SENTENCES_FILE).exists()
+    on = ingest([root], settings.replace(sentence_vectors=True))  # same files: chunks reused, sentences added
+    snap_on = IndexReader(settings).snapshot()
+    assert on.switched and not (on.added or on.changed) and on.chunks_embedded == 0 and on.sentences_embedded > 0
+    assert snap_on.sentences is not None and snap_on.manifest["sentences"] is True
+    assert [c.id for c in snap_on.chunks] == [c.id for c in snap.chunks]
+    off = ingest([root], settings)
+    assert off.switched and IndexReader(settings).snapshot().sentences is None
+
+
+@pytest.mark.slow
+def test_chunks_and_sentences_reach_the_engine_in_one_length_sorted_stream(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One sorted stream, not chunks then sentences: fewer half-empty batches, similar lengths together."""
+    import ingest.pipeline as pipeline
+
+    seen: list[list[str]] = []
+
+    class Recording:
+        name, dim = "recording", 3
+
+        def embed_documents(self, texts: list[str]) -> np.ndarray:
+            seen.append(list(texts))
+            return np.ones((len(texts), 3), dtype=np.float32) / np.sqrt(3)
+
+        def embed_query(self, text: str) -> np.ndarray:
+            return np.ones(3, dtype=np.float32) / np.sqrt(3)
+
+    monkeypatch.setattr(pipeline, "get_embedder", lambda settings: Recording())
+    root = write_files(tmp_path / "corpus", DOCS)
+    report = ingest([root], Settings(data_dir=tmp_path / "data", sentence_vectors=True, embed_batch=4))
+    assert report.chunks_embedded > 0 and report.sentences_embedded > 0
+    flat = [len(t) for batch in seen for t in batch]
+    assert flat == sorted(flat) and len(flat) == len(set(t for batch in seen for t in batch))
+    assert all(len(batch) == 4 for batch in seen[:-1])  # only the very last batch may be short
 
 
 def test_sentence_vectors_load_none_for_old_versions(tmp_path: Path) -> None:
