@@ -2,7 +2,9 @@
 finished answer, source card opening the PDF at its page through our route, source links landing on the
 cited passage of a decision and a law, `[n]` in the answer scrolling to its card, the first source within
 one screen of the answer at 420 px, a reload keeping the conversation, a refusal that looks different,
-admin login + upload + re-ingest answered without restart and "was gibt es neues" answered with the digest,
+admin login + upload + re-ingest answered without restart, "Neu seit dem letzten Einlesen" with the new decision
+on the start page (the question box still on the first screen at 1400x900 and 420 px) and the Sitzungen tab,
+and "was gibt es neues" answered with the digest,
 an admin removing a document from the Dokumente tab, two logged-in users each with their own conversations
 kept on the server, and screenshots at 1400 and 420 px (into a temp folder; under docs/ only with
 `make screenshots`, which sets BL_SCREENSHOTS_DIR).
@@ -53,6 +55,14 @@ LAW_DOC = (
     )
     + "## § 27 Laternenverzeichnis\n\n(1) Die Gemeinde führt ein Verzeichnis aller Straßenlaternen mit "
     "Standort, Leuchtmittel und Baujahr.\n\n(2) Das Verzeichnis wird jährlich fortgeschrieben.\n"
+)
+NEW_DECISION_FILE = "itplr/2025-03-26_digitales-anwohnerparken.md"
+NEW_DECISION_DOC = (
+    '---\ntitle: "Digitales Anwohnerparken (Beschluss 2025/12)"\npublisher: "IT-Planungsrat"\n'
+    'doc_type: "Beschluss/Entscheidung"\nsession: "46. Sitzung"\ndecision: "Beschluss 2025/12"\n'
+    'date: "2025-03-26"\n---\n\n# Digitales Anwohnerparken\n\n## Beschluss 2025/12\n\n'
+    "1. Der IT-Planungsrat beschließt, dass die Gemeinden den Antrag auf einen Bewohnerparkausweis bis Ende "
+    "2026 über den Portalverbund digital anbieten.\n"
 )
 pytestmark = [
     pytest.mark.browser,
@@ -453,6 +463,8 @@ def test_admin_upload_reingest_then_answer_without_restart(app: dict[str, Any], 
     if clear:
         clear[0].click()
 
+    # meanwhile a new decision arrived in the corpus folder; the re-ingest after the upload reads it too
+    (app["corpus"] / NEW_DECISION_FILE).write_text(NEW_DECISION_DOC, encoding="utf-8")
     fact_pdf = app["base"] / "upload" / "Beschaffung Beispielstadt 2025.pdf"
     fact_pdf.parent.mkdir(parents=True, exist_ok=True)
     make_pdf(fact_pdf, ["Beschaffungsbericht 2025\n\nDie Gemeinde Beispielstadt hat im Jahr 2025 genau 4711\n"
@@ -472,6 +484,30 @@ def test_admin_upload_reingest_then_answer_without_restart(app: dict[str, Any], 
     assert str(app["corpus"]) not in panel and str(app["data_dir"]) not in panel  # no server paths
     assert (app["corpus"] / "hochgeladen" / "Beschaffung Beispielstadt 2025.pdf").is_file()
 
+    # the start page and the Sitzungen tab say what is new, with the new decision's number, without a reload
+    select_tab(d, "Fragen")
+    news = wait_for(lambda: next((e for e in css(d, "#bl-start-neu") if e.is_displayed()), None), 20,
+                    "the start page's news")
+    assert "Neu seit dem letzten Einlesen" in news.text and "1 neuer Beschluss" in news.text
+    for width in (1400, 420):  # collapsed, it keeps the question box on the first screen
+        d.set_window_size(width, 900)
+        time.sleep(0.3)
+        d.set_window_size(width, 900 + int(d.execute_script("return window.outerHeight - window.innerHeight")))
+        d.execute_script("window.scrollTo(0, 0);")
+        time.sleep(0.5)
+        bottom = d.execute_script("return document.querySelector(arguments[0]).getBoundingClientRect().bottom;",
+                                  TEXTBOX)
+        assert bottom <= d.execute_script("return window.innerHeight;") == 900, (width, bottom)
+    d.set_window_size(1400, 1000)
+    css(d, "#bl-start-neu button, #bl-start-neu .label-wrap")[0].click()
+    wait_for(lambda: "Beschluss 2025/12" in css(d, "#bl-start-neu-text")[0].text, 10, "the opened news")
+    assert "Anwohnerparken" in css(d, "#bl-start-neu-text")[0].text
+    assert "betrifft Kommunen" in css(d, "#bl-start-neu-text")[0].text
+    select_tab(d, "Sitzungen")
+    wait_for(lambda: "Beschluss 2025/12" in css(d, "#bl-sitzungen-neu")[0].text, 20, "the Sitzungen tab's news")
+    assert "Neu seit dem letzten Einlesen" in css(d, "#bl-sitzungen-neu")[0].text
+    badged = css(d, "#bl-sitzungen .bl-decision .bl-new")
+    assert len(badged) == 1 and "2025/12" in badged[0].find_element("xpath", "..").text
     # the Dokumente tab lists it, and says it is new since the last ingest
     select_tab(d, "Dokumente")
     wait_for(lambda: "Beschaffungsbericht" in css(d, "#bl-neu-seit")[0].text, 20, "the digest of the new version")

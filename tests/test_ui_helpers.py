@@ -964,3 +964,36 @@ def test_vermerk_as_markdown_and_word_with_full_citations() -> None:
     assert "[2] Leitfaden. KGSt, 02.05.2024, S. 3 (Datei: pdf/leitfaden.pdf)" in text
     assert "Beschluss 2023/02" in text and "https://www.it-planungsrat.de/beschluss/beschluss-2023-02" in text
     assert vermerk_name("Was gilt / für ../Kommunen?", now) == "Vermerk 2025-03-02 Was gilt für Kommunen"
+
+
+def test_whats_new_block_for_the_start_page_and_the_sessions_tab(tmp_path: Path) -> None:
+    from rag.digest import build_digest
+    from ui.library import render_whats_new
+
+    versions = tmp_path / "versions"
+    (versions / "v1").mkdir(parents=True)
+    (versions / "v1" / "manifest.json").write_text(json.dumps(
+        {"version": "v1", "built_at": "2025-01-10T08:00:00+00:00", "files": {"a.md": {"sha256": "1"}}}),
+        encoding="utf-8")
+    live = {"version": "v2", "built_at": "2025-02-01T12:00:00+00:00", "previous": "v1",
+            "files": {"a.md": {"sha256": "1"}, "park.md": {"sha256": "2"}}}
+    chunks = [chunk("Alt.", "a.md", title="Alt"),
+              chunk("Der IT-Planungsrat beschließt, dass die Gemeinden den Bewohnerparkausweis digital anbieten.",
+                    "park.md", publisher="IT-Planungsrat", session="46. Sitzung", session_no=46,
+                    decision="Beschluss 2025/12", date="2025-03-26", title="Digitales *Anwohnerparken*")]
+    digest = build_digest(live, chunks, versions)
+    title, body = render_whats_new(digest)
+    assert title == "Neu seit dem letzten Einlesen (01.02.2025, 13:00 Uhr): 1 neuer Beschluss"
+    assert body.startswith("- **Beschluss 2025/12** – Digitales \\*Anwohnerparken\\* (46. Sitzung, 26.03.2025)")
+    assert "Themen: Kommunen" in body and "**betrifft Kommunen**" in body and "Dokumente: 1 neu" in body
+    # the Sitzungen tab marks the new decision and its session, and nothing without news
+    sessions = sessions_overview(chunks)
+    marked = render_sessions(sessions, None, {d.number for d in digest.decisions})
+    assert marked.count('class="bl-new"') == 2 and 'class="bl-new"' not in render_sessions(sessions)
+    # only a removal: the count of documents; nothing changed: one line; first ingest or no index: nothing
+    title, body = render_whats_new(build_digest({**live, "files": {}}, [], versions))
+    assert title.endswith(": 1 Änderung an Dokumenten") and body.startswith("Dokumente: 1 entfernt – ")
+    title, body = render_whats_new(build_digest({**live, "files": {"a.md": {"sha256": "1"}}}, chunks[:1], versions))
+    assert title.endswith(": keine Änderungen") and "keine Dokumente hinzugekommen" in body
+    assert render_whats_new(build_digest({"files": {}}, [], versions)) == ("", "")
+    assert render_whats_new(None) == ("", "")

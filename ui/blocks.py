@@ -45,7 +45,7 @@ from ui.history import (
     save_conversation,
     set_current,
 )
-from ui.library import render_library
+from ui.library import render_library, render_whats_new
 from ui.render import (
     EMPTY_SOURCES,
     PENDING_SOURCES,
@@ -89,6 +89,7 @@ CSS = """
 @media (max-width:640px){.bl-library thead{display:none}.bl-library tr{display:block;border-bottom:1px solid #d9e2ec;
   padding:.4rem 0}.bl-library td{display:block;border:0;padding:.1rem .3rem}.bl-library td:empty{display:none}
   .bl-library td[data-label]::before{content:attr(data-label) ": ";color:#52606d}}
+@media (max-width:640px){#bl-chat{height:400px !important}}
 #bl-header h1{margin:0;font-size:1.6rem;color:#0b3d6e}
 #bl-header p{margin:.2rem 0 0;color:#52606d}
 #bl-status{font-size:.9rem;color:#52606d}
@@ -126,6 +127,8 @@ CSS = """
 .bl-tag-active{background:#0b5394;color:#fff}
 .bl-decisions{list-style:none;padding:0;margin:.5rem 0 0}
 .bl-decision{border-top:1px solid #eef2f6;padding:.45rem 0}
+.bl-new{background:#c6f7e2;color:#014d40;border-radius:1rem;padding:0 .5rem;font-size:.75rem;font-weight:600;
+  margin-right:.35rem}
 .bl-decision-no{font-weight:600;color:#0b5394;white-space:nowrap}
 .bl-extract{margin:.2rem 0;color:#243b53;font-size:.92rem}
 .bl-decision-foot{display:flex;flex-wrap:wrap;gap:.6rem;align-items:center;font-size:.85rem}
@@ -281,6 +284,11 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
                 gr.Row(equal_height=False),
             ):
                 with gr.Column(scale=3, min_width=360):
+                    # collapsed (and a lower chat on phones, CSS), so the question box stays on the first
+                    # screen at 1400x900 and 420 px; hidden until there is an earlier index version
+                    with gr.Accordion("Neu seit dem letzten Einlesen", open=False, visible=False,
+                                      elem_id="bl-start-neu") as news_acc:
+                        news_md = gr.Markdown(elem_id="bl-start-neu-text")
                     chatbot = gr.Chatbot(
                         label="Unterhaltung",
                         elem_id="bl-chat",
@@ -352,6 +360,7 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
                     "Alle Sitzungen des IT-Planungsrats im Suchindex, neueste zuerst – mit ihren Beschlüssen "
                     "und Themen. Die Themen werden aus dem Text abgeleitet."
                 )
+                sessions_news = gr.Markdown(elem_id="bl-sitzungen-neu")
                 tag_radio = gr.Radio([ALL_TOPICS], value=ALL_TOPICS, label="Thema", elem_id="bl-themen")
                 sessions_html = gr.HTML(render_sessions([]), elem_id="bl-sitzungen", js_on_load=None)
 
@@ -570,8 +579,12 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
         reset_btn.click(lambda: ([], [], None, None, None), None, filters_in, queue=False, api_visibility="private")
 
         # -- sessions tab --------------------------------------------------------------------------------
+        def new_numbers() -> frozenset[str]:
+            digest = svc.digest()
+            return frozenset(d.number for d in digest.decisions) if digest is not None else frozenset()
+
         def show_sessions(tag: str) -> str:
-            return render_sessions(svc.sessions(), tag)
+            return render_sessions(svc.sessions(), tag, new_numbers())
 
         tag_radio.change(show_sessions, [tag_radio], [sessions_html], queue=False, api_visibility="private")
 
@@ -587,6 +600,7 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
             opts = svc.filter_options()
             sessions = svc.sessions()
             years = list(opts.years)
+            title, body = render_whats_new(svc.digest())
             return (
                 status_line(svc.status(), svc.index_problem),
                 gr.Dropdown(choices=list(opts.publishers), value=[]),
@@ -595,13 +609,17 @@ def build_blocks(settings: Settings, service: AppService | None = None) -> gr.Bl
                 gr.Dropdown(choices=years, value=None),
                 gr.Dropdown(choices=years, value=None),
                 gr.Radio(choices=[ALL_TOPICS, *available_tags(sessions)], value=ALL_TOPICS),
-                render_sessions(sessions),
+                render_sessions(sessions, None, new_numbers()),
                 svc.changes_markdown(),
                 gr.Dropdown(choices=list(opts.doc_types), value=None),
                 render_library(svc.library()),
+                gr.Accordion(label=title or "Neu seit dem letzten Einlesen", visible=bool(title)),
+                body,
+                f"**{title}**\n\n{body}" if title else "",
             )
 
-        load_outputs = [status_md, *filters_in, tag_radio, sessions_html, changes_md, lib_type, library_html]
+        load_outputs = [status_md, *filters_in, tag_radio, sessions_html, changes_md, lib_type, library_html,
+                        news_acc, news_md, sessions_news]
         demo.load(on_load, None, load_outputs, api_visibility="private", concurrency_limit=None)
         for finished in admin_parts.get("refresh", []):
             finished.then(on_load, None, load_outputs, api_visibility="private", concurrency_limit=None)

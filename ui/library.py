@@ -107,6 +107,42 @@ def render_changes(digest: Digest | None) -> str:
     return "\n".join(lines)
 
 
+def render_whats_new(digest: Digest | None) -> tuple[str, str]:
+    """(title, Markdown body) of the compact "Neu seit dem letzten Einlesen" block of the start page and the
+    Sitzungen tab: each new decision with number, title, session, topics and whether it concerns
+    municipalities, then the document counts. ("", "") without an index or an earlier version to compare with.
+
+    >>> render_whats_new(None)
+    ('', '')
+    """
+    if digest is None or digest.changes is None:
+        return "", ""
+    when = german_timestamp(digest.built_at) or "unbekannt"
+    changes, n = digest.changes, len(digest.decisions)
+    files = len(changes.added) + len(changes.changed) + len(changes.removed)
+    if n:
+        what = "1 neuer Beschluss" if n == 1 else f"{n} neue Beschlüsse"
+    elif files:
+        what = "1 Änderung an Dokumenten" if files == 1 else f"{files} Änderungen an Dokumenten"
+    else:
+        what = "keine Änderungen"
+    lines = []
+    for d in digest.decisions:
+        where = ", ".join(x for x in (d.session, german_date(d.date) or "") if x)
+        lines.append(
+            f"- **{_md(d.number)}** – {_md(d.title)}" + (f" ({_md(where)})" if where else "")
+            + f" · Themen: {_md(', '.join(d.tags)) if d.tags else 'keine erkannt'}"
+            + (" · **betrifft Kommunen**" if d.municipal else "")
+        )
+    counts = [f"{len(fs)} {label}" for label, fs in (("neu", changes.added), ("geändert", changes.changed),
+                                                     ("entfernt", changes.removed)) if fs]
+    if counts:
+        lines.append(f"\nDokumente: {', '.join(counts)} – Einzelheiten im Reiter „Dokumente“.")
+    else:
+        lines.append("Seit dem letzten Einlesen sind keine Dokumente hinzugekommen, geändert oder entfernt worden.")
+    return f"Neu seit dem letzten Einlesen ({when}): {what}", "\n".join(lines).strip()
+
+
 def _md(text: str) -> str:
     return "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in " ".join(text.split()))
 

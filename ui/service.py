@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ingest.pipeline import is_readme
-from rag.digest import digest_of
+from rag.digest import Digest, digest_of
 from rag.errors import IndexMissingError, ModelMismatchError, RagError
 from rag.index import Snapshot, versions_dir
 from rag.limits import cap_history, cap_question
@@ -186,6 +186,11 @@ class AppService:
             return []
         docs = library(snap.chunks, snap.manifest, versions_dir(self.settings))
         return [d for d in docs if not is_readme(d.file.rsplit("/", 1)[-1])]
+
+    def digest(self) -> Digest | None:
+        """What the live index version brought against the one before (None without an index)."""
+        snap = self.snapshot()
+        return digest_of(snap) if snap is not None else None
 
     def changes_markdown(self) -> str:
         """'Neu seit dem letzten Einlesen (Datum)': what the live index version changed against the one before."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from rag.answering import german_date
 from rag.sessions import TAGS, Session
@@ -18,8 +18,12 @@ def available_tags(sessions: Sequence[Session]) -> list[str]:
     return [t for t in TAGS if t in present]
 
 
-def render_sessions(sessions: Sequence[Session], tag: str | None = None) -> str:
-    """HTML of the overview; `tag` (other than ALL_TOPICS) keeps the sessions with that topic."""
+NEW_BADGE = '<span class="bl-new" title="Neu seit dem letzten Einlesen">neu</span>'
+
+
+def render_sessions(sessions: Sequence[Session], tag: str | None = None, new: Collection[str] = ()) -> str:
+    """HTML of the overview; `tag` (other than ALL_TOPICS) keeps the sessions with that topic; the decisions
+    numbered in `new` (and their sessions) carry a "neu" badge."""
     if tag == ALL_TOPICS:
         tag = None
     shown = [s for s in sessions if not tag or tag in s.tags]
@@ -37,7 +41,7 @@ def render_sessions(sessions: Sequence[Session], tag: str | None = None) -> str:
         "neueste zuerst.</p>",
     ]
     for s in shown:
-        parts.append(_render_session(s, tag))
+        parts.append(_render_session(s, tag, new))
     if not shown:
         parts.append("<p>Keine Sitzung zu diesem Thema.</p>")
     parts.append("</div>")
@@ -53,12 +57,13 @@ def _tags_html(tags: Sequence[str], active: str | None) -> str:
     return f'<ul class="bl-tags" aria-label="Themen">{items}</ul>'
 
 
-def _render_session(s: Session, tag: str | None) -> str:
+def _render_session(s: Session, tag: str | None, new: Collection[str] = ()) -> str:
     anchor = re.sub(r"[^a-z0-9]+", "-", s.key.lower()).strip("-")
     date = german_date(s.date) if s.date else "Datum unbekannt"
     out = [
         f'<article class="bl-session" id="sitzung-{anchor}" data-session="{html.escape(s.key)}">',
         f'<header class="bl-session-head"><h3>{html.escape(s.label)}</h3>'
+        + (NEW_BADGE if any(d.number in new for d in s.decisions) else "") +
         f'<span class="bl-date">{html.escape(date or "")}</span>{_tags_html(s.tags, tag)}</header>',
     ]
     if s.decisions:
@@ -67,7 +72,8 @@ def _render_session(s: Session, tag: str | None) -> str:
             href = document_href(d.source, d.page, d.highlight)
             out.append(
                 '<li class="bl-decision">'
-                f'<div class="bl-decision-head"><span class="bl-decision-no">{html.escape(d.number)}</span> '
+                f'<div class="bl-decision-head">{NEW_BADGE if d.number in new else ""}'
+                f'<span class="bl-decision-no">{html.escape(d.number)}</span> '
                 f'<strong class="bl-decision-title">{html.escape(d.title)}</strong></div>'
                 + (f'<p class="bl-extract">{html.escape(d.extract)}</p>' if d.extract else "")
                 + f'<div class="bl-decision-foot">{_tags_html(d.tags, tag)}'
