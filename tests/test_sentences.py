@@ -115,9 +115,10 @@ def test_reingest_embeds_only_new_sentences(built: tuple[Path, Settings], tmp_pa
 
 
 @pytest.mark.slow
-def test_sentence_vectors_are_off_by_default_and_switch_without_reparsing(tmp_path: Path) -> None:
+def test_sentence_vectors_are_on_by_default_and_switch_without_reparsing(tmp_path: Path) -> None:
     root = write_files(tmp_path / "corpus", DOCS)
-    settings = Settings(data_dir=tmp_path / "data")
+    assert Settings().sentence_vectors  # the learned answer model reads them (rag/data/weights.toml)
+    settings = Settings(data_dir=tmp_path / "data", sentence_vectors=False)
     first = ingest([root], settings)
     snap = IndexReader(settings).snapshot()
     assert first.sentences_embedded == 0 and snap.sentences is None and snap.manifest["sentences"] is False
