@@ -687,6 +687,20 @@ def test_feedback_is_stored(app: dict[str, Any], driver: Any) -> None:
     with sqlite3.connect(app["data_dir"] / "feedback.sqlite") as conn:
         after = conn.execute("SELECT question, rating, comment FROM feedback").fetchall()
     assert len(after) == len(rows) and (PDF_QUESTION, -1, "Sehr hilfreich") in after
+    # the admin sees the rating under "Rückmeldungen" and exports the ratings as eval candidates
+    admin_login(d)
+    table = wait_for(lambda: css(d, "#bl-admin-feedback table"), 15, "the Rückmeldungen table")[0]
+    assert "Zeitpunkt" in table.text and "Kommentar" in table.text
+    row = next(r.text for r in table.find_elements("css selector", "tbody tr") if PDF_QUESTION in r.text)
+    assert "Sehr hilfreich" in row and "👎" in row and "Uhr" in row
+    assert "nicht hilfreich: 1" in css(d, "#bl-admin-feedback")[0].text
+    css(d, "#bl-feedback-export")[0].click()
+    note = wait_for(lambda: css(d, "#bl-feedback-export-msg")[0].text if "Eval-Kandidat" in css(
+        d, "#bl-feedback-export-msg")[0].text else "", 90, "the export note")
+    assert note.startswith("✓") and "eval-kandidaten/kandidaten-" in note
+    wait_for(lambda: ".jsonl" in css(d, "#bl-feedback-export-file")[0].text, 15, "the file to download")
+    exported = list((app["data_dir"] / "eval-kandidaten").glob("kandidaten-*.jsonl"))
+    assert len(exported) == 1 and exported[0].name in note and PDF_QUESTION in exported[0].read_text(encoding="utf-8")
 
 
 # ----------------------------------------------------------------------------------- screenshots

@@ -120,6 +120,8 @@ EVENTS: list[tuple[str, list[Any], tuple[Any, Any, Any], tuple[Any, Any, Any]]] 
     ("do_remove", [None, None], (LOGIN_AGAIN, LOGIN_AGAIN, "Bitte wählen Sie ein Dokument aus."),
      (401, LOGIN_AGAIN, "Bitte wählen Sie ein Dokument aus.")),
     ("start_job_1", [None], (LOGIN_AGAIN, LOGIN_AGAIN, None), (401, LOGIN_AGAIN, None)),  # admin: not run here
+    # the feedback export runs `python -m eval candidates` into the data dir: for the admin only
+    ("do_export", [None], (LOGIN_AGAIN, LOGIN_AGAIN, "ok"), (401, LOGIN_AGAIN, "ok")),
     # removing from the Dokumente tab: the same check, whatever documents the client names
     ("ask_confirm", [None, None], (LOGIN_AGAIN, LOGIN_AGAIN, "Bitte wählen Sie mindestens ein Dokument aus."),
      (401, LOGIN_AGAIN, "Bitte wählen Sie mindestens ein Dokument aus.")),

@@ -26,6 +26,9 @@ from ui.admin import (
     LoginGuard,
     UploadError,
     check_upload,
+    export_candidates_file,
+    feedback_markdown,
+    feedback_panel,
     progress_markdown,
     remove_document,
     safe_filename,
@@ -997,3 +1000,70 @@ def test_whats_new_block_for_the_start_page_and_the_sessions_tab(tmp_path: Path)
     assert title.endswith(": keine Änderungen") and "keine Dokumente hinzugekommen" in body
     assert render_whats_new(build_digest({"files": {}}, [], versions)) == ("", "")
     assert render_whats_new(None) == ("", "")
+
+
+def test_admin_feedback_table_newest_first_shortened_escaped_and_capped(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "feedback.sqlite")
+    long_question = "Welche Beschlüsse hat der IT-Planungsrat " + "zur Deutschen Verwaltungscloud " * 10 + "gefasst?"
+    store.add("Alte Frage?", "Alte Antwort.", rating=1)
+    store.add(long_question, " ".join(f"Wort{i}" for i in range(40)), rating=-1,
+              comment="Quelle fehlt | siehe [hier](javascript:alert(1)) <b>fett</b>")
+    rows = store.latest(50)
+    assert [r["question"] for r in rows] == [long_question, "Alte Frage?"]  # newest first
+    md = feedback_markdown(rows, store.counts())
+    lines = md.splitlines()
+    assert lines[0] == "👍 hilfreich: **1** · 👎 nicht hilfreich: **1**"
+    assert "| Zeitpunkt | Bewertung | Frage | Antwort (Anfang) | Kommentar |" in lines
+    body = [line for line in lines if line.startswith("| ") and "Uhr" in line]
+    assert len(body) == 2 and "👎" in body[0] and "Alte Frage?" in body[1] and "👍" in body[1]
+    assert body[0].count(" | ") == 4  # the comment's "|" cannot open a sixth column
+    assert "Wort11 …" in body[0] and "Wort12" not in body[0]  # the first words of the answer
+    assert long_question not in body[0] and " …" in body[0].split(" | ")[2]
+    assert len(body[0].split(" | ")[2]) < 150
+    assert "\\[hier\\]" in body[0] and "\\<b\\>" in body[0] and "[hier](javascript" not in body[0]
+    assert body[0].startswith("| ") and ".20" in body[0].split(" | ")[0]  # German date, local time
+    assert "neuesten" not in md
+    many = [{"id": i, "ts": f"2025-11-{1 + i % 28:02d}T10:00:00+00:00", "question": f"Frage {i}", "answer": "A",
+             "rating": 1, "comment": ""} for i in range(120)]
+    capped = feedback_markdown(many, (120, 0), limit=50)
+    assert capped.count("| 👍 |") == 50 and "Gezeigt werden die neuesten 50 von 120 Rückmeldungen." in capped
+    assert capped.index("28.11.2025") < capped.index("20.11.2025") and "01.11.2025" not in capped  # the newest
+    assert "Noch keine Rückmeldungen." in feedback_markdown([], (0, 0))
+    assert feedback_panel(store) == md
+    (tmp_path / "kaputt.sqlite").write_bytes(b"kaputt" * 100)
+    assert feedback_panel(FeedbackStore(tmp_path / "kaputt.sqlite")).startswith(
+        "✗ Die Rückmeldungen können nicht gelesen werden.")
+    assert "| 11:00 Uhr" not in feedback_markdown(many[:1], (1, 0)) and "02.11.2025, 11:00 Uhr" in feedback_markdown(
+        many[1:2], (1, 0))  # 10:00 UTC shown as Berlin time
+
+
+def test_export_candidates_runs_the_eval_cli_into_the_data_dir(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime
+
+    data_dir = tmp_path / "data"
+    with pytest.raises(AdminError, match="noch keine Rückmeldungen"):
+        export_candidates_file(data_dir)
+    store = FeedbackStore(data_dir / "feedback.sqlite")
+    store.add("Wer bezahlt die Verwaltungscloud?", "Bund und Länder [1].", [{"file": "a.md", "page": None}], rating=1)
+    store.add("Was gilt ab 2026?", "Dazu finde ich nichts.", rating=-1, comment="Fehlt")
+    when = datetime(2025, 11, 23, 14, 34, 38, tzinfo=UTC)
+    count, path = export_candidates_file(data_dir, now=when)
+    assert count == 2
+    assert path == data_dir.resolve() / "eval-kandidaten" / "kandidaten-20251123-143438.jsonl"
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert {i["question"] for i in items} == {"Wer bezahlt die Verwaltungscloud?", "Was gilt ab 2026?"}
+    again, second = export_candidates_file(data_dir, now=when)  # the same second: a new file, none replaced
+    assert again == 2 and second.name == "kandidaten-20251123-143438-2.jsonl" and path.is_file()
+    (data_dir / "feedback.sqlite").write_bytes(b"kaputt" * 100)  # German for the admin, the log in English
+    with caplog.at_level("ERROR", logger="ui.admin"):
+        with pytest.raises(AdminError, match="^Die Rückmeldungen können nicht gelesen werden"):
+            export_candidates_file(data_dir, now=when)
+        monkeypatch.setattr(FeedbackStore, "counts", lambda self: (1, 0))  # so the CLI itself meets the bad file
+        with pytest.raises(AdminError) as err:
+            export_candidates_file(data_dir, now=when)
+    assert str(err.value) == "Der Export ist fehlgeschlagen. Einzelheiten stehen im Server-Protokoll."
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("cannot read the feedback database") for m in messages)
+    assert any(m.startswith("candidate export failed (exit 1)") and "error:" in m for m in messages)
+    assert {p.name for p in (data_dir / "eval-kandidaten").iterdir()} == {path.name, second.name}  # no leftovers

@@ -1,5 +1,6 @@
 """Admin actions: login with throttling, checked uploads into the corpus folder, removing a document,
-and a re-ingest running in a background thread with live progress.
+a re-ingest running in a background thread with live progress, and the ratings ("Rückmeldungen") with
+their export to eval candidates (`python -m eval candidates` as a subprocess).
 
 Uploads are all-or-nothing: every file is checked (suffix, size, PDF magic bytes, text really being text,
 a plain file name) before the first one is written, and each is written via a temp file + os.replace.
@@ -20,6 +21,9 @@ import os
 import re
 import secrets
 import shutil
+import sqlite3
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -32,6 +36,7 @@ from typing import Any
 
 from rag.errors import IngestLockedError, RagError
 from rag.settings import Settings
+from ui.feedback import FeedbackStore
 from ui.render import german_timestamp
 from ui.throttle import LoginThrottle, wait_text
 
@@ -485,3 +490,121 @@ def status_markdown(status: dict[str, Any] | None, corpus_dir: Path | None) -> s
         f"| Letzte Aktualisierung | {german_timestamp(status.get('built_at')) or 'unbekannt'} |",
         f"| Korpus-Ordner | {folder} |",
     ])
+
+
+# ------------------------------------------------------------------------------------------ feedback
+FEEDBACK_ROWS = 50  # the admin tab shows the latest ratings only; the export takes all
+EXPORT_DIR = "eval-kandidaten"  # exports land in <data dir>/eval-kandidaten/
+EXPORT_TIMEOUT = 120.0
+_PROJECT_ROOT = Path(__file__).resolve().parents[1]  # where `python -m eval` is found
+
+
+def _shorten(text: Any, limit: int) -> str:
+    """One line, at most `limit` characters (cut at a word, with …).
+
+    >>> _shorten("Wer bezahlt   den Betrieb der Deutschen Verwaltungscloud?", 30)
+    'Wer bezahlt den Betrieb der …'
+    """
+    flat = " ".join(str(text or "").split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.") + " …"
+
+
+def _first_words(text: Any, words: int = 12) -> str:
+    parts = str(text or "").split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+def _md_text(text: str) -> str:
+    """Plain text for a Markdown table cell: no links, emphasis, HTML, formulas or column breaks."""
+    return "".join("\\" + ch if ch in "\\`*_[]<>#|$~!&" else ch for ch in text)
+
+
+def feedback_markdown(rows: Sequence[dict[str, Any]], counts: tuple[int, int], limit: int = FEEDBACK_ROWS) -> str:
+    """The ratings for the admin tab: the counts, then the latest `limit` of `rows`, newest first (`rows` may
+    be all of them or FeedbackStore.latest(limit)).
+
+    >>> print(feedback_markdown([{"id": 1, "ts": "2025-11-23T14:34:38+00:00", "question": "Wer zahlt?",
+    ...                           "answer": "Der Bund [1].", "rating": -1, "comment": "Quelle fehlt"}], (0, 1)))
+    👍 hilfreich: **0** · 👎 nicht hilfreich: **1**
+    <BLANKLINE>
+    | Zeitpunkt | Bewertung | Frage | Antwort (Anfang) | Kommentar |
+    |---|---|---|---|---|
+    | 23.11.2025, 15:34 Uhr | 👎 | Wer zahlt? | Der Bund \\[1\\]. | Quelle fehlt |
+    """
+    up, down = counts
+    head = f"👍 hilfreich: **{up}** · 👎 nicht hilfreich: **{down}**"
+    if not rows:
+        return head + "\n\nNoch keine Rückmeldungen."
+    latest = sorted(rows, key=lambda r: (str(r.get("ts") or ""), int(r.get("id") or 0)), reverse=True)[:limit]
+    total = max(up + down, len(rows))
+    table = ["| Zeitpunkt | Bewertung | Frage | Antwort (Anfang) | Kommentar |", "|---|---|---|---|---|"]
+    for r in latest:
+        rating = r.get("rating")
+        mark = "👍" if isinstance(rating, int) and rating > 0 else "👎" if isinstance(rating, int) and rating < 0 else "?"
+        cells = (
+            german_timestamp(r.get("ts")) or "unbekannt",
+            mark,
+            _md_text(_shorten(r.get("question"), 120)),
+            _md_text(_shorten(_first_words(r.get("answer")), 120)),
+            _md_text(_shorten(r.get("comment"), 200)),
+        )
+        table.append("| " + " | ".join(cells) + " |")
+    tail = f"\n\nGezeigt werden die neuesten {len(latest)} von {total} Rückmeldungen." if total > len(latest) else ""
+    return head + "\n\n" + "\n".join(table) + tail
+
+
+def feedback_panel(store: FeedbackStore, limit: int = FEEDBACK_ROWS) -> str:
+    """feedback_markdown of the store's latest ratings; a German line (and an English log line) when the
+    database cannot be read, so that the rest of the admin panel still opens."""
+    try:
+        return feedback_markdown(store.latest(limit), store.counts(), limit)
+    except sqlite3.Error as exc:
+        log.error("admin tab: cannot read the feedback database %s: %s", store.path, exc)
+        return "✗ Die Rückmeldungen können nicht gelesen werden. Einzelheiten stehen im Server-Protokoll."
+
+
+def export_candidates_file(
+    data_dir: Path, *, timeout: float = EXPORT_TIMEOUT, now: datetime | None = None
+) -> tuple[int, Path]:
+    """Run `python -m eval candidates` (a subprocess: ui/ never imports eval/) into
+    <data dir>/eval-kandidaten/kandidaten-<time>.jsonl; returns (candidates written, file).
+    AdminError with a German message when there is nothing to export or the export fails (English log line)."""
+    data_dir = data_dir.resolve()
+    try:
+        rated = sum(FeedbackStore(data_dir / "feedback.sqlite").counts())
+    except sqlite3.Error as exc:
+        log.error("cannot read the feedback database %s: %s", data_dir / "feedback.sqlite", exc)
+        raise AdminError("Die Rückmeldungen können nicht gelesen werden; es wurde nichts exportiert. "
+                         "Einzelheiten stehen im Server-Protokoll.") from exc
+    if rated == 0:
+        raise AdminError("Es liegen noch keine Rückmeldungen vor – es gibt nichts zu exportieren.")
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+    out = data_dir / EXPORT_DIR / f"kandidaten-{stamp}.jsonl"
+    n = 2
+    while out.exists():
+        out = out.with_name(f"kandidaten-{stamp}-{n}.jsonl")
+        n += 1
+    cmd = [sys.executable, "-m", "eval", "candidates", "--data-dir", str(data_dir), "--out", str(out)]
+    failed = "Der Export ist fehlgeschlagen. Einzelheiten stehen im Server-Protokoll."
+    try:
+        proc = subprocess.run(cmd, cwd=_PROJECT_ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        out.unlink(missing_ok=True)
+        log.error("candidate export timed out after %.0f s: %s", timeout, " ".join(cmd))
+        raise AdminError(f"Der Export hat zu lange gedauert (über {timeout:.0f} s) und wurde abgebrochen.") from exc
+    except OSError as exc:
+        log.error("candidate export could not start (%s): %s", exc, " ".join(cmd))
+        raise AdminError(failed) from exc
+    if proc.returncode != 0 or not out.is_file():
+        out.unlink(missing_ok=True)  # a name no earlier export had: nothing of anyone else's goes
+        log.error("candidate export failed (exit %s): %s", proc.returncode, (proc.stderr or "").strip()[-2000:])
+        raise AdminError(failed)
+    with open(out, encoding="utf-8") as fh:
+        count = sum(1 for line in fh if line.strip())
+    log.info("admin exported %d eval candidates to %s", count, out)
+    return count, out

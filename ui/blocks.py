@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -29,6 +30,8 @@ from ui.admin import (
     BUSY_MESSAGE,
     AdminError,
     UploadError,
+    export_candidates_file,
+    feedback_panel,
     progress_markdown,
     remove_document,
     report_markdown,
@@ -748,6 +751,14 @@ def _admin_tab(svc: AppService, token_state: gr.State, lib: dict[str, Any] | Non
         remove_dd = gr.Dropdown(label="Dokument", choices=[], value=None, elem_id="bl-remove-doc")
         remove_btn = gr.Button("Entfernen und Index aktualisieren", variant="stop", elem_id="bl-remove-btn")
         remove_msg = gr.Markdown(elem_id="bl-remove-msg")
+        gr.Markdown("### Rückmeldungen")
+        gr.Markdown("Bewertungen der Antworten (👍/👎 mit Kommentar), die neuesten zuerst. Der Export legt daraus "
+                    "Entwürfe für Eval-Fragen an (JSONL); sie werden vor der Aufnahme in einen Fragensatz geprüft.")
+        feedback_box = gr.Markdown(elem_id="bl-admin-feedback")
+        export_btn = gr.Button("Als Eval-Kandidaten exportieren", elem_id="bl-feedback-export")
+        export_msg = gr.Markdown(elem_id="bl-feedback-export-msg")
+        export_file = gr.File(label="Eval-Kandidaten (JSONL)", interactive=False, visible=False,
+                              elem_id="bl-feedback-export-file")
 
     def require(token: str) -> None:
         if not guard.valid(token):
@@ -760,7 +771,11 @@ def _admin_tab(svc: AppService, token_state: gr.State, lib: dict[str, Any] | Non
             gr.Dropdown(choices=svc.documents(), value=None),
             progress_markdown(state),
             report_markdown(state.report),
+            feedback_view(),
         )
+
+    def feedback_view() -> str:
+        return feedback_panel(svc.feedback)
 
     lib_outputs = [lib["group"], lib["docs"]] if lib else []
 
@@ -773,12 +788,12 @@ def _admin_tab(svc: AppService, token_state: gr.State, lib: dict[str, Any] | Non
         try:
             token = guard.login(u, p, client_of(request))
         except AdminError as exc:
-            return ("", gr.Column(visible=True), gr.Column(visible=False), f"✗ {exc}", "", *_no_change(4),
+            return ("", gr.Column(visible=True), gr.Column(visible=False), f"✗ {exc}", "", *_no_change(5),
                     *_no_change(len(lib_outputs)))
         return (token, gr.Column(visible=False), gr.Column(visible=True), "", "", *panel_values(), *lib_values(True))
 
     login_outputs = [token_state, login_col, admin_col, login_msg, password, status_box, remove_dd, progress, report,
-                     *lib_outputs]
+                     feedback_box, *lib_outputs]
     logins = [
         trigger(do_login, [user, password], login_outputs, api_visibility="private", concurrency_limit=1,
                 concurrency_id="admin-login")
@@ -810,17 +825,17 @@ def _admin_tab(svc: AppService, token_state: gr.State, lib: dict[str, Any] | Non
             state = svc.job.state()
             if not state.running:
                 break
-            yield progress_markdown(state), gr.skip(), gr.skip(), gr.skip()
+            yield progress_markdown(state), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             time.sleep(0.5)
-        status_text, docs, prog, rep = panel_values()
-        yield prog, rep, status_text, docs
+        status_text, docs, prog, rep, fb = panel_values()
+        yield prog, rep, status_text, docs, fb
 
-    follow_outputs = [progress, report, status_box, remove_dd]
+    follow_outputs = [progress, report, status_box, remove_dd, feedback_box]
 
     def follow_if_running(token: str) -> Iterator[tuple[Any, ...]]:
         """After login: keep showing the progress of an update started earlier (e.g. before a reload)."""
         if not guard.valid(token) or not svc.job.state().running:
-            yield _no_change(4)
+            yield _no_change(5)
             return
         yield from follow(token)
 
@@ -895,6 +910,29 @@ def _admin_tab(svc: AppService, token_state: gr.State, lib: dict[str, Any] | Non
     removed.then(finished, [remove_msg], [remove_msg], api_visibility="private", queue=False)
     refresh = [reingested, up_done, removed]
 
+    def do_export(token: str) -> tuple[Any, ...]:
+        """All ratings -> <data dir>/eval-kandidaten/kandidaten-<time>.jsonl (via `python -m eval candidates`),
+        offered for download from a temp copy (Gradio serves temp files, never the data dir)."""
+        require(token)
+        data_dir = svc.settings.data_dir
+        try:
+            count, path = export_candidates_file(data_dir)
+            folder = Path(tempfile.mkdtemp(prefix="eval-kandidaten-"))
+            shutil.copyfile(path, folder / path.name)
+        except AdminError as exc:
+            return f"✗ {exc}", gr.File(value=None, visible=False), feedback_view()
+        except OSError:
+            log.exception("candidate export: could not copy the file for download")
+            return ("✗ Die Datei wurde geschrieben, kann aber nicht zum Herunterladen angeboten werden. "
+                    "Einzelheiten stehen im Server-Protokoll.", gr.File(value=None, visible=False), feedback_view())
+        where = path.relative_to(data_dir.resolve()) if path.is_relative_to(data_dir.resolve()) else path.name
+        what = "1 Eval-Kandidat wurde" if count == 1 else f"{count} Eval-Kandidaten wurden"
+        note = f"✓ {what} geschrieben: im Datenordner unter `{where}`. Bitte vor der Übernahme prüfen."
+        return note, gr.File(value=str(folder / path.name), visible=True), feedback_view()
+
+    export_btn.click(do_export, [token_state], [export_msg, export_file, feedback_box], api_visibility="private",
+                     concurrency_limit=1, concurrency_id="admin-export")
+
     if lib:
         def ask_confirm(token: str, rels: list[str] | None) -> tuple[Any, ...]:
             require(token)
@@ -911,7 +949,7 @@ def _admin_tab(svc: AppService, token_state: gr.State, lib: dict[str, Any] | Non
             return gr.Row(visible=False), remove(token, list(rels or []))
 
         def lib_follow(token: str) -> Iterator[tuple[Any, ...]]:
-            for prog, _rep, _status, docs in follow(token):
+            for prog, _rep, _status, docs, _fb in follow(token):
                 yield prog, docs, gr.skip()
             yield gr.skip(), gr.skip(), gr.Dropdown(choices=svc.documents(), value=[])
 

@@ -163,6 +163,18 @@ class FeedbackStore:
             ).fetchall()
         return [dict(r) for r in rows]
 
+    def latest(self, limit: int) -> list[dict[str, Any]]:
+        """The `limit` most recently rated rows (a changed rating counts as new), newest first."""
+        if not self.path.exists():
+            return []
+        with closing(self._connect()) as conn:
+            conn.row_factory = sqlite3.Row
+            rows = conn.execute(
+                "SELECT id, ts, question, answer, citations_json, rating, comment FROM feedback "
+                "ORDER BY ts DESC, id DESC LIMIT ?", (max(0, int(limit)),)
+            ).fetchall()
+        return [dict(r) for r in rows]
+
     def counts(self) -> tuple[int, int]:
         """(thumbs up, thumbs down) so far."""
         if not self.path.exists():
