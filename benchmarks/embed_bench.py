@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import time
 import warnings
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from benchlib import cpu_model, write_section  # benchmarks/benchlib.py (the script's folder is on sys.path)
 
 import rag  # noqa: F401  (offline environment first)
 from ingest.chunking import chunk_pages
@@ -107,8 +107,7 @@ def int8_engine(model_root: Path) -> E5TorchEmbedder:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = cpu_model()
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return f"{os.cpu_count()} CPUs ({cpu}), load average {load}"
 
@@ -197,9 +196,7 @@ def main() -> None:
                 (f"| cosine to the bundled engine >= 0.99 for every text | min {default.cos_min:.5f} | "
                  f"{'met' if default.cos_min >= 0.99 else 'missed'} |")]
     text = "\n".join(["## Embedding engines (embed_bench.py)", *out]) + "\n"
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    write_section(args.out, text)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -28,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from benchlib import cpu_model  # benchmarks/benchlib.py (the script's folder is on sys.path)
 
 import rag  # noqa: F401 - pins every library to offline mode before anything else loads
 from ingest.pipeline import IngestReport, ProgressEvent, ingest
@@ -185,15 +186,7 @@ def pct(num: float, den: float) -> str:
 
 
 def machine() -> str:
-    model = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores (nproc), {model}"
+    return f"{os.cpu_count()} cores (nproc), {cpu_model()}"
 
 
 def load() -> str:

@@ -10,24 +10,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchlib import cpu_model  # benchmarks/benchlib.py (the script's folder is on sys.path)
+
 HERE = Path(__file__).resolve().parent
 # the order sections appear in (any other section file follows, by name)
 ORDER = ("embed_bench", "ingest_bench", "query_bench", "scale_bench", "users_bench", "hostile_ingest")
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def memory_gib() -> str:

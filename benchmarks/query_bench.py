@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from benchlib import write_section  # benchmarks/benchlib.py (the script's folder is on sys.path)
 
 import rag  # noqa: F401 - pins every library to offline mode before anything else loads
 from rag.assistant import Assistant
@@ -175,9 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| ask p95 <= 150 ms (warm, issue #18) | {ap95:.0f} ms | {'met' if ap95 <= 150 else 'missed'} |",
             "", f"Warm answer to the first question refused={warm.refused}."]
     text = "\n".join(out) + "\n"
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    write_section(args.out, text)
     return 0
 
 

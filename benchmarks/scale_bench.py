@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from benchlib import cpu_model, write_section  # benchmarks/benchlib.py (the script's folder is on sys.path)
 
 PROJECT = Path(__file__).resolve().parents[1]
 NOISE = 0.15  # norm of the noise added to a unit vector before renormalising (cosine to the original ~0.99)
@@ -68,15 +69,7 @@ def vm_hwm_mb() -> float:
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores ({cpu}), {platform.python_implementation()} {platform.python_version()}"
+    return f"{os.cpu_count()} cores ({cpu_model()}), {platform.python_implementation()} {platform.python_version()}"
 
 
 def shift_numbers(text: str, r: int) -> str:
@@ -532,10 +525,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"profile: {args.work / 'profile.txt'}", file=sys.stderr)
     (args.work / "results.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
     note = args.note_file.read_text(encoding="utf-8").strip() if args.note_file else ""
-    text = report(args, rows, (load_start, os.getloadavg()[0]), note)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
-    print(text)
+    write_section(args.out, report(args, rows, (load_start, os.getloadavg()[0]), note))
     return 0
 
 

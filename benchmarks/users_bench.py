@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import socket
@@ -40,7 +39,9 @@ import numpy as np
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
-from ui.blocks import BUSY_TEXT, CONCURRENCY, QUEUE_MAX  # noqa: E402
+from benchlib import cpu_model, write_section  # noqa: E402  (benchmarks/benchlib.py: the script's folder)
+
+from ui.blocks import CONCURRENCY, QUEUE_MAX, busy_reply  # noqa: E402
 
 TARGET_P95_S = 3.0
 TARGET_ERRORS = 0
@@ -93,15 +94,7 @@ def free_port() -> int:
 
 
 def machine() -> dict[str, str]:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"nproc": str(os.cpu_count()), "cpu": cpu}
+    return {"nproc": str(os.cpu_count()), "cpu": cpu_model()}
 
 
 def loadavg() -> str:
@@ -117,18 +110,6 @@ def peak_rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
-
-
-def busy_reply(exc: BaseException) -> bool:
-    """A call refused with the app's German busy answer (HTTP 429 + BUSY_TEXT), as a full queue gives it."""
-    import httpx
-
-    if not isinstance(exc, httpx.HTTPStatusError) or exc.response.status_code != 429:
-        return False
-    try:
-        return bool(exc.response.json().get("detail") == BUSY_TEXT)
-    except ValueError:
-        return False
 
 
 def models_dir() -> Path:
@@ -298,10 +279,7 @@ def main() -> int:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "startup_s": startup, "wall_s": wall,
         "rss_mb": rss, "queue_full_logged": queue_full, "warm_s": warm_s, "warm_outcome": outcome,
     }
-    text = report(args, run, info)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
-    print(text)
+    write_section(args.out, report(args, run, info))
     return 0
 
 

@@ -27,6 +27,7 @@ from files import write_files
 from pdfgen import make_pdf
 
 from rag.settings import Settings
+from ui.blocks import busy_reply
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -316,20 +317,6 @@ def held_llm(release: threading.Event) -> Iterator[tuple[str, list[float]]]:
         release.set()
         server.shutdown()
         server.server_close()
-
-
-def busy_reply(exc: BaseException) -> bool:
-    """Whether a gradio_client call failed with the app's German busy answer (HTTP 429, BUSY_TEXT)."""
-    import httpx
-
-    from ui.blocks import BUSY_TEXT
-
-    if not isinstance(exc, httpx.HTTPStatusError) or exc.response.status_code != 429:
-        return False
-    try:
-        return bool(exc.response.json().get("detail") == BUSY_TEXT)
-    except ValueError:
-        return False
 
 
 def test_a_full_queue_gives_client_users_the_german_busy_message(app_url: tuple[str, Path], tmp_path: Path) -> None:

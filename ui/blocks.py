@@ -66,6 +66,21 @@ log = logging.getLogger(__name__)
 QUEUE_MAX = 20
 CONCURRENCY = 2
 BUSY_TEXT = "Der Assistent ist gerade ausgelastet. Bitte versuchen Sie es in einer Minute noch einmal."
+
+
+def busy_reply(exc: BaseException) -> bool:
+    """Whether a gradio_client call failed with this app's German busy answer (HTTP 429 with BUSY_TEXT), as
+    a full queue gives it (used by the client test and benchmarks/users_bench.py)."""
+    import httpx
+
+    if not isinstance(exc, httpx.HTTPStatusError) or exc.response.status_code != 429:
+        return False
+    try:
+        return bool(exc.response.json().get("detail") == BUSY_TEXT)
+    except ValueError:
+        return False
+
+
 EXAMPLES = (
     "Was hat der IT-Planungsrat zum Kommunalpakt beschlossen?",
     "Wie wird die Nachnutzung von EfA-Leistungen ab 2024 finanziert?",
