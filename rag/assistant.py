@@ -121,13 +121,15 @@ class Assistant:
 
     # -- public verbs -----------------------------------------------------------------------------
     def retrieve(self, query: str, k: int = 10, filters: dict[str, Any] | None = None) -> list[Passage]:
+        def from_live() -> list[Passage]:
+            snap = self.snapshot()
+            return self._retriever_for(snap).retrieve(self._spelt(snap, query), k=k, filters=filters)
+
         try:
-            snap = self.snapshot()
-            return self._retriever_for(snap).retrieve(self._spelt(snap, query), k=k, filters=filters)
-        except VersionDroppedError as exc:
+            return from_live()
+        except VersionDroppedError as exc:  # a server dropped the version under us: once more from the live one
             _log_dropped(exc)
-            snap = self.snapshot()
-            return self._retriever_for(snap).retrieve(self._spelt(snap, query), k=k, filters=filters)
+            return from_live()
 
     def _spelt(self, snap: Snapshot, text: str) -> str:
         """The question as the documents write it: references in one notation ("52 sitzung" → "52. sitzung"),

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from rag.answering.compose import german_date
 from rag.lexicon import STOPWORDS, WHATS_NEW
 from rag.sessions import Decision, sessions_overview
 from rag.types import Answer, Chunk, Citation
@@ -208,10 +209,6 @@ def german_timestamp(iso: Any) -> str:
     return when.strftime("%d.%m.%Y, %H:%M Uhr")
 
 
-def _german_date(iso: str | None) -> str:
-    return f"{iso[8:10]}.{iso[5:7]}.{iso[:4]}" if iso and re.fullmatch(r"\d{4}-\d{2}-\d{2}", iso) else (iso or "")
-
-
 def _md(text: str) -> str:
     return "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in " ".join(str(text).split()))
 
@@ -271,7 +268,7 @@ def digest_answer(digest: Digest, chunks: Sequence[Chunk], query: str = "") -> A
     if digest.decisions:
         lines += ["", f"Neue Beschlüsse ({len(digest.decisions)}):"]
         for d in digest.decisions:
-            where = ", ".join(x for x in (d.session, _german_date(d.date)) if x)
+            where = ", ".join(x for x in (d.session, german_date(d.date) or "") if x)
             topics = ", ".join(d.tags) if d.tags else "keine erkannt"
             lines.append(
                 f"- **{_md(d.number)}** – {_md(d.title)}" + (f" ({_md(where)})" if where else "")
