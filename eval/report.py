@@ -437,8 +437,9 @@ def render_suite_markdown(suite: dict[str, Any], chart: str | None) -> str:
     for name, r in suite["sets"].items():
         if r["role"] == "dev" and not r.get("variant_of"):
             lines += [f"## `{name}` per kind (tuning set)", "", _md_table(_kind_header(), kind_rows(r)), ""]
-            if chart:
+            if chart:  # the chart is of the first tuning set (write_suite_report)
                 lines += [f"![{name} metrics per kind, ours vs baseline]({chart})", ""]
+                chart = None
             lines += worst_items_section(r, f"## `{name}`: worst items")
     lines += ["## Definitions", "", DEFINITIONS]
     return "\n".join(lines)
