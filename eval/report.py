@@ -10,6 +10,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from eval.stats import intervals
+
 # metric name -> (label, higher is better); the order is the order of every table
 LABELS: dict[str, tuple[str, bool]] = {
     "hit_at_1": ("hit@1", True),
@@ -327,6 +329,23 @@ def _with_baseline(result: dict[str, Any], name: str) -> str:
     return f"{cell} ({fmt(base.get(name))})" if base and name in base else cell
 
 
+_INTERVALS = ("gold_cited", "fact_recall", "citation_precision", "refusal_accuracy")
+_INTERVAL_NAMES = {"gold_cited": "gold source cited", "fact_recall": "fact recall",
+                   "citation_precision": "citation precision", "refusal_accuracy": "refusal accuracy"}
+
+
+def interval_rows(suite: dict[str, Any]) -> list[list[str]]:
+    """Per clean set (variants left out): each figure as 'value [low, high]'."""
+    rows = []
+    for name, r in suite["sets"].items():
+        if r.get("variant_of"):
+            continue
+        got = intervals(r.get("items") or [], _INTERVALS)
+        rows.append([name, str(int(r["metrics"].get("n", 0)))]
+                    + [f"{fmt(r['metrics'].get(f))} [{fmt(got[f][0])}, {fmt(got[f][1])}]" for f in _INTERVALS])
+    return rows
+
+
 def suite_rows(suite: dict[str, Any]) -> list[list[str]]:
     """One row per set: role, n, the SUITE_COLUMNS (retrieval as 'ours (baseline)'), gate."""
     rows = []
@@ -421,6 +440,13 @@ def render_suite_markdown(suite: dict[str, Any], chart: str | None) -> str:
         "## All sets side by side",
         "",
         _md_table(_suite_header(), suite_rows(suite)),
+        "",
+        "### How sure: 95 % intervals (bootstrap over each set's items, `eval/stats.py`)",
+        "",
+        "A difference smaller than these intervals' half-width is noise on one set; compare two runs item by "
+        "item with `python -m eval.stats BEFORE.json AFTER.json`.",
+        "",
+        _md_table(["set", "n", *(_INTERVAL_NAMES[f] for f in _INTERVALS)], interval_rows(suite)),
         "",
     ]
     if suite["variants"]:

@@ -86,6 +86,9 @@ def test_suite_runs_every_set_and_variant(tmp_path: Path, fake: None) -> None:
     report = (tmp_path / "suite.md").read_text(encoding="utf-8")
     assert "## All sets side by side" in report and "| test-lower | held-out |" in report
     assert "dev` per kind" in report and "test` per kind" not in report
+    # each clean set's figures with their bootstrap interval; variants are compared with their set instead
+    assert "### How sure" in report and "| dev | " in report.split("### How sure")[1].split("##")[0]
+    assert "| test-lower |" not in report.split("### How sure")[1].split("##")[0]
 
 
 def test_held_out_sets_carry_no_item_text(tmp_path: Path, fake: None) -> None:

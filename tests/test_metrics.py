@@ -422,3 +422,51 @@ def test_export_candidates_without_database(tmp_path: Path) -> None:
 
     with pytest.raises(FileNotFoundError):
         export_candidates(tmp_path / "missing.sqlite", tmp_path / "out.jsonl")
+
+
+# ---------------------------------------------------------------- how sure a figure is (eval/stats.py)
+
+
+def test_bootstrap_interval_holds_the_mean_and_narrows_with_more_items() -> None:
+    from eval.stats import bootstrap_interval
+
+    small = bootstrap_interval([1.0, 0.0, 1.0, 1.0] * 10)
+    large = bootstrap_interval([1.0, 0.0, 1.0, 1.0] * 100)
+    assert small[0] < 0.75 < small[1] and large[0] < 0.75 < large[1]
+    assert large[1] - large[0] < (small[1] - small[0]) / 2
+    assert bootstrap_interval([None, math.nan, 1.0, 1.0]) == (1.0, 1.0)  # unmeasured items are skipped
+
+
+def test_paired_interval_tells_a_consistent_gain_from_noise() -> None:
+    from eval.stats import paired_interval
+
+    before = [0.0, 1.0] * 60
+    gain = [1.0, 1.0] * 10 + [0.0, 1.0] * 50  # 10 items better, none worse
+    diff, lo, hi = paired_interval(before, gain)
+    assert diff > 0 and lo > 0
+    shuffled = [1.0, 0.0] * 60  # as many items better as worse: the same mean, a wide interval around 0
+    diff, lo, hi = paired_interval(before, shuffled)
+    assert diff == 0 and lo < 0 < hi
+
+
+def test_stats_cli_compares_two_runs_item_by_item(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    def write(name: str, recalls: list[float]) -> Path:
+        path = tmp_path / name
+        path.write_text("".join(json.dumps({"id": f"q{i}", "answerable": True, "has_gold": True, "refused": False,
+                                            "fact_recall": r, "citation_precision": 1.0}) + "\n"
+                                for i, r in enumerate(recalls)), encoding="utf-8")
+        return path
+
+    before = write("before.jsonl", [0.0, 1.0] * 40)
+    after = write("after.jsonl", [1.0, 1.0] * 20 + [0.0, 1.0] * 20)
+    out = subprocess.run([sys.executable, "-m", "eval.stats", str(before), str(after)], capture_output=True,
+                         text=True, check=True).stdout
+    assert "80 items in both runs" in out
+    line = next(ln for ln in out.splitlines() if ln.startswith("fact_recall"))
+    assert "0.500 -> 0.750" in line and "+0.250" in line and "beyond noise" in line
+    same = subprocess.run([sys.executable, "-m", "eval.stats", str(before), str(before)], capture_output=True,
+                          text=True, check=True).stdout
+    assert "beyond noise" not in same
