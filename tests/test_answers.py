@@ -89,6 +89,28 @@ def test_answer_cites_the_decision_with_lead_in(assistant: Assistant) -> None:
 
 
 @pytest.mark.slow
+def test_loss_diagnosis_puts_each_missing_fact_under_its_cause(assistant: Assistant, tmp_path: Path) -> None:
+    """benchmarks/diagnose_loss.py: a fact the answer lacks but another retrieved document holds is an
+    uncited top-k passage; a fact no document holds is not retrieved; held-out sets get no item listing."""
+    item = {"id": "kommunalpakt", "kind": "lookup", "answerable": True, "history": [],
+            "question": "Was hat der IT-Planungsrat zum Kommunalpakt beschlossen?", "answer": "…",
+            "facts": ["Eckpunkten", "Königsteiner Schlüssel", "Mondlandung"],
+            "sources": [{"file": "beschluesse/2023-02.md", "page": None}]}
+    questions = tmp_path / "dev9.jsonl"
+    questions.write_text(json.dumps(item, ensure_ascii=False) + "\n", encoding="utf-8")
+    tool = [sys.executable, str(PROJECT / "benchmarks" / "diagnose_loss.py"), str(assistant.settings.data_dir)]
+    out = subprocess.run([*tool, str(questions), "--items"], capture_output=True, text=True, check=True,
+                         cwd=PROJECT).stdout
+    assert "1 answerable items with facts, 3 facts, 2 missing" in out
+    assert "| uncited top-k passage | 1 |" in out and "| not retrieved | 1 |" in out and "| refused | 0 |" in out
+    assert "| kommunalpakt | lookup | 2/3 |" in out
+    held = tmp_path / "blind.jsonl"
+    held.write_text(questions.read_text(encoding="utf-8"), encoding="utf-8")
+    refused = subprocess.run([*tool, str(held), "--items"], capture_output=True, text=True, cwd=PROJECT)
+    assert refused.returncode != 0 and "held-out sets are reported as whole sets only" in refused.stderr
+
+
+@pytest.mark.slow
 def test_refuses_when_not_in_documents(assistant: Assistant) -> None:
     ans = assistant.ask("Wie hoch ist der Gewerbesteuer-Hebesatz der Stadt Alsdorf?")
     assert ans.refused and ans.text.startswith(REFUSAL) and not ans.citations
