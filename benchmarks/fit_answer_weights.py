@@ -1,19 +1,23 @@
-"""Fit the answerer's sentence-scoring model (rag/data/weights.toml) on the dev set only, with its one
-hyper-parameter (the L2 penalty) chosen by cross-validation inside dev:
+"""Fit the answerer's sentence-scoring model (rag/data/weights.toml) on tuning sets only, with its
+hyper-parameters (the loss and the L2 penalty) chosen by cross-validation inside them:
 
-    python benchmarks/fit_answer_weights.py DATA_DIR [eval/sets/dev.jsonl] [--folds 5] [--write]
+    python benchmarks/fit_answer_weights.py DATA_DIR [eval/sets/dev.jsonl eval/sets/dev2.jsonl] [--folds 5] [--write]
 
 DATA_DIR holds an index of ../shared/corpus (e.g. data/eval/work-shared-corpus/ours-e5-torch after
-`make eval`). For each candidate penalty the questions are split into folds; the model is fitted on the other
-folds and the WHOLE answerer (gates, selection, citations) is evaluated on the held-out fold, so every figure
-below is on questions the weights never saw. The penalty with the best held-out fact recall + citation
-precision − false refusals wins; the model is then refitted on all of dev and, with `--write`, stored in
-rag/data/weights.toml together with this command and the cross-validated figures.
+`make eval`). For each candidate (loss, penalty) the questions are split into folds; the model is fitted on the
+other folds and the WHOLE answerer (gates, selection, citations) is evaluated on the held-out fold, so every
+figure below is on questions the weights never saw. The candidate with the best held-out fact recall +
+citation precision − false refusals wins; the model is then refitted on all tuning questions and, with
+`--write`, stored in rag/data/weights.toml together with this command and the cross-validated figures.
 
 A sentence is a positive example when it holds one of the item's gold facts and its passage is one of the
-item's gold sources (right content, citable source). The model is an L2-regularised logistic regression on
-standardised features (numpy, no extra dependency), stored in raw units. Held-out sets (test, blind) are
-refused: tuning on them would make their figures meaningless.
+item's gold sources (right content, citable source). Two losses, on standardised features (numpy, no extra
+dependency), stored in raw units:
+- `pointwise`: L2-regularised logistic regression over all sentences of all questions;
+- `listwise`: per question, a softmax over its candidate sentences, maximising the probability of its
+  positive ones (what the answerer does with the scores: rank one question's sentences against each
+  other), plus `mix` times the pointwise loss, which sets the scale and bias the relative cut-off reads.
+Held-out sets (test, blind) are refused: tuning on them would make their figures meaningless.
 """
 
 from __future__ import annotations
@@ -40,7 +44,11 @@ from rag.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS_FILE = ROOT / "rag" / "data" / "weights.toml"
 METRICS = ("fact_recall", "citation_precision", "gold_cited", "refusal_accuracy", "false_refusal_rate")
-PENALTIES = (0.3, 3.0, 30.0, 300.0)
+# (loss, mix of the pointwise loss, L2 penalty) tried by cross-validation
+# (a wider grid - pointwise L2 0.3-300, listwise mix 0/0.3/1 x L2 0.1-3 - was tried on dev and dev2 on
+# 2026-12-05; these are its best corners)
+CANDIDATES = (*(("pointwise", 1.0, l2) for l2 in (3.0, 30.0)),
+              *(("listwise", mix, l2) for mix in (0.0, 1.0) for l2 in (0.3, 1.0)))
 HELD_OUT = ("test", "blind")
 
 Examples = dict[str, tuple[np.ndarray, np.ndarray]]
@@ -82,6 +90,42 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 3000, lr: float = 
     return raw, b - float(raw @ mu)
 
 
+def fit_listwise(data: Examples, keys: Sequence[str], l2: float, mix: float, steps: int = 1500,
+                 lr: float = 0.3) -> tuple[np.ndarray, float]:
+    """Per question a softmax over its candidates (maximise the probability of its positive sentences), plus
+    `mix` times the per-sentence logistic loss; gradient descent on standardised features. Raw-unit weights, bias."""
+    xs, ys = [data[k][0] for k in keys], [data[k][1] for k in keys]
+    allx = np.vstack(xs)
+    mu, sd = allx.mean(0), allx.std(0) + 1e-9
+    xs = [(x - mu) / sd for x in xs]
+    w, b = np.zeros(allx.shape[1]), 0.0
+    with_pos = max(1, sum(1 for y in ys if y.any()))
+    per_sentence = len(xs) / with_pos / len(allx)  # the pointwise loss weighs like one more question on average
+    for _ in range(steps):
+        gw, gb = l2 * w, 0.0
+        for x, y in zip(xs, ys, strict=True):
+            s = x @ w
+            if y.any():
+                e = np.exp(s - s.max())
+                p = e / e.sum()
+                target = p * y / (p * y).sum()
+                gw += x.T @ (p - target) / with_pos
+            if mix:
+                q = 1.0 / (1.0 + np.exp(-(s + b)))
+                gw += mix * per_sentence * (x.T @ (q - y))
+                gb += mix * per_sentence * float((q - y).sum())
+        w -= lr * gw
+        b -= lr * gb
+    raw = w / sd
+    return raw, b - float(raw @ mu)
+
+
+def fit_candidate(data: Examples, keys: Sequence[str], loss: str, mix: float, l2: float) -> tuple[np.ndarray, float]:
+    if loss == "pointwise":
+        return fit(*stacked(data, set(keys)), l2)
+    return fit_listwise(data, keys, l2, mix)
+
+
 def config_for(w: np.ndarray, b: float) -> AnswerConfig:
     return dataclasses.replace(AnswerConfig(), weights=dict(zip(FEATURES, map(float, w), strict=True)), bias=b)
 
@@ -99,15 +143,15 @@ def line(name: str, m: dict[str, float]) -> str:
     return f"| {name} | " + " | ".join(f"{m.get(k, float('nan')):.3f}" for k in METRICS) + f" | {objective(m):.3f} |"
 
 
-def write_weights(w: np.ndarray, b: float, command: str, l2: float, table: list[str], n: int) -> None:
+def write_weights(w: np.ndarray, b: float, command: str, chosen: str, table: list[str], n: int) -> None:
     lines = [
         "# The answerer's sentence-scoring model: score = sigmoid(bias + sum of weight[feature] * feature), over the",
         "# features of rag/answering/features.py (FEATURE_DOCS says what each measures). Loaded by",
         "# rag.answering.features (DEFAULT_WEIGHTS, DEFAULT_BIAS); every feature must have a weight.",
         f"# Written by: {command}  ({date.today().isoformat()})",
-        f"# Logistic regression on the sentences of {n} answerable dev questions; L2 penalty {l2:g} chosen by",
-        "# cross-validation inside dev (whole answerer on held-out folds; objective fact recall + citation",
-        "# precision - false refusals):",
+        f"# Fitted on the sentences of {n} answerable tuning questions; {chosen} chosen by cross-validation",
+        "# inside them (whole answerer on held-out folds; objective fact recall + citation precision - false",
+        "# refusals):",
         "#   | model | " + " | ".join(METRICS) + " | objective |",
         *(f"#   {row}" for row in table),
         f"bias = {b:.3f}",
@@ -122,14 +166,16 @@ def write_weights(w: np.ndarray, b: float, command: str, l2: float, table: list[
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data_dir", type=Path)
-    ap.add_argument("questions", type=Path, nargs="?", default=ROOT / "eval" / "sets" / "dev.jsonl")
+    ap.add_argument("questions", type=Path, nargs="*",
+                    default=[ROOT / "eval" / "sets" / "dev.jsonl", ROOT / "eval" / "sets" / "dev2.jsonl"])
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--write", action="store_true", help="store the refitted model in rag/data/weights.toml")
     args = ap.parse_args()
-    if any(h in args.questions.stem for h in HELD_OUT):
-        sys.exit(f"refusing to fit on {args.questions}: held-out sets are never tuned on (use dev)")
+    for q in args.questions:
+        if any(h in q.stem for h in HELD_OUT):
+            sys.exit(f"refusing to fit on {q}: held-out sets are never tuned on (use dev)")
     settings = Settings.from_env(data_dir=args.data_dir)
-    items = load_gold(args.questions)
+    items = [it for q in args.questions for it in load_gold(q)]
     data = examples(Assistant(settings), items)
     ids = [it.id for it in items]
     random.Random(0).shuffle(ids)
@@ -138,26 +184,30 @@ def main() -> None:
     def evaluate(config: AnswerConfig, subset: Sequence[GoldItem]) -> list:
         return ask_items(Assistant(settings, answering=config), subset, depth=10, k=5)
 
-    table = [line("model before this fit, all of dev (in-sample)", compute_metrics(evaluate(AnswerConfig(), items), 5))]
-    best: tuple[float, float] | None = None
-    for l2 in PENALTIES:
+    table = [line("model before this fit, all questions (not cross-validated)",
+                  compute_metrics(evaluate(AnswerConfig(), items), 5))]
+    best: tuple[float, tuple[str, float, float]] | None = None
+    for loss, mix, l2 in CANDIDATES:
         held: list = []
         for fold in folds:
-            w, b = fit(*stacked(data, set(data) - fold), l2)
+            w, b = fit_candidate(data, [k for k in data if k not in fold], loss, mix, l2)
             held += evaluate(config_for(w, b), [it for it in items if it.id in fold])
         m = compute_metrics(held, 5)
-        table.append(line(f"refitted, L2 {l2:g}, {args.folds}-fold held-out", m))
+        name = f"{loss}" + (f" (mix {mix:g})" if loss == "listwise" else "")
+        table.append(line(f"{name}, L2 {l2:g}, {args.folds}-fold held-out", m))
         print(table[-1], flush=True)
         if best is None or objective(m) > best[0]:
-            best = (objective(m), l2)
+            best = (objective(m), (loss, mix, l2))
     assert best is not None
-    w, b = fit(*stacked(data), best[1])
+    loss, mix, l2 = best[1]
+    w, b = fit_candidate(data, list(data), loss, mix, l2)
     print("\n".join(["| model | " + " | ".join(METRICS) + " | objective |", *table]))
-    print(f"chosen L2 {best[1]:g}; weights on all of dev:",
+    print(f"chosen: {loss} mix {mix:g} L2 {l2:g}; weights on all tuning questions:",
           dict(zip(FEATURES, np.round(w, 3).tolist(), strict=True)), f"bias {b:.3f}")
     if args.write:
         command = "python benchmarks/fit_answer_weights.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-        write_weights(w, b, command.replace(str(args.data_dir), "DATA_DIR"), best[1], table, len(data))
+        write_weights(w, b, command.replace(str(args.data_dir), "DATA_DIR"), f"{loss} loss (mix {mix:g}), L2 {l2:g}",
+                      table, len(data))
         print(f"written: {WEIGHTS_FILE.relative_to(ROOT)}")
 
 
