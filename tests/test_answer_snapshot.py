@@ -17,7 +17,6 @@ is checked by hand against one index, with `--check`.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sqlite3
 import subprocess
@@ -26,6 +25,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from helpers import load_script
 
 from ingest.pipeline import ingest
 from rag.settings import Settings
@@ -36,11 +36,7 @@ CACHE = Path.home() / ".cache" / "beschlusslage" / "embeddings.sqlite"
 
 
 def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("answer_snapshot", ROOT / "benchmarks" / "answer_snapshot.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/answer_snapshot.py")
 
 
 def _index(corpus: Path, data_dir: Path) -> Path:

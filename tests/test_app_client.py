@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from files import write_files
+from helpers import stop
 from pdfgen import make_pdf
 
 from rag.settings import Settings
@@ -130,12 +131,7 @@ def running_app(data_dir: Path, log_path: Path, **extra_env: str) -> Iterator[st
                 time.sleep(0.5)
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+            stop(proc, 15)
 
 
 # ------------------------------------------------------------------------------------------- tests

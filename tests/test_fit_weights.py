@@ -3,7 +3,6 @@ synthetic candidates (no index, no embedder), and the tool refuses held-out sets
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -11,16 +10,13 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+from helpers import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fit_answer_weights", ROOT / "benchmarks" / "fit_answer_weights.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/fit_answer_weights.py")
 
 
 def _questions(seed: int, n: int = 40, k: int = 12) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -140,13 +140,9 @@ def test_split_is_stratified_by_kind() -> None:
 def test_tuning_set_holds_no_paraphrase_of_a_held_out_question() -> None:
     """dev2 is tuned on; a near copy of a test or blind question there would leak into their figures
     (only dev2 ids are named on failure)."""
-    import importlib.util
+    from helpers import load_script
 
-    spec = importlib.util.spec_from_file_location("dedup", SETS / "dedup.py")
-    assert spec is not None and spec.loader is not None
-    dedup = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(dedup)
-    _kept, dropped = dedup.split(_load("dev2"), _load("test") + _load("blind"))
+    _kept, dropped = load_script("eval/sets/dedup.py").split(_load("dev2"), _load("test") + _load("blind"))
     assert not dropped, [d["id"] for d in dropped]
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers import stop
 
 # tests/ has no __init__.py, so pytest puts it on sys.path and its modules import each other by name.
 from test_llm import PASSAGES, QUESTION, LLMContract, assert_final_invariants
@@ -103,12 +104,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
         yield base_url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 15)
 
 
 class TestLlamaCppServerContract(LLMContract):
