@@ -55,8 +55,7 @@ def main() -> None:
         passages = assistant.prepare(it.question, it.history, filters=it.filters).passages[: args.k]
         cited_ids = {c.chunk_id for c in ans.citations}
         cited_where = {(c.file, c.page) for c in ans.citations}
-        cited_chunks = [p.chunk for p in passages if p.chunk.id in cited_ids]
-        cited_chunks += [c for c in snap.chunks if c.id in cited_ids and c not in cited_chunks]
+        cited_chunks = [snap.chunks[snap.by_id[i]] for i in cited_ids if i in snap.by_id]
         same_source = [c for c in snap.chunks if (c.source, c.page) in cited_where
                        or any(c.source == f and p is None for f, p in cited_where)]
         got = []
