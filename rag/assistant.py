@@ -31,10 +31,11 @@ from rag.digest import asks_whats_new, digest_answer, digest_of
 from rag.embed import get_embedder
 from rag.errors import VersionDroppedError
 from rag.followup import standalone_query
-from rag.grounding import Missing, analyse_query, names_self
+from rag.grounding import analyse_query, names_self
 from rag.index import IndexReader, Snapshot
 from rag.limits import cap_history, cap_question
 from rag.patterns import canonical_references
+from rag.references import Missing
 from rag.retrieve import HybridRetriever, RetrievalConfig
 from rag.sanitize import sanitize_answer
 from rag.settings import Settings

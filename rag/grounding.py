@@ -4,21 +4,18 @@ the sentence selector and the refusal decision.
 German helps here: nouns are capitalised, and the nouns of a question carry its topic ("Hebesatz",
 "Kommunalpakt", "Schwellenwert"), while verbs and particles ("eigentlich", "zukommt") mostly do not.
 So a term weighs its IDF, times 1.0 for nouns and abbreviations and NON_NOUN for everything else.
-A question naming a decision, session or § that appears nowhere in the documents cannot be answered.
+References a question names that no document holds are rag.references' concern.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Any
 
 from rag.expansion import query_expansions
 from rag.keyword import BM25Index
 from rag.lexicon import STOPWORDS
-from rag.patterns import DECISION_IN_TEXT, SESSION_IN_TEXT
 from rag.terms import words
 
 NON_NOUN = 0.3
@@ -316,107 +313,3 @@ def _edit1(a: str, b: str) -> bool:
         return a[i + 1 :] == b[i + 1 :] or (a[i + 2 :] == b[i + 2 :] and a[i : i + 2] == b[i : i + 2][::-1])
     longer, shorter = (a, b) if len(a) > len(b) else (b, a)
     return longer[i + 1 :] == shorter[i:]
-
-
-TR_CODE = re.compile(r"\bTR[- ]?(\d{5}(?:-\d+)?)\b", re.I)  # a technical guideline's number: "TR-03116-4"
-
-
-@dataclass(frozen=True)
-class References:
-    """Every decision number and session number any document mentions, every § heading, and the
-    technical guidelines that are documents of the index themselves (built once per index version)."""
-
-    decisions: frozenset[str]
-    sessions: frozenset[str]
-    sections: frozenset[str]
-    guidelines: frozenset[str] = frozenset()
-    # decisions with a document of their own (its metadata): the neighbours named for a missing one; the
-    # text mentions above include other numbering schemes ("Verordnung (EU) 2019/771")
-    documented: frozenset[str] = frozenset()
-
-    @classmethod
-    def build(cls, texts: Iterable[str], sections: Iterable[str], titles: Iterable[str] = (),
-              documented: Iterable[str] = ()) -> References:
-        dec: set[str] = set()
-        ses: set[str] = set()
-        for t in texts:
-            dec.update(f"{y}/{int(n):02d}" for y, n in DECISION_IN_TEXT.findall(t))
-            ses.update(str(int(s)) for s in SESSION_IN_TEXT.findall(t))
-        secs = {s.split(" – ")[0].split(" - ")[0].strip().lower() for s in sections if s.startswith("§")}
-        trs = {code for title in titles for code in TR_CODE.findall(title)}
-        own = {f"{y}/{int(n):02d}" for d in documented for y, n in DECISION_IN_TEXT.findall(d)}
-        return cls(frozenset(dec), frozenset(ses), frozenset(secs), frozenset(trs), frozenset(own))
-
-    def has_guideline(self, code: str) -> bool:
-        """Is the guideline `code` ("03116-4", "03160") a document of the index? A number without a part
-        names all its parts ("03160" → "03160-1"); a document without a part covers every part.
-
-        >>> r = References(frozenset(), frozenset(), frozenset(), frozenset({"03160-1", "03172"}))
-        >>> r.has_guideline("03160"), r.has_guideline("03172-4"), r.has_guideline("03116-4")
-        (True, True, False)
-        """
-        base = code.split("-")[0]
-        return any(g in (code, base) or g.startswith(code + "-") for g in self.guidelines)
-
-    def missing(self, refs: dict[str, set[str]], question: str) -> list[Missing]:
-        """References of the question that no document contains, e.g. ['Beschluss 2024/99'], each with the
-        nearest ones that are there, and technical guidelines that other documents merely cite: "Welche
-        TLS-Version schreibt die TR-03116-4 vor?" is not answered from a passage saying that the TR-03116-4
-        has requirements on TLS.
-
-        >>> r = References(frozenset({"2019/30", "2020/01"}), frozenset({"47", "49"}),
-        ...                frozenset({"§ 1 ozg", "§ 13 ozg", "§ 2 egovg"}))
-        >>> [(str(m), m.nearest) for m in r.missing({"session": {"52"}, "decision": {"2019/99"}}, "")]
-        [('Beschluss 2019/99', ('Beschluss 2019/30', 'Beschluss 2020/01')), ('52. Sitzung', ('49. Sitzung',))]
-        >>> [(str(m), m.nearest) for m in r.missing({}, "Was regelt § 27 OZG und § 5 NKRG?")]
-        [('§ 27 OZG', ('§ 13 OZG',)), ('§ 5 NKRG', ())]
-        """
-        near_decisions = self.documented or self.decisions
-        out = [Missing(f"Beschluss {d}", tuple(f"Beschluss {n}" for n in _neighbours(d, near_decisions, _decision_key)))
-               for d in sorted(refs.get("decision", set())) if d not in self.decisions]
-        out += [Missing(f"{s}. Sitzung", tuple(f"{n}. Sitzung" for n in _neighbours(s, self.sessions, int)))
-                for s in sorted(refs.get("session", set()), key=int) if s not in self.sessions]
-        out += [Missing(f"TR-{c}") for c in dict.fromkeys(TR_CODE.findall(question)) if not self.has_guideline(c)]
-        for m in re.finditer(r"§\s*(\d+[a-z]?)\s+([A-ZÄÖÜ][\w-]*[A-Z]\w*)", question):
-            key = f"§ {m.group(1)} {m.group(2)}".lower()
-            if self.sections and key not in self.sections:
-                law = m.group(2).lower()
-                same_law = {s.split(" ", 2)[1] for s in self.sections if s.split(" ", 2)[2:] == [law]}
-                near = _neighbours(m.group(1), frozenset(same_law), _paragraph_key)
-                out.append(Missing(f"§ {m.group(1)} {m.group(2)}", tuple(f"§ {n} {m.group(2)}" for n in near)))
-        return out
-
-
-@dataclass(frozen=True)
-class Missing:
-    """A reference the question names that no document holds, and the nearest ones that documents do hold
-    (below, then above): "zur 52. Sitzung liegen keine Dokumente vor; am nächsten liegt die 49. Sitzung"."""
-
-    name: str
-    nearest: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        return self.name
-
-
-def _decision_key(d: str) -> tuple[int, int]:
-    y, n = d.split("/")
-    return int(y), int(n)
-
-
-def _paragraph_key(p: str) -> tuple[int, str]:
-    m = re.match(r"(\d+)(\D*)", p)
-    return (int(m.group(1)), m.group(2)) if m else (0, p)
-
-
-def _neighbours(ref: str, held: frozenset[str], key: Callable[[str], Any]) -> list[str]:
-    """The held references just below and just above `ref` in `key` order (one only when `ref` lies beyond
-    every held one)."""
-    try:
-        ordered = sorted(held, key=key)
-        at = key(ref)
-    except ValueError:
-        return []
-    below = [h for h in ordered if key(h) < at][-1:]
-    above = [h for h in ordered if key(h) > at][:1]
-    return below + above

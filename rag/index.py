@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import IndexMissingError, ModelMismatchError, VectorsMissingError
-from rag.grounding import References
 from rag.keyword import BM25Index
+from rag.references import References
 from rag.sentences import SENTENCES_FILE, SentenceVectors
 from rag.settings import Settings
 from rag.spelling import Vocabulary

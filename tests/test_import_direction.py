@@ -58,3 +58,12 @@ def test_the_check_sees_a_wrong_import(tmp_path: Path) -> None:
     """The walk catches an import hidden in a function, as rag/answer.py once imported ingest.metadata."""
     source = "def f():\n    from ingest.metadata import DECISION\n    return DECISION\n"
     assert imported(source) & FORBIDDEN["rag"] == {"ingest"}
+
+
+MAX_RAG_LINES = 400  # issue #18: one concept per module, none of rag/ over ~400 lines
+
+
+@pytest.mark.parametrize("path", sorted((PROJECT / "rag").rglob("*.py")), ids=lambda p: str(p.relative_to(PROJECT)))
+def test_rag_modules_stay_small(path: Path) -> None:
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_RAG_LINES, f"{path.relative_to(PROJECT)} has {lines} lines; split it by concept"

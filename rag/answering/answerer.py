@@ -27,7 +27,8 @@ from rag.answering.quoting import Antecedent, ContinueLists
 from rag.answering.refiners import AnswerParts, Refiner, Stage
 from rag.answering.selection import STRATEGIES, Selection, choose, diverse
 from rag.answering.trace import AnswerTrace, SentenceTrace, Verdict
-from rag.grounding import Missing, QueryTerms
+from rag.grounding import QueryTerms
+from rag.references import Missing
 from rag.types import Answer, Passage
 
 REFINERS: dict[str, Refiner] = {r.name: r for r in (

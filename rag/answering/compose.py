@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from rag.answering.features import Scored
 from rag.answering.statements import as_statement
 from rag.doctype import DocType
-from rag.grounding import Missing
 from rag.lexicon import LEAD_IN_PUBLISHERS
+from rag.references import Missing
 from rag.types import Answer, Citation, Passage
 
 REFUSAL = "Dazu finde ich in den vorliegenden Dokumenten keine belastbare Aussage."

@@ -21,9 +21,10 @@ from rag.answering.features import SentenceScorer
 from rag.answering.question import Question
 from rag.answering.statements import quotable
 from rag.answering.trace import Verdict
-from rag.grounding import TR_CODE, Missing, QueryTerms
+from rag.grounding import QueryTerms
 from rag.lexicon import ASSOCIATIONS, LAENDER, LAND_SHORT
 from rag.patterns import session_in_text
+from rag.references import TR_CODE, Missing
 from rag.types import Passage
 
 GATES: tuple[str, ...] = ("references", "specifics", "session", "period", "unknown_code", "coverage",
