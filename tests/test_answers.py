@@ -3,6 +3,7 @@ follow-up rewriting, filters, time ordering, grounding."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from files import assistant_over
+from helpers import load_script
 from pdfgen import GUIDELINE, make_pdf
 
 from ingest.pipeline import ingest
@@ -108,6 +110,20 @@ def test_loss_diagnosis_puts_each_missing_fact_under_its_cause(assistant: Assist
     held.write_text(questions.read_text(encoding="utf-8"), encoding="utf-8")
     refused = subprocess.run([*tool, str(held), "--items"], capture_output=True, text=True, cwd=PROJECT)
     assert refused.returncode != 0 and "held-out sets are reported as whole sets only" in refused.stderr
+
+
+@pytest.mark.slow
+def test_main_source_oracle_finds_a_fact_another_retrieved_source_holds(assistant: Assistant) -> None:
+    """benchmarks/answer_ceiling.py's `oracle main source`: the answer quotes the Kommunalpakt decision, the
+    Königsteiner Schlüssel stands in another retrieved document, so only the oracle (that document as the
+    main source) has it; a fact in no document stays out of reach."""
+    from eval.gold import GoldItem
+    ceiling = load_script("benchmarks/answer_ceiling.py")
+    question = "Was hat der IT-Planungsrat zum Kommunalpakt beschlossen?"
+    item = GoldItem(id="kommunalpakt", question=question, kind="lookup", facts=("Königsteiner Schlüssel",))
+    assert "Königsteiner Schlüssel" not in assistant.ask(question).text
+    assert ceiling.main_source_oracle(assistant, item) == 1.0
+    assert ceiling.main_source_oracle(assistant, dataclasses.replace(item, facts=("Mondlandung",))) == 0.0
 
 
 @pytest.mark.slow
