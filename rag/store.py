@@ -85,6 +85,18 @@ class _NoEmbeddings:
         return ["cosine"]
 
 
+# Chroma's HNSW graph is approximate, and with its defaults not even the same twice: it writes the graph to
+# disk every 1,000 records, and a reader inserts the rest (535 of the shared corpus's 1,535 chunks) anew when it
+# opens the collection, in a different order each time. Asked for 60 chunks, a reader got 56-59 of the true
+# 60, different ones after each restart, so one question retrieved different passages (docs/EVALUATION.md,
+# thirteenth session). A version the ingest creates now writes its graph every SYNC_EVERY records (the rest
+# stays in Chroma's exact brute-force buffer) and searches EF_SEARCH candidates; every query asks for OVERFETCH
+# times k and keeps the first k, which also makes older versions' answers exact in practice.
+OVERFETCH = 5
+EF_SEARCH = 500  # Chroma's default 100
+SYNC_EVERY = 100  # Chroma's default 1,000; no slower to build at 10k records (2.5 s both)
+
+
 class ChromaStore:
     """One Chroma collection (cosine space) reached through any chromadb client.
 
@@ -101,7 +113,8 @@ class ChromaStore:
             self._col = client.get_or_create_collection(
                 name=collection,
                 embedding_function=_NoEmbeddings(),  # type: ignore[arg-type]
-                metadata={"hnsw:space": "cosine"},
+                configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH, "sync_threshold": SYNC_EVERY,
+                                        "batch_size": SYNC_EVERY}},
             )
             return
         from chromadb.errors import NotFoundError
@@ -162,13 +175,13 @@ class ChromaStore:
         with self._alive():
             res = self._col.query(
                 query_embeddings=[np.asarray(embedding, dtype=np.float32)],
-                n_results=min(k, n),
+                n_results=min(n, k * OVERFETCH),
                 where=where or None,
                 include=["distances"],
             )
         ids = res["ids"][0]
         dists = (res.get("distances") or [[]])[0]
-        return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]
+        return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)][:k]  # the exact top k
 
     def delete(self, ids: Sequence[str]) -> None:
         if ids:
