@@ -181,7 +181,9 @@ class ChromaStore:
             )
         ids = res["ids"][0]
         dists = (res.get("distances") or [[]])[0]
-        return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)][:k]  # the exact top k
+        # the exact top k, equal similarities (a text in two documents) in id order, as every process sees it
+        hits = sorted(((i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)), key=lambda h: (-h[1], h[0]))
+        return hits[:k]
 
     def delete(self, ids: Sequence[str]) -> None:
         if ids:
