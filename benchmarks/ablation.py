@@ -30,7 +30,7 @@ from rag.assistant import Assistant
 from rag.settings import Settings
 
 PROJECT = Path(__file__).resolve().parents[1]
-UNSEEN = ("dev2", "blind")  # sets written after the rules, by people who never saw them
+UNSEEN = ("dev2", "dev3", "blind")  # sets written after the rules, by people who never saw them
 METRICS = ("fact_recall", "citation_precision", "refusal_accuracy", "false_refusal_rate")
 SHORT = {"fact_recall": "facts", "citation_precision": "cites", "refusal_accuracy": "refused",
          "false_refusal_rate": "false ref."}  # fmt: skip

@@ -1,4 +1,4 @@
-"""The question sets over the shared corpus (eval/sets/dev.jsonl, test.jsonl, blind.jsonl, dev2.jsonl): schema,
+"""The question sets over the shared corpus (eval/sets/dev.jsonl, test.jsonl, blind.jsonl, dev2.jsonl, dev3.jsonl): schema,
 distribution, and facts grounded in the corpus. These are validity checks run by code over every item; they
 print nothing about an item unless it is broken.
 
@@ -23,13 +23,15 @@ import pytest
 
 SETS = Path(__file__).resolve().parents[1] / "eval" / "sets"
 # the former gold set, split once into dev and test (eval/sets/split_gold.py), the blind set, and the second
-# tuning set (written like the blind set, paraphrases of held-out questions dropped by eval/sets/dedup.py)
-GROUPS = {"gold": ("dev", "test"), "blind": ("blind",), "dev2": ("dev2",)}
+# and third tuning sets (written like the blind set, paraphrases of held-out questions dropped by
+# eval/sets/dedup.py)
+GROUPS = {"gold": ("dev", "test"), "blind": ("blind",), "dev2": ("dev2",), "dev3": ("dev3",)}
+LATER_TUNING = ("dev2", "dev3")
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 KEYS = {"id", "question", "answer", "facts", "sources", "answerable", "kind", "history"}
 KINDS = {"lookup", "temporal", "law", "pdf", "synthesis", "followup", "unanswerable"}
-MIN_ITEMS = {"gold": 120, "blind": 120, "dev2": 100}
+MIN_ITEMS = {"gold": 120, "blind": 120, "dev2": 100, "dev3": 100}
 MIN_UNANSWERABLE_SHARE = 0.15
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _WS = re.compile(r"\s+")
@@ -137,12 +139,13 @@ def test_split_is_stratified_by_kind() -> None:
         assert abs(dev[kind] - 0.6 * (dev[kind] + test[kind])) <= 1, kind
 
 
-def test_tuning_set_holds_no_paraphrase_of_a_held_out_question() -> None:
-    """dev2 is tuned on; a near copy of a test or blind question there would leak into their figures
-    (only dev2 ids are named on failure)."""
+@pytest.mark.parametrize("name", LATER_TUNING)
+def test_tuning_set_holds_no_paraphrase_of_a_held_out_question(name: str) -> None:
+    """dev2 and dev3 are tuned on; a near copy of a test or blind question there would leak into their
+    figures (only tuning ids are named on failure)."""
     from helpers import load_script
 
-    _kept, dropped = load_script("eval/sets/dedup.py").split(_load("dev2"), _load("test") + _load("blind"))
+    _kept, dropped = load_script("eval/sets/dedup.py").split(_load(name), _load("test") + _load("blind"))
     assert not dropped, [d["id"] for d in dropped]
 
 
