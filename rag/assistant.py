@@ -26,7 +26,7 @@ from rag.answering import (
     question_parts,
     refusal,
 )
-from rag.answering.question import query_references
+from rag.answering.question import query_references, question_core
 from rag.digest import asks_whats_new, digest_answer, digest_of
 from rag.embed import get_embedder
 from rag.errors import VersionDroppedError
@@ -148,7 +148,9 @@ class Assistant:
         qterms = analyse_query(query, snap.bm25)
         parts = [(part, analyse_query(part, snap.bm25)) for part in question_parts(query)]
         rterms = analyse_query(query, snap.bm25, keep_self=True) if names_self(query) else qterms
-        parsed = Question.parse(query, qterms, rterms, parts)
+        core = question_core(query)  # "Wir sind eine kleine Gemeinde … . Welche …?": what is asked
+        core_terms = analyse_query(core, snap.bm25, keep_self=names_self(query)) if core else None
+        parsed = Question.parse(query, qterms, rterms, parts, core_terms)
         retriever = self._retriever_for(snap)
         qvec = retriever.query_vector(query, qterms) if retriever.cfg.w_dense > 0 else None
         passages = retriever.retrieve(query, k=self.settings.top_k, filters=filters, qvec=qvec, qterms=qterms,

@@ -24,6 +24,7 @@ from rag.answering.evidence import (
     unknown_code_gate,
     unknown_noun_gate,
 )
+from rag.answering.question import question_core
 from rag.answering.selection import choose
 from rag.grounding import analyse_query
 from rag.keyword import BM25Index
@@ -119,6 +120,22 @@ def test_gates_give_verdicts_with_reasons() -> None:
     assert not coverage_gate(0.2, 0.4).passed and coverage_gate(0.4, 0.4).passed
     assert not unknown_noun_gate(analyse_query("Was kostet die Hundesteuer?", VOCAB), 0.42, 0.45).passed
     assert not answer_type_gate(Question.parse("Was kostet der Dienst?"), "Der Dienst wird 2024 eingeführt.").passed
+
+
+def test_a_question_opening_with_the_askers_situation_is_measured_by_what_it_asks() -> None:
+    """The passage on the Umlage answers "Wie hoch ist die Umlage?"; the sentence before it tells about the
+    asker (Dienst, Thema) and need not be in the passage: the coverage gate also measures the question by
+    its interrogative sentence (`question_core`), and refuses without that."""
+    question = "Der Dienst ist bei uns ein anderes Thema hier. Wie hoch ist die Umlage?"
+    core = question_core(question)
+    assert core == "Wie hoch ist die Umlage?"
+    q = Question.parse(question, analyse_query(question, VOCAB), core_terms=analyse_query(core, VOCAB))
+    ps = [passage("Die Umlage beträgt 5 Euro. Sie wird jährlich erhoben.")]
+    answered = answerer().answer_question(q, ps)
+    assert not answered.refused and answered.citations[0].file == "a.md"
+    assert answered.trace is not None and "of its interrogative sentences" in answered.trace.format()
+    refused = answerer("question_core").answer_question(q, ps)
+    assert refused.refused and refused.trace is not None and refused.trace.refused_by == "coverage"
 
 
 def test_switching_a_gate_off_changes_the_answer_and_the_trace_says_why() -> None:

@@ -143,6 +143,18 @@ def test_a_question_for_an_office_holder_needs_a_person(assistant: Assistant) ->
 
 
 @pytest.mark.slow
+def test_the_askers_situation_before_the_question_does_not_make_it_unanswerable(assistant: Assistant) -> None:
+    """Staff often say first who they are; the decision on the Kommunalpakt answers the question all the same
+    (measured by its interrogative sentence; without that the coverage gate refused it)."""
+    question = ("Wir sind eine kleine Verbandsgemeinde mit knappem Personal und alter Hardware im Rathaus. "
+                "Was hat der IT-Planungsrat zum Kommunalpakt beschlossen?")
+    ans = assistant.ask(question)
+    assert not ans.refused and ans.citations[0].file == "beschluesse/2023-02.md" and "Eckpunkten" in ans.text
+    # the situation alone is still no question the documents answer
+    assert assistant.ask("Wir sind eine kleine Verbandsgemeinde. Wie hoch ist unsere Umlage für den Kommunalpakt?").refused
+
+
+@pytest.mark.slow
 def test_a_list_item_is_quoted_with_its_introduction(assistant: Assistant) -> None:
     """"die Identifikationsnummer … speichern" says nothing without "Wer ein Register führt, muss"."""
     ans = assistant.ask("Bis wann muss die Identifikationsnummer in unseren Registern gespeichert sein?")

@@ -131,7 +131,12 @@ class ExtractiveAnswerer:
                 return refuse(verdict, passages)
             trace.verdicts.append(verdict)
         cov = window_coverage(self.scorer, rterms, evidence) if on("coverage") or on("unknown_noun") else 1.0
-        for gate in (coverage_gate(cov, cfg.min_coverage) if on("coverage") else None,
+        of = "the question"
+        if q.core_terms is not None and q.core_terms.terms and on("question_core") and cov < 1.0:
+            core = window_coverage(self.scorer, topic_terms(q.core_terms, q.text), evidence)
+            if core > cov:  # the asker's situation need not be in the passage that answers
+                cov, of = core, "its interrogative sentences"
+        for gate in (coverage_gate(cov, cfg.min_coverage, of) if on("coverage") else None,
                      unknown_noun_gate(rterms, cov, cfg.unknown_noun_coverage) if on("unknown_noun") else None):
             if gate is not None and not gate.passed:
                 return refuse(gate, passages)

@@ -6,6 +6,8 @@ returns a `Verdict` with its reason; the answerer refuses on the first that does
   `period` (asked about "März 2021", passages dated at another time drop out);
 - `references` (a decision, session or § the question names is in no document), `unknown_code` (a code
   such as "TR-02102" in no document), `coverage` (no sentence window covers enough of the question),
+  `question_core` (the coverage gate also measures a question that opens with the asker's situation by its
+  interrogative sentences alone: `question_core`),
   `unknown_noun` (the question names a noun no document has and coverage is low), `answer_type` (asked
   for an amount, a count or a person, the chosen evidence holds none).
 """
@@ -28,7 +30,7 @@ from rag.references import TR_CODE, Missing
 from rag.types import Passage
 
 GATES: tuple[str, ...] = ("references", "specifics", "session", "period", "unknown_code", "coverage",
-                          "unknown_noun", "answer_type")
+                          "question_core", "unknown_noun", "answer_type")
 
 
 _LAND_RE = re.compile(r"\b(" + "|".join(re.escape(x) for x in LAENDER) + r")(?![-\w])", re.I)
@@ -198,9 +200,9 @@ def unknown_code_gate(terms: QueryTerms) -> Verdict:
     return Verdict("unknown_code", True, "no unknown code")
 
 
-def coverage_gate(cov: float, min_coverage: float) -> Verdict:
+def coverage_gate(cov: float, min_coverage: float, of: str = "the question") -> Verdict:
     ok = not cov < min_coverage
-    return Verdict("coverage", ok, f"best sentence window covers {cov:.2f} of the question "
+    return Verdict("coverage", ok, f"best sentence window covers {cov:.2f} of {of} "
                                    f"({'>=' if ok else '<'} {min_coverage:.2f})")
 
 

@@ -161,6 +161,29 @@ class Part:
     answer_type: AnswerType | None
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?:])\s+(?=\S)")
+
+
+def question_core(question: str) -> str | None:
+    """The interrogative sentences of a question that first tells about the asker's situation ("Wir sind
+    eine kleine Gemeinde in Thüringen. Welche Register bekommen die Identifikationsnummer?" → "Welche
+    Register bekommen die Identifikationsnummer?"); None for a question that does not open with a
+    statement. The situation helps to find passages, but a document need not repeat it to answer.
+
+    >>> question_core("Wir sind eine kleine Gemeinde in Thüringen. Welche Register sind betroffen?")
+    'Welche Register sind betroffen?'
+    >>> question_core("Unser Dienst läuft beim Land: Was verlangt das BSI? Und bis wann?")
+    'Was verlangt das BSI? Und bis wann?'
+    >>> question_core("Welche Register sind betroffen?"), question_core("was gilt ab 1. 1. 2024 fuer uns")
+    (None, None)
+    """
+    sentences = _SENTENCE_END.split(question.strip())
+    if len(sentences) < 2 or sentences[0].endswith("?"):
+        return None
+    asked = [x for x in sentences if x.endswith("?")]
+    return " ".join(asked) if asked and len(asked) < len(sentences) else None
+
+
 @dataclass(frozen=True)
 class Question:
     """Everything the patterns say about one (standalone) question; built once by `analyse`."""
@@ -176,10 +199,11 @@ class Question:
     asks_past: bool = False  # "Was galt vor dem OZG 2.0?"
     asks_decisions: bool = False  # "Was wurde beschlossen?", "Beschlusslage": the session check uses it
     decided_in: int | None = None  # "… in der 47. Sitzung …": the session number
+    core_terms: QueryTerms | None = None  # the terms of its `question_core`, when it opens with a statement
 
     @classmethod
     def parse(cls, text: str, terms: QueryTerms | None = None, refusal_terms: QueryTerms | None = None,
-              parts: Sequence[tuple[str, QueryTerms]] = ()) -> Question:
+              parts: Sequence[tuple[str, QueryTerms]] = (), core_terms: QueryTerms | None = None) -> Question:
         """Analyse `text`; `terms`, `refusal_terms` and the parts' terms come from the index's analyser
         (`rag.grounding.analyse_query`), the rest from the question's wording alone."""
         decided_in = DECIDED_IN_SESSION.search(text)
@@ -195,6 +219,7 @@ class Question:
             asks_past=bool(_ASKS_PAST.search(text)),
             asks_decisions=bool(ASKS_DECISIONS.search(text)),
             decided_in=int(decided_in.group(1)) if decided_in else None,
+            core_terms=core_terms,
         )
 
     @property
