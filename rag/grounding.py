@@ -21,6 +21,7 @@ from rag.terms import words
 NON_NOUN = 0.3
 PART_SHARE = 0.6  # a compound found only through its parts counts this much
 _CODE = re.compile(r"(?=.*\d)(?:[a-zäöüß]+[-/]?\d[\w/-]*|\d{5,}[\w/-]*|\d+[-/]\d+[\w-]*)")
+_YEAR_SPAN = re.compile(r"((?:19|20)\d{2})[-–]((?:19|20)\d{2})")  # "2020-2022": years, not a code
 _SURFACE = re.compile(r"[^\W_][\w./§-]*", re.UNICODE)
 _QUESTION_WORDS = {"was", "wer", "wie", "wann", "welche", "welcher", "welches", "warum", "wo", "wozu",
                    "wieso", "weshalb", "woraus", "wofür", "womit", "wieviel", "wieviele", "gibt", "gilt",
@@ -151,7 +152,9 @@ def analyse_query(question: str, index: BM25Index, keep_self: bool = False) -> Q
             if stem in seen:
                 continue
             seen.add(stem)
-            is_code = bool(_CODE.fullmatch(token))
+            span = _YEAR_SPAN.fullmatch(token)
+            years = span.groups() if span and span.group(1) < span.group(2) else ()
+            is_code = not years and bool(_CODE.fullmatch(token))
             # a code ("tr-02102") is known only as a whole: its part "tr" says nothing
             known = stem in index.term_ids or (not is_code and any(p in index.term_ids for p in parts))
             if not known and noun and len(stem) >= 6:
@@ -162,6 +165,8 @@ def analyse_query(question: str, index: BM25Index, keep_self: bool = False) -> Q
             alts = tuple(
                 frozenset(a) for a in (set(index.tokenize(form, parts=False)) for form in query_expansions(surface)) if a
             )
+            if years:  # named by its two years ("2020 bis 2022")
+                alts += (frozenset(years),)
             if not noun:  # "gelöscht" ~ "Löschfrist", "löschen"; "anbieten" ~ "… anzubieten"
                 alts += tuple(frozenset({v}) for v in (_participle_stem(token, index), _zu_form(token, index)) if v)
             if alts and not known:  # "Standesamt" is known as "Personenstandsregister"

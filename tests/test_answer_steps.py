@@ -122,6 +122,17 @@ def test_gates_give_verdicts_with_reasons() -> None:
     assert not answer_type_gate(Question.parse("Was kostet der Dienst?"), "Der Dienst wird 2024 eingeführt.").passed
 
 
+def test_a_span_of_years_is_no_unknown_code() -> None:
+    """"2020-2022" names two years that the documents write as "2020 bis 2022"; a guideline number no
+    document holds is still an unknown code."""
+    vocab = BM25Index.build(["Die FITKO wurde von 2020 bis 2022 aus dem Digitalisierungsbudget finanziert.",
+                             "Anderes Thema hier."])
+    span = analyse_query("Wie wurde die FITKO 2020-2022 finanziert?", vocab)
+    assert span.unknown_codes == [] and unknown_code_gate(span).passed
+    assert span.coverage(set(vocab.tokenize("Die FITKO wurde von 2020 bis 2022 finanziert."))) == pytest.approx(1.0)
+    assert not unknown_code_gate(analyse_query("Was regelt die TR-02102 zur FITKO?", vocab)).passed
+
+
 def test_a_question_opening_with_the_askers_situation_is_measured_by_what_it_asks() -> None:
     """The passage on the Umlage answers "Wie hoch ist die Umlage?"; the sentence before it tells about the
     asker (Dienst, Thema) and need not be in the passage: the coverage gate also measures the question by
