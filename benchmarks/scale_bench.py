@@ -221,7 +221,7 @@ def build_synthetic(source: Path, dest: Path, n: int, seed: int = 20) -> dict[st
     save_sentences(vdir / SENTENCES_FILE, owner, starts, ends, sent_vectors)
     times["sentences.npz"] = time.perf_counter() - t
     t = time.perf_counter()
-    out_store = open_store(settings, version, vdir)
+    out_store = open_store(settings, version, vdir, create=True)
     step = 256
     for i in range(0, len(chunks), step):
         part = chunks[i : i + step]

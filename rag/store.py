@@ -85,16 +85,19 @@ class _NoEmbeddings:
         return ["cosine"]
 
 
-# Chroma's HNSW graph is approximate, and with its defaults not even the same twice: it writes the graph to
-# disk every 1,000 records, and a reader inserts the rest (535 of the shared corpus's 1,535 chunks) anew when it
-# opens the collection, in a different order each time. Asked for 60 chunks, a reader got 56-59 of the true
-# 60, different ones after each restart, so one question retrieved different passages (docs/EVALUATION.md,
-# thirteenth session). A version the ingest creates now writes its graph every SYNC_EVERY records (the rest
-# stays in Chroma's exact brute-force buffer) and searches EF_SEARCH candidates; every query asks for OVERFETCH
-# times k and keeps the first k, which also makes older versions' answers exact in practice.
+# Chroma's HNSW graph is approximate, and not even the same twice: it writes the graph to disk every 1,000
+# records, and a reader inserts the rest (535 of the shared corpus's 1,535 chunks) anew when it opens the
+# collection, in a different order each time. Asked for 60 chunks, a reader got 56-59 of the true 60,
+# different ones after each restart, so one question retrieved different passages (docs/EVALUATION.md,
+# thirteenth session); searching 500 candidates instead of 100 still missed some now and then. So an
+# embedded collection of up to EXACT_UP_TO records is searched exactly: its vectors are read from Chroma once
+# per store object and ranked by cosine similarity, equal similarities in id order. A larger one, and any on a
+# Chroma server (one graph in memory for all readers), is searched by Chroma's HNSW with EF_SEARCH candidates
+# (set when the ingest creates a version), asked for OVERFETCH times k. (Writing the graph every 100 records made it deterministic too, but at 100k records Chroma then no
+# longer found a record by its own vector: benchmarks/scale_bench.py.)
+EXACT_UP_TO = 20_000  # 30 MB of float32 vectors (384 dimensions)
 OVERFETCH = 5
 EF_SEARCH = 500  # Chroma's default 100
-SYNC_EVERY = 100  # Chroma's default 1,000; no slower to build at 10k records (2.5 s both)
 
 
 class ChromaStore:
@@ -102,19 +105,23 @@ class ChromaStore:
 
     `create=False` (every reader) opens the collection only if it exists; the ingest creates it."""
 
-    def __init__(self, client: Any, collection: str, *, create: bool = False, where: str = "") -> None:
+    def __init__(self, client: Any, collection: str, *, create: bool = False, where: str = "",
+                 exact_up_to: int | None = None) -> None:
         self._client = client
+        # embedded: small collections searched exactly (EXACT_UP_TO); a server keeps one graph in memory for
+        # every reader, and its dropped collection must surface as VersionDroppedError, so it is always asked
+        self._exact_up_to = EXACT_UP_TO if exact_up_to is None else exact_up_to
         self.name = collection
         self._where = where
         # the record count, kept between writes: Chroma counts with SQL (~13 ms at 10k records, linear), and
         # a query needs it on every question; a version's collection changes only through this object
         self._count: int | None = None
+        self._exact: tuple[list[str], np.ndarray] | None = None  # ids and unit vectors, for exact search
         if create:
             self._col = client.get_or_create_collection(
                 name=collection,
                 embedding_function=_NoEmbeddings(),  # type: ignore[arg-type]
-                configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH, "sync_threshold": SYNC_EVERY,
-                                        "batch_size": SYNC_EVERY}},
+                configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}},
             )
             return
         from chromadb.errors import NotFoundError
@@ -147,7 +154,7 @@ class ChromaStore:
         documents: Sequence[str],
         metadatas: Sequence[dict[str, Scalar]],
     ) -> None:
-        self._count = None
+        self._count, self._exact = None, None
         step = 1000
         for i in range(0, len(ids), step):
             with self._alive():
@@ -169,9 +176,16 @@ class ChromaStore:
     def query(
         self, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
+        """The k records most similar to `embedding` (cosine), most similar first, equal ones in id order."""
         n = self.count()
         if n == 0:
             return []
+        if where is None and n <= self._exact_up_to:
+            ids, unit = self._vectors()
+            q = np.asarray(embedding, dtype=np.float32)
+            sims = unit @ (q / (float(np.linalg.norm(q)) or 1.0))
+            order = np.lexsort((np.asarray(ids), -sims))[:k]
+            return [(ids[i], float(sims[i])) for i in order]
         with self._alive():
             res = self._col.query(
                 query_embeddings=[np.asarray(embedding, dtype=np.float32)],
@@ -181,13 +195,22 @@ class ChromaStore:
             )
         ids = res["ids"][0]
         dists = (res.get("distances") or [[]])[0]
-        # the exact top k, equal similarities (a text in two documents) in id order, as every process sees it
         hits = sorted(((i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)), key=lambda h: (-h[1], h[0]))
         return hits[:k]
 
+    def _vectors(self) -> tuple[list[str], np.ndarray]:
+        """Every record's id and unit vector, read once until the next write."""
+        if self._exact is None:
+            with self._alive():
+                got = self._col.get(include=["embeddings"])
+            vecs = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
+            norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+            self._exact = (list(got["ids"]), vecs / np.where(norms == 0, 1.0, norms))
+        return self._exact
+
     def delete(self, ids: Sequence[str]) -> None:
         if ids:
-            self._count = None
+            self._count, self._exact = None, None
             with self._alive():
                 self._col.delete(ids=list(ids))
 
@@ -232,7 +255,7 @@ def open_store(settings: Settings, version: str, version_dir: Path, *, create: b
     (never an empty store that would answer every question with nothing)."""
     if settings.chroma_url:
         return ChromaStore(_http_client(settings.chroma_url), collection_name(version), create=create,
-                           where=f"on the Chroma server {settings.chroma_url}")
+                           where=f"on the Chroma server {settings.chroma_url}", exact_up_to=0)
     import chromadb
 
     if not create and not (version_dir / "chroma").is_dir():  # a reader never writes into a version
