@@ -117,7 +117,7 @@ class ChromaStore:
         # the record count, kept between writes: Chroma counts with SQL (~13 ms at 10k records, linear), and
         # a query needs it on every question; a version's collection changes only through this object
         self._count: int | None = None
-        self._exact: tuple[list[str], np.ndarray] | None = None  # ids and unit vectors, for exact search
+        self._exact: tuple[list[str], np.ndarray, np.ndarray] | None = None  # ids (list, array), unit vectors
         if create:
             self._col = client.get_or_create_collection(
                 name=collection,
@@ -182,12 +182,12 @@ class ChromaStore:
         if n == 0:
             return []
         if where is None and n <= self._exact_up_to:
-            ids, unit = self._vectors()
+            ids, id_keys, unit = self._vectors()
             q = np.asarray(embedding, dtype=np.float32)
             # einsum, not BLAS: a threaded BLAS call leaves its threads spinning against the embedder's torch
             # threads (embed_query 14 -> 99 ms on 2 cores); 1,535 x 384 multiply-adds take ~0.5 ms this way
             sims = np.einsum("ij,j->i", unit, q / (float(np.linalg.norm(q)) or 1.0))
-            order = np.lexsort((np.asarray(ids), -sims))[:k]
+            order = np.lexsort((id_keys, -sims))[:k]
             return [(ids[i], float(sims[i])) for i in order]
         with self._alive():
             res = self._col.query(
@@ -201,14 +201,15 @@ class ChromaStore:
         hits = sorted(((i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)), key=lambda h: (-h[1], h[0]))
         return hits[:k]
 
-    def _vectors(self) -> tuple[list[str], np.ndarray]:
-        """Every record's id and unit vector, read once until the next write."""
+    def _vectors(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Every record's id (as a list and as an array, the tie order) and unit vector, read once until the
+        next write."""
         if self._exact is None:
             with self._alive():
                 got = self._col.get(include=["embeddings"])
             vecs = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
             norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-            self._exact = (list(got["ids"]), vecs / np.where(norms == 0, 1.0, norms))
+            self._exact = (list(got["ids"]), np.asarray(got["ids"]), vecs / np.where(norms == 0, 1.0, norms))
         return self._exact
 
     def delete(self, ids: Sequence[str]) -> None:
