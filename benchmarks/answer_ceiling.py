@@ -30,10 +30,6 @@ import rag  # noqa: F401  (offline environment first)
 from eval.gold import GoldItem, load_gold
 from eval.metrics import fact_found, fact_recall, mean
 from rag.answering import AnswerConfig, ExtractiveAnswerer
-from rag.answering.compose import compose
-from rag.answering.refiners import Stage
-from rag.answering.selection import Selection, choose
-from rag.answering.trace import AnswerTrace
 from rag.assistant import Assistant, following, sentence_sims
 from rag.followup import standalone_query
 from rag.grounding import analyse_query
@@ -56,19 +52,8 @@ def main_source_oracle(assistant: Assistant, item: GoldItem) -> float:
     """Fact recall of the best answer the real strategy and refiners give with each retrieved source as the
     main one (the gates are not re-run: an answered question stays answered)."""
     prep = assistant.prepare(item.question, item.history, item.filters)
-    answerer = assistant.answerer(prep)
-    q, passages, cfg = prep.question, prep.passages, answerer.cfg
-    scored = [x for x in answerer.score_sentences(q.terms, passages, q) if x.passage < cfg.passages]
-    best = 0.0
-    for where in dict.fromkeys((passages[x.passage].chunk.source, passages[x.passage].chunk.page) for x in scored):
-        own = [x for x in scored if (passages[x.passage].chunk.source, passages[x.passage].chunk.page) == where]
-        sel = Selection(q, list(passages), list(scored), max(own, key=lambda x: x.score), cfg, answerer.scorer)
-        sel.files = {where}
-        choose(sel, cfg.enabled)
-        for stage in (Stage.SELECT, Stage.QUOTE):
-            answerer._refine(sel, stage, AnswerTrace())
-        best = max(best, fact_recall(compose(sel.chosen, sel.passages).text, item.facts).value)
-    return best
+    answers = assistant.answerer(prep).answers_by_source(prep.question, prep.passages)
+    return max((fact_recall(a.text, item.facts).value for a in answers.values()), default=0.0)
 
 
 def main() -> None:

@@ -127,6 +127,21 @@ def test_main_source_oracle_finds_a_fact_another_retrieved_source_holds(assistan
 
 
 @pytest.mark.slow
+def test_answers_by_source_gives_the_real_answer_first_and_one_per_other_source(assistant: Assistant) -> None:
+    """`ExtractiveAnswerer.answers_by_source`: its first answer, from the source of the best sentence, is the
+    answer `ask` gives; every other retrieved source gets an answer whose first citation is that source."""
+    question = "Was hat der IT-Planungsrat zum Kommunalpakt beschlossen?"
+    prep = assistant.prepare(question)
+    answers = assistant.answerer(prep).answers_by_source(prep.question, prep.passages)
+    assert len(answers) >= 2
+    first = next(iter(answers.values()))
+    real = assistant.ask(question)
+    assert (first.text, first.citations) == (real.text, real.citations)
+    for (file, page), answer in answers.items():
+        assert not answer.refused and (answer.citations[0].file, answer.citations[0].page) == (file, page)
+
+
+@pytest.mark.slow
 def test_refuses_when_not_in_documents(assistant: Assistant) -> None:
     ans = assistant.ask("Wie hoch ist der Gewerbesteuer-Hebesatz der Stadt Alsdorf?")
     assert ans.refused and ans.text.startswith(REFUSAL) and not ans.citations

@@ -25,7 +25,7 @@ from rag.answering.features import FEATURES, Following, Scored, SentenceScorer, 
 from rag.answering.question import Question
 from rag.answering.quoting import Antecedent, ContinueLists
 from rag.answering.refiners import AnswerParts, Refiner, Stage
-from rag.answering.selection import STRATEGIES, Selection, choose, diverse
+from rag.answering.selection import STRATEGIES, Selection, Where, choose, diverse
 from rag.answering.trace import AnswerTrace, SentenceTrace, Verdict
 from rag.grounding import QueryTerms
 from rag.references import Missing
@@ -146,15 +146,35 @@ class ExtractiveAnswerer:
         if not scored:
             return refuse(Verdict("candidates", False, "no quotable sentence in the passages left"), passages)
 
-        sel = Selection(q, list(passages), scored, max(scored, key=lambda x: x.score), cfg, self.scorer)
+        return self._answer_from(Selection(q, list(passages), scored, max(scored, key=lambda x: x.score), cfg,
+                                           self.scorer), trace)
+
+    def answers_by_source(self, q: Question, passages: Sequence[Passage]) -> dict[Where, Answer]:
+        """The answer with each source (file, page) of the top passages as the main one, in the order of
+        their best sentences, the refusal gates not run: what `benchmarks/answer_ceiling.py` compares to
+        measure how much a perfect choice of the source to quote would add."""
+        scored = [x for x in self.scorer.score_sentences(q.terms, passages, q) if x.passage < self.cfg.passages]
+        out: dict[Where, Answer] = {}
+        for best in sorted(scored, key=lambda x: -x.score):
+            where = passages[best.passage].chunk.source, passages[best.passage].chunk.page
+            if where not in out:
+                sel = Selection(q, list(passages), list(scored), best, self.cfg, self.scorer)
+                out[where] = self._answer_from(sel, AnswerTrace(disabled=tuple(sorted(self.cfg.disabled))), gate=False)
+        return out
+
+    def _answer_from(self, sel: Selection, trace: AnswerTrace, gate: bool = True) -> Answer:
+        """Strategy, refiners, the answer-type gate (unless `gate` is off) and composition, from the
+        selection's best sentence, whose source is the main one."""
+        on = self.cfg.enabled
         sel.files = {sel.where(sel.best)}
         trace.strategy = choose(sel, on)
         self._refine(sel, Stage.SELECT, trace)
-        if on("answer_type"):
+        if gate and on("answer_type"):
             sources = {x.passage for x in sel.chosen}
-            verdict = answer_type_gate(q, " ".join(sel.passages[pi].chunk.text for pi in sources))
+            verdict = answer_type_gate(sel.question, " ".join(sel.passages[pi].chunk.text for pi in sources))
             if not verdict.passed:
-                return refuse(verdict, sel.passages)
+                trace.verdicts.append(verdict)
+                return _with_trace(refusal(sel.passages), trace)
             trace.verdicts.append(verdict)
         self._refine(sel, Stage.QUOTE, trace)
         return self._compose(sel, trace)
