@@ -95,8 +95,12 @@ class _NoEmbeddings:
 # Chroma server (one graph in memory for all readers), is searched by Chroma's HNSW with EF_SEARCH candidates
 # (set when the ingest creates a version), asked for OVERFETCH times k. (Writing the graph every 100 records
 # made it deterministic too, but at 100k records Chroma then no longer found a record by its own vector:
-# benchmarks/scale_bench.py.)
-EXACT_UP_TO = 20_000  # 30 MB of float32 vectors (384 dimensions)
+# benchmarks/scale_bench.py.) With Chroma's defaults the graph fails there as well: at 100k synthetic chunks
+# (every real chunk ~65 times, with noise: clusters of near-duplicates, which leave HNSW nodes that no link
+# reaches) 58 of 120 sampled records were not among the 200 nearest to their own vector, while at 10k and 20k
+# all were found (fourteenth session). Exact search at 100k: ~5 s to read the vectors once, then ~20 ms a query.
+EXACT_UP_TO = 200_000  # 300 MB of float32 vectors (384 dimensions); the shared corpus has 1,535
+READ_BATCH = 10_000  # records per read of the vectors: Chroma returns float64, so a batch costs 30 MB in passing
 OVERFETCH = 5
 EF_SEARCH = 500  # Chroma's default 100
 
@@ -187,7 +191,12 @@ class ChromaStore:
             # einsum, not BLAS: a threaded BLAS call leaves its threads spinning against the embedder's torch
             # threads (embed_query 14 -> 99 ms on 2 cores); 1,535 x 384 multiply-adds take ~0.5 ms this way
             sims = np.einsum("ij,j->i", unit, q / (float(np.linalg.norm(q)) or 1.0))
-            order = np.lexsort((id_keys, -sims))[:k]
+            if k < len(sims):  # the k best by a linear partition, then every record tied with the k-th
+                kth = sims[np.argpartition(-sims, k - 1)[k - 1]]
+                top = np.flatnonzero(sims >= kth)
+            else:
+                top = np.arange(len(sims))
+            order = top[np.lexsort((id_keys[top], -sims[top]))][:k]
             return [(ids[i], float(sims[i])) for i in order]
         with self._alive():
             res = self._col.query(
@@ -205,11 +214,21 @@ class ChromaStore:
         """Every record's id (as a list and as an array, the tie order) and unit vector, read once until the
         next write."""
         if self._exact is None:
+            n = self.count()
+            ids: list[str] = []
+            parts: list[np.ndarray] = []
             with self._alive():
-                got = self._col.get(include=["embeddings"])
-            vecs = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
+                for offset in range(0, n, READ_BATCH):
+                    got = self._col.get(limit=READ_BATCH, offset=offset, include=["embeddings"])
+                    ids += got["ids"]
+                    parts.append(np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1))
+            if len(set(ids)) != n:  # pages not disjoint (Chroma's order changed between reads): read at once
+                with self._alive():
+                    got = self._col.get(include=["embeddings"])
+                ids, parts = list(got["ids"]), [np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)]
+            vecs = np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
             norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-            self._exact = (list(got["ids"]), np.asarray(got["ids"]), vecs / np.where(norms == 0, 1.0, norms))
+            self._exact = (ids, np.asarray(ids), vecs / np.where(norms == 0, 1.0, norms))
         return self._exact
 
     def delete(self, ids: Sequence[str]) -> None:

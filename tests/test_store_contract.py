@@ -171,6 +171,34 @@ def test_a_query_returns_the_exact_nearest_neighbours(store_env: tuple[Settings,
     drop_store(settings, "exact", vdir)
 
 
+def test_the_exact_search_reads_in_pages_and_breaks_ties_by_id(store_env: tuple[Settings, Path],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vectors are read in pages (READ_BATCH records each; at 100k records one read would hold ~300 MB of
+    float64 in passing), and the k-th place may fall inside a group of equal similarities: the exact top k
+    still equals a brute-force ranking by (similarity, id), whichever page a record came from."""
+    import rag.store
+
+    monkeypatch.setattr(rag.store, "READ_BATCH", 128)
+    settings, vdir = store_env
+    if settings.chroma_url:
+        pytest.skip("a server's store is searched by HNSW (the test above checks its recall)")
+    store: ChromaStore = open_store(settings, "pages", vdir, create=True)
+    base = _vecs(430, dim=32, seed=4)
+    v = np.repeat(base, 7, axis=0)  # groups of 7 equal vectors: ties at every cut
+    ids = [f"id{i}" for i in range(len(v))]
+    store.upsert(ids, v, ["t"] * len(v), [{"n": i} for i in range(len(v))])
+    unit = v / np.linalg.norm(v, axis=1, keepdims=True)
+    for q in (*_vecs(4, dim=32, seed=5), base[3]):
+        sims = unit.astype(np.float32) @ (q / np.linalg.norm(q)).astype(np.float32)
+        for k in (1, 10, 60):
+            got = [h[0] for h in store.query(q, k=k)]
+            groups = sorted(range(len(base)), key=lambda g: -float(sims[7 * g]))
+            exact = [i for g in groups for i in sorted(ids[7 * g : 7 * g + 7])][:k]
+            assert got == exact
+    assert len(store._exact[0]) == len(v) == len(set(store._exact[0]))  # every record read once
+    drop_store(settings, "pages", vdir)
+
+
 def test_a_large_store_is_searched_by_chroma(store_env: tuple[Settings, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """Above EXACT_UP_TO records the search is Chroma's HNSW (asked for 5 x k): a record is found by its own
     vector, as the ingest's smoke check asks."""
