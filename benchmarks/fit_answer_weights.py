@@ -1,12 +1,14 @@
 """Fit the answerer's sentence-scoring model (rag/data/weights.toml) on tuning sets only, with its
 hyper-parameters (the loss and the L2 penalty) chosen by cross-validation inside them:
 
-    python benchmarks/fit_answer_weights.py DATA_DIR [eval/sets/dev.jsonl eval/sets/dev2.jsonl] [--folds 5] [--write]
+    python benchmarks/fit_answer_weights.py DATA_DIR [eval/sets/dev.jsonl eval/sets/dev2.jsonl] [--folds 5 | --by-set] [--write]
 
 DATA_DIR holds an index of ../shared/corpus (e.g. data/eval/work-shared-corpus/ours-e5-torch after
 `make eval`). For each candidate (loss, penalty) the questions are split into folds; the model is fitted on the
 other folds and the WHOLE answerer (gates, selection, citations) is evaluated on the held-out fold, so every
-figure below is on questions the weights never saw. The candidate with the best held-out fact recall +
+figure below is on questions the weights never saw. With `--by-set` each questions file is one fold (leave
+one writer group out: the tuning sets were written by different people, and a model has to carry over to
+questions of writers it never saw). The candidate with the best held-out fact recall +
 citation precision − false refusals wins; the model is then refitted on all tuning questions and, with
 `--write`, stored in rag/data/weights.toml together with this command and the cross-validated figures.
 
@@ -135,6 +137,24 @@ def stacked(data: Examples, keys: set[str] | None = None) -> tuple[np.ndarray, n
     return np.vstack([x for x, _ in chosen]), np.concatenate([y for _, y in chosen])
 
 
+def make_folds(by_file: dict[str, Sequence[GoldItem]], n: int, by_set: bool) -> tuple[list[str], list[set[str]]]:
+    """(name, item ids) of each cross-validation fold: one per questions file with `by_set` (leave one writer
+    group out), else `n` random folds over all items (seed 0).
+
+    >>> it = lambda i: GoldItem(id=i, question="?", kind="lookup")
+    >>> make_folds({"dev": [it("a"), it("b")], "dev2": [it("c")]}, 5, by_set=True)
+    (['dev', 'dev2'], [{'a', 'b'}, {'c'}])
+    >>> names, folds = make_folds({"dev": [it(str(i)) for i in range(10)]}, 3, by_set=False)
+    >>> names, sorted(len(f) for f in folds), set().union(*folds) == {str(i) for i in range(10)}
+    (['fold 1', 'fold 2', 'fold 3'], [3, 3, 4], True)
+    """
+    if by_set:
+        return list(by_file), [{it.id for it in group} for group in by_file.values()]
+    ids = [it.id for group in by_file.values() for it in group]
+    random.Random(0).shuffle(ids)
+    return [f"fold {i + 1}" for i in range(n)], [set(ids[i::n]) for i in range(n)]
+
+
 def objective(m: dict[str, float]) -> float:
     return m["fact_recall"] + m["citation_precision"] - m["false_refusal_rate"]
 
@@ -169,32 +189,45 @@ def main() -> None:
     ap.add_argument("questions", type=Path, nargs="*",
                     default=[ROOT / "eval" / "sets" / "dev.jsonl", ROOT / "eval" / "sets" / "dev2.jsonl"])
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--by-set", action="store_true",
+                    help="one fold per questions file (leave one writer group out) instead of random folds; "
+                         "also prints each candidate's and the current model's figures per held-out file")
     ap.add_argument("--write", action="store_true", help="store the refitted model in rag/data/weights.toml")
     args = ap.parse_args()
     for q in args.questions:
         if any(h in q.stem for h in HELD_OUT):
             sys.exit(f"refusing to fit on {q}: held-out sets are never tuned on (use dev)")
     settings = Settings.from_env(data_dir=args.data_dir)
-    items = [it for q in args.questions for it in load_gold(q)]
+    by_file = {q.stem: load_gold(q) for q in args.questions}
+    items = [it for group in by_file.values() for it in group]
     data = examples(Assistant(settings), items)
-    ids = [it.id for it in items]
-    random.Random(0).shuffle(ids)
-    folds = [set(ids[i :: args.folds]) for i in range(args.folds)]
+    fold_names, folds = make_folds(by_file, args.folds, args.by_set)
+    n_folds = len(folds)
 
     def evaluate(config: AnswerConfig, subset: Sequence[GoldItem]) -> list:
         return ask_items(Assistant(settings, answering=config), subset, depth=10, k=5)
 
     table = [line("model before this fit, all questions (not cross-validated)",
                   compute_metrics(evaluate(AnswerConfig(), items), 5))]
+    if args.by_set:
+        for name, fold in zip(fold_names, folds, strict=True):
+            table.append(line(f"model before this fit, {name}",
+                              compute_metrics(evaluate(AnswerConfig(), [it for it in items if it.id in fold]), 5)))
+            print(table[-1], flush=True)
     best: tuple[float, tuple[str, float, float]] | None = None
     for loss, mix, l2 in CANDIDATES:
         held: list = []
-        for fold in folds:
-            w, b = fit_candidate(data, [k for k in data if k not in fold], loss, mix, l2)
-            held += evaluate(config_for(w, b), [it for it in items if it.id in fold])
-        m = compute_metrics(held, 5)
         name = f"{loss}" + (f" (mix {mix:g})" if loss == "listwise" else "")
-        table.append(line(f"{name}, L2 {l2:g}, {args.folds}-fold held-out", m))
+        for fold_name, fold in zip(fold_names, folds, strict=True):
+            w, b = fit_candidate(data, [k for k in data if k not in fold], loss, mix, l2)
+            got = evaluate(config_for(w, b), [it for it in items if it.id in fold])
+            held += got
+            if args.by_set:
+                table.append(line(f"{name}, L2 {l2:g}, fitted without {fold_name}, on {fold_name}",
+                                  compute_metrics(got, 5)))
+                print(table[-1], flush=True)
+        m = compute_metrics(held, 5)
+        table.append(line(f"{name}, L2 {l2:g}, {n_folds}-fold held-out" + (" (one fold per file)" if args.by_set else ""), m))
         print(table[-1], flush=True)
         if best is None or objective(m) > best[0]:
             best = (objective(m), (loss, mix, l2))

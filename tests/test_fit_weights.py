@@ -53,3 +53,19 @@ def test_the_tool_refuses_held_out_sets(tmp_path: Path) -> None:
                                str(ROOT / "eval" / "sets" / "dev.jsonl"), str(ROOT / "eval" / "sets" / f"{name}.jsonl")],
                               capture_output=True, text=True, cwd=ROOT, timeout=300)
         assert proc.returncode != 0 and "held-out sets are never tuned on" in proc.stderr
+
+
+def test_by_set_folds_leave_one_writer_group_out() -> None:
+    """`--by-set`: one fold per questions file, so each model is scored on a writer group it never saw; the
+    default folds are random over all items, disjoint and complete."""
+    from eval.gold import GoldItem
+
+    tool = _tool()
+    groups = {name: [GoldItem(id=f"{name}-{i}", question="?", kind="lookup") for i in range(n)]
+              for name, n in (("dev", 4), ("dev2", 3), ("dev3", 5))}
+    names, folds = tool.make_folds(groups, 5, by_set=True)
+    assert names == ["dev", "dev2", "dev3"]
+    assert folds == [{f"{g}-{i}" for i in range(len(groups[g]))} for g in names]
+    names, folds = tool.make_folds(groups, 5, by_set=False)
+    assert len(folds) == 5 and sum(map(len, folds)) == 12 and len(set().union(*folds)) == 12
+    assert any(len({i.split("-")[0] for i in f}) > 1 for f in folds)  # writer groups mixed
