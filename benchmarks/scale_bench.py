@@ -243,9 +243,24 @@ def build_synthetic(source: Path, dest: Path, n: int, seed: int = 20) -> dict[st
     (vdir / COMPLETE).write_text(version, encoding="utf-8")
     write_current(settings, version)
     times["verify+manifest"] = time.perf_counter() - t
+    build_s, rss_mb = time.perf_counter() - t_start, vm_hwm_mb()
     return {"chunks": len(chunks), "sentences": int(len(owner)), "documents": len(files), "copies": copies,
-            "build_s": time.perf_counter() - t_start, "stages_s": times, "rss_mb": vm_hwm_mb(),
-            "disk_mb": sum(f.stat().st_size for f in vdir.rglob("*") if f.is_file()) / 2**20}
+            "build_s": build_s, "stages_s": times, "rss_mb": rss_mb,
+            "disk_mb": sum(f.stat().st_size for f in vdir.rglob("*") if f.is_file()) / 2**20,
+            "hnsw_missed": hnsw_missed(out_store, [c.id for c in chunks], vectors)}
+
+
+HNSW_PROBES = 300
+
+
+def hnsw_missed(store: Any, ids: list[str], vectors: np.ndarray) -> int:
+    """Of HNSW_PROBES records (seeded sample), how many the HNSW graph (the search of a Chroma server and of an
+    embedded collection above EXACT_UP_TO) does not return among the 5 nearest to their own vector."""
+    from rag.store import ChromaStore
+
+    graph = ChromaStore(store._client, store.name, exact_up_to=0)
+    sample = np.random.default_rng(0).choice(len(ids), min(HNSW_PROBES, len(ids)), replace=False)
+    return sum(ids[j] not in {h[0] for h in graph.query(vectors[j], k=5)} for j in sample)
 
 
 # ------------------------------------------------------------------------------------------------ query
@@ -434,6 +449,12 @@ def report(args: argparse.Namespace, rows: list[dict[str, Any]], load: tuple[flo
     for r in rows:
         if not r.get("variant"):
             lines.append(f"| {r['name']} | " + " | ".join(f"{v:.1f}" for v in r["build"]["stages_s"].values()) + " |")
+    probed = [r for r in rows if not r.get("variant") and "hnsw_missed" in r["build"]]
+    if probed:
+        lines += ["", f"The HNSW graph (the search on a Chroma server, and of an embedded collection above "
+                  f"EXACT_UP_TO records; smaller ones are searched exactly): of {HNSW_PROBES} sampled records, "
+                  "not among the 5 nearest to their own vector: " +
+                  ", ".join(f"{r['name']} {r['build']['hnsw_missed']}" for r in probed) + "."]
     big = next((r for r in reversed(rows) if not r.get("variant")), rows[-1])
     if big["query"]["stages"]:
         lines += ["", f"Per-question stage times at {big['name']} (ms; nested: `retrieve (total)` contains the "
