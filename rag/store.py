@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,6 +128,7 @@ class ChromaStore:
         # a query needs it on every question; a version's collection changes only through this object
         self._count: int | None = None
         self._exact: tuple[list[str], np.ndarray, np.ndarray] | None = None  # ids (list, array), unit vectors
+        self._reading = threading.Lock()  # the app's warm-up and a first question must not both read them
         if create:
             self._col = client.get_or_create_collection(
                 name=collection,
@@ -218,23 +220,27 @@ class ChromaStore:
     def _vectors(self) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Every record's id (as a list and as an array, the tie order) and unit vector, read once until the
         next write."""
-        if self._exact is None:
-            n = self.count()
-            ids: list[str] = []
-            parts: list[np.ndarray] = []
+        with self._reading:
+            if self._exact is None:
+                self._exact = self._read_vectors()
+            return self._exact
+
+    def _read_vectors(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        n = self.count()
+        ids: list[str] = []
+        parts: list[np.ndarray] = []
+        with self._alive():
+            for offset in range(0, n, READ_BATCH):
+                got = self._col.get(limit=READ_BATCH, offset=offset, include=["embeddings"])
+                ids += got["ids"]
+                parts.append(np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1))
+        if len(set(ids)) != n:  # pages not disjoint (Chroma's order changed between reads): read at once
             with self._alive():
-                for offset in range(0, n, READ_BATCH):
-                    got = self._col.get(limit=READ_BATCH, offset=offset, include=["embeddings"])
-                    ids += got["ids"]
-                    parts.append(np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1))
-            if len(set(ids)) != n:  # pages not disjoint (Chroma's order changed between reads): read at once
-                with self._alive():
-                    got = self._col.get(include=["embeddings"])
-                ids, parts = list(got["ids"]), [np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)]
-            vecs = np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
-            norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-            self._exact = (ids, np.asarray(ids), vecs / np.where(norms == 0, 1.0, norms))
-        return self._exact
+                got = self._col.get(include=["embeddings"])
+            ids, parts = list(got["ids"]), [np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)]
+        vecs = np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        return ids, np.asarray(ids), vecs / np.where(norms == 0, 1.0, norms)
 
     def delete(self, ids: Sequence[str]) -> None:
         if ids:

@@ -199,6 +199,37 @@ def test_the_exact_search_reads_in_pages_and_breaks_ties_by_id(store_env: tuple[
     drop_store(settings, "pages", vdir)
 
 
+def test_two_first_queries_at_once_read_the_vectors_once(store_env: tuple[Settings, Path]) -> None:
+    """The app's warm-up and a first question may query at the same moment; at 100k records a read takes ~5 s
+    and ~500 MB, so the second waits for the first read instead of repeating it."""
+    import threading
+    import time
+
+    settings, vdir = store_env
+    if settings.chroma_url:
+        pytest.skip("a server's store is searched by HNSW and reads no vectors")
+    store: ChromaStore = open_store(settings, "once", vdir, create=True)
+    v = _vecs(50, dim=16, seed=6)
+    store.upsert([f"id{i}" for i in range(len(v))], v, ["t"] * len(v), [{"n": i} for i in range(len(v))])
+    reads = []
+    real = store._read_vectors
+
+    def slow_read() -> tuple[list[str], np.ndarray, np.ndarray]:
+        reads.append(1)
+        time.sleep(0.3)
+        return real()
+
+    store._read_vectors = slow_read  # type: ignore[method-assign]
+    got: list[str] = []
+    threads = [threading.Thread(target=lambda i=i: got.append(store.query(v[i], k=1)[0][0])) for i in (3, 4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(reads) == 1 and sorted(got) == ["id3", "id4"]
+    drop_store(settings, "once", vdir)
+
+
 def test_a_large_store_is_searched_by_chroma(store_env: tuple[Settings, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """Above EXACT_UP_TO records the search is Chroma's HNSW (asked for 5 x k): a record is found by its own
     vector, as the ingest's smoke check asks."""
