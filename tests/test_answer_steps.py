@@ -98,6 +98,22 @@ def test_continue_lists_quotes_the_items_on_the_next_page() -> None:
     assert sel.passages[sel.chosen[1].passage].chunk.page == 5
 
 
+def test_drop_repeated_drops_a_contained_statement_and_trims_a_seam() -> None:
+    """Overlapping chunks of one page give two candidates with the same words: the answer says them once.
+    Another source saying the same is left alone (it is a second citation, not a repetition)."""
+    key = "Es gilt:\n• 50 Prozent tragen die Länder,\n• 25 Prozent tragen alle Länder gemeinsam."
+    ps = [passage(key + " Die Beträge folgen.", "h.pdf", page=4), passage("… " + key, "h.pdf", page=4),
+          passage("25 Prozent tragen alle Länder gemeinsam.", "b.md")]
+    a = cand(0, key, 0.9)
+    b = cand(1, "25 Prozent tragen alle Länder gemeinsam. Die Beträge folgen.", 0.8, 2)
+    c = cand(0, "50 Prozent tragen die Länder,", 0.7, 10)
+    other = cand(2, "25 Prozent tragen alle Länder gemeinsam.", 0.6)
+    sel = answerer().selection("Wer zahlt?", ps, [a, b, c, other], chosen=[a, b, c, other])
+    assert REFINERS["drop_repeated"].applies(sel)
+    REFINERS["drop_repeated"].refine(sel)
+    assert [x.text for x in sel.chosen] == [key, "Die Beträge folgen.", other.text]
+
+
 # -- gates -----------------------------------------------------------------------------------------
 
 def test_gates_give_verdicts_with_reasons() -> None:

@@ -21,6 +21,7 @@ class AnswerType(StrEnum):
     ACTOR = "actor"
     PLACE = "place"
     LIST = "list"
+    FUNDING = "funding"  # who pays, from which budget, in which shares
 
 
 _MONEY_Q = re.compile(r"\b(was kostet|wie ?viel (geld|euro|kostet|kosten)|wie hoch (ist|sind) (der|die|das) [\w-]*(betrag|kosten|"
@@ -76,6 +77,15 @@ _DATE = re.compile(r"\b\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b|\b\d{1,2}\.\s?(" + "|".
                    r")\b|\b(" + "|".join(MONTHS) + r")\s+\d{4}\b|\b(19|20)\d\d\b|"
                    # a day counted from an event: "am dritten Tag nach der Bereitstellung", "mit Ablauf des Monats"
                    r"\b(?:am|ab dem|bis zum|vom)\s+(?:\w+ten|\w+sten|\d+\.)\s+(?:werk)?tag\b|\bmit ablauf (?:des|der)\b", re.I)
+# "Wie wird die Nachnutzung finanziert?", "Wer bezahlt den Betrieb?", "Wer trägt die Kosten?": the answer names
+# money, shares or a budget; a sentence that merely mentions "finanzierten Leistungen" does not
+_Q_FUNDING = re.compile(r"\b(?:wie\s+(?:wird|werden|wurde|wurden|ist|sind)\b[^?]{0,80}\bfinanziert|"
+                        r"wer\s+(?:finanziert|bezahlt|zahlt)\b|wer\s+(?:trägt|übernimmt)\s+(?:die\s+)?(?:kosten|finanzierung)\b|"
+                        r"wer\s+(?:muss|soll|wird)\b[^?]{0,60}\b(?:bezahlen|zahlen|finanzieren|tragen)\b|"
+                        r"woraus\b[^?]{0,60}\bfinanziert|aus welche[mn]\s+(?:topf|budget|haushalt|mitteln)|"
+                        r"wie\s+(?:werden|wurden|sind)\s+(?:die\s+)?kosten\s+(?:verteilt|aufgeteilt))", re.I)
+_FUNDING = re.compile(r"€|\beuro\b|\bmio\b|millionen|milliarden|%|prozent|\banteil|budget|haushalt|"
+                      r"\bmitteln?\b|schlüssel\b|umlage|zuschuss|eigenmittel|finanzierungsanteil", re.I)
 _PLACE = re.compile(r"\b(in|im|nach)\s+[A-ZÄÖÜ][a-zäöüß]+")
 _ACTOR = re.compile(r"\b(bund|land|länder|bmi|fitko|it-planungsrat|kommunen|behörde|ministerium|hessen|bayern|"
                     r"berlin|hamburg|bremen|sachsen|sachsen-anhalt|thüringen|brandenburg|niedersachsen|saarland|"
@@ -117,6 +127,7 @@ _ANSWER_TYPES = (
     (AnswerType.SESSION, _Q_SESSION, NAMES_SESSION),
     (AnswerType.WHEN, _Q_WHEN, re.compile("|".join(f"(?:{r.pattern})" for r in (_DATE, _DURATION, _CONDITION)), re.I)),
     (AnswerType.DATE, _Q_DATE, _DATE),
+    (AnswerType.FUNDING, _Q_FUNDING, _FUNDING),
     (AnswerType.ACTOR, _Q_WHO, _ACTOR),
     (AnswerType.PLACE, _Q_WHERE, _PLACE),
     (AnswerType.LIST, _Q_LIST, _LIST),
@@ -129,6 +140,14 @@ def answer_type(question: str) -> AnswerType | None:
 
     >>> answer_type("Seit wann gilt das?"), answer_type("Wer übernimmt den Baustein?"), answer_type("Was ist FIM?")
     (<AnswerType.DATE: 'date'>, <AnswerType.ACTOR: 'actor'>, None)
+
+    Asked how something is paid for, the answer names money, shares or a budget; "finanzierten" in passing
+    is no such statement:
+
+    >>> answer_type("Wie wird die Nachnutzung ab 2024 finanziert?"), answer_type("wer zahlt den betrieb")
+    (<AnswerType.FUNDING: 'funding'>, <AnswerType.FUNDING: 'funding'>)
+    >>> has_answer_type("funding", "Die Kosten tragen zu 50 % die Länder."), has_answer_type("funding", "bei finanzierten Leistungen")
+    (True, False)
     """
     return next((kind for kind, asks, _holds in _ANSWER_TYPES if asks.search(question)), None)
 

@@ -23,7 +23,7 @@ from rag.answering.evidence import (
 )
 from rag.answering.features import FEATURES, Following, Scored, SentenceScorer, SentenceSims, TermsFn
 from rag.answering.question import Question
-from rag.answering.quoting import Antecedent, ContinueLists
+from rag.answering.quoting import Antecedent, ContinueLists, DropRepeated
 from rag.answering.refiners import AnswerParts, Refiner, Stage
 from rag.answering.selection import STRATEGIES, Selection, Where, choose, diverse
 from rag.answering.trace import AnswerTrace, SentenceTrace, Verdict
@@ -33,7 +33,7 @@ from rag.types import Answer, Passage
 
 REFINERS: dict[str, Refiner] = {r.name: r for r in (
     AnswerParts(),  # select
-    Antecedent(), ContinueLists(),  # quote
+    Antecedent(), ContinueLists(), DropRepeated(),  # quote
 )}
 
 
@@ -41,7 +41,7 @@ def registry_names() -> dict[str, tuple[str, ...]]:
     """Every name `AnswerConfig.disabled` accepts, by kind, in the order they run.
 
     >>> registry_names()["strategies"], registry_names()["refiners"]
-    (('diverse',), ('answer_parts', 'antecedent', 'continue_lists'))
+    (('diverse',), ('answer_parts', 'antecedent', 'continue_lists', 'drop_repeated'))
     """
     return {"strategies": tuple(STRATEGIES), "refiners": tuple(REFINERS), "gates": GATES}
 

@@ -2,7 +2,8 @@
 
 - `antecedent`: a statement opening with a pronoun or connector ("Er bittet …") is quoted with the
   sentence before it;
-- `continue_lists`: a list introduced at the end of a page goes on with its items from the next.
+- `continue_lists`: a list introduced at the end of a page goes on with its items from the next;
+- `drop_repeated`: no statement repeats what another one of the same source already quotes.
 """
 
 from __future__ import annotations
@@ -99,3 +100,70 @@ def named_items(first: Chunk, following: Following | None) -> list[tuple[Chunk, 
             break  # the list ends in this chunk
         chunk = following(Passage(chunk, 0.0))
     return out
+
+
+MIN_OVERLAP = 20  # characters two statements must share at a seam to count as repeating each other
+
+
+class DropRepeated:
+    """Overlapping chunks of one page, and a statement quoted with the sentence before it, can make two
+    chosen statements say the same words: a statement contained in another of the same source is dropped,
+    and one that begins with the end of another (or ends with its beginning) loses the repeated part."""
+
+    name: ClassVar[str] = "drop_repeated"
+    stage: ClassVar[Stage] = Stage.QUOTE
+
+    def applies(self, sel: Selection) -> bool:
+        return len(sel.chosen) > 1
+
+    def refine(self, sel: Selection) -> None:
+        kept: list[Scored] = []
+        for x in sel.chosen:
+            same = [y.text for y in kept if sel.where(y) == sel.where(x)]
+            text = x.text
+            for y in same:
+                text = trim_repeat(text, y)
+                if not text:
+                    break
+            if text == x.text:
+                kept.append(x)
+            elif text:
+                kept.append(dataclasses.replace(x, text=text))
+        sel.chosen = kept
+
+
+def trim_repeat(text: str, other: str) -> str:
+    r"""`text` without what it repeats of `other`: '' when contained in it, else the sentences or list items
+    cut off where it begins with other's end or ends with other's beginning (at least MIN_OVERLAP
+    characters; whitespace does not count, the rest keeps its own).
+
+    >>> trim_repeat("25 % trägt der Bund.", "50 % tragen die Länder; 25 % trägt der Bund. Mehr folgt.")
+    ''
+    >>> trim_repeat("25 % tragen alle Länder gemeinsam. Die Beträge: bis zu 10 Mio. Euro.",
+    ...             "50 % tragen die nutzenden Länder; 25 % tragen alle Länder gemeinsam.")
+    'Die Beträge: bis zu 10 Mio. Euro.'
+    >>> trim_repeat("Der Bund zahlt. Alle Länder tragen gemeinsam 25 Prozent.", "Alle Länder tragen gemeinsam 25 Prozent. Ende.")
+    'Der Bund zahlt.'
+    >>> trim_repeat("Es zahlen:\n• 50 % die Länder,\n• 25 % alle gemeinsam nach Schlüssel.", "25 % alle gemeinsam nach Schlüssel. Dazu …")
+    'Es zahlen:\n• 50 % die Länder'
+    >>> trim_repeat("Ein anderer Satz.", "Noch ein Satz.")
+    'Ein anderer Satz.'
+    """
+    norm = " ".join(text.split())
+    whole = " ".join(other.split())
+    if norm in whole:
+        return ""
+    seams = [m.end() for m in _SEAM.finditer(text)]
+    for cut in seams:  # the earliest cut keeps the most of `text`
+        tail = " ".join(text[cut:].split()).lstrip(_BULLETS)
+        if len(tail) >= MIN_OVERLAP and whole.startswith(tail):
+            return text[:cut].rstrip().rstrip(_BULLETS).rstrip(",;")
+    for cut in reversed(seams):
+        head = " ".join(text[:cut].split())
+        if len(head) >= MIN_OVERLAP and whole.endswith(head):
+            return text[cut:].strip().lstrip(_BULLETS)
+    return text
+
+
+_BULLETS = " •▪◦*–-\n"
+_SEAM = re.compile(r"(?<=[.;:,!?])\s+|\n\s*")  # where a sentence or list item ends
