@@ -112,6 +112,13 @@ def test_drop_repeated_drops_a_contained_statement_and_trims_a_seam() -> None:
     assert REFINERS["drop_repeated"].applies(sel)
     REFINERS["drop_repeated"].refine(sel)
     assert [x.text for x in sel.chosen] == [key, "Die Beträge folgen.", other.text]
+    # what is left of a statement after the repeated part is cut must be one: a bare heading is dropped
+    law = passage("§ 27 Verzeichnis\n\n(1) Die Gemeinde führt ein Verzeichnis aller Laternen.", "g.md")
+    head = cand(0, law.chunk.text, 0.9)
+    body = cand(0, "(1) Die Gemeinde führt ein Verzeichnis aller Laternen.", 0.8, 18)
+    sel = answerer().selection("Welches Verzeichnis?", [law], [body, head], chosen=[body, head])
+    REFINERS["drop_repeated"].refine(sel)
+    assert sel.chosen == [body]
 
 
 # -- gates -----------------------------------------------------------------------------------------

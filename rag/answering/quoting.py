@@ -17,7 +17,7 @@ from rag.answering.features import Following, Scored, SentenceScorer
 from rag.answering.lists import LIST_CHUNKS, LIST_SCAN, item_heads, item_heads_after, leading_items
 from rag.answering.refiners import Stage
 from rag.answering.selection import Selection
-from rag.answering.statements import MAX_WITH_ANTECEDENT, is_fragment, statement_before
+from rag.answering.statements import MAX_WITH_ANTECEDENT, is_fragment, is_title_line, statement_before
 from rag.types import Chunk, Passage
 
 _ANAPHOR = re.compile(r"(?:\d{1,2}[.)]\s+)?(Er|Sie|Es|Dies|Diese[rsmn]?|Damit|Dazu|Hierbei|Hierfür|Dabei|Davon|Dafür|"
@@ -127,7 +127,7 @@ class DropRepeated:
                     break
             if text == x.text:
                 kept.append(x)
-            elif text:
+            elif text and not is_title_line(text) and len(text.split()) >= 3:  # a heading left over is no statement
                 kept.append(dataclasses.replace(x, text=text))
         sel.chosen = kept
 
