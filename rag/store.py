@@ -227,18 +227,18 @@ class ChromaStore:
 
     def _read_vectors(self) -> tuple[list[str], np.ndarray, np.ndarray]:
         n = self.count()
-        ids: list[str] = []
-        parts: list[np.ndarray] = []
+
+        def read(**page: int) -> tuple[list[str], np.ndarray]:  # float32 at once: Chroma returns float64
+            got = self._col.get(include=["embeddings"], **page)
+            return list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
+
         with self._alive():
-            for offset in range(0, n, READ_BATCH):
-                got = self._col.get(limit=READ_BATCH, offset=offset, include=["embeddings"])
-                ids += got["ids"]
-                parts.append(np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1))
-        if len(set(ids)) != n:  # pages not disjoint (Chroma's order changed between reads): read at once
-            with self._alive():
-                got = self._col.get(include=["embeddings"])
-            ids, parts = list(got["ids"]), [np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)]
-        vecs = np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+            pages = [read(limit=READ_BATCH, offset=offset) for offset in range(0, n, READ_BATCH)]
+            ids = [i for page_ids, _ in pages for i in page_ids]
+            if len(set(ids)) != n:  # pages not disjoint (Chroma's order changed between reads): read at once
+                pages = [read()]
+                ids = pages[0][0]
+        vecs = np.vstack([v for _, v in pages]) if pages else np.zeros((0, 0), dtype=np.float32)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         return ids, np.asarray(ids), vecs / np.where(norms == 0, 1.0, norms)
 
