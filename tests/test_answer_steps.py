@@ -182,3 +182,25 @@ def test_switching_a_gate_off_changes_the_answer_and_the_trace_says_why() -> Non
     assert not answered.refused and answered.trace is not None
     assert answered.trace.strategy == "diverse" and "answer_type" in answered.trace.disabled
     assert "gate coverage: passed" in answered.trace.format()
+
+
+@pytest.mark.parametrize(("question", "evidence", "passes"), [
+    # a number next to what is counted, also as a compound's head, lower case, or with a footnote mark
+    ("Wie viele Zeichen muss ein Passwort haben?", "Das Passwort muss mindestens 12 Zeichen lang sein.", True),
+    ("wie viele ozg leistungen gibt es", "Der Katalog umfasst 575 OZG-Leistungen.", True),
+    ("Wie viele Verwaltungsleistungen gibt es?", "Dahinter stehen rund 6.000 Leistungen.", True),
+    ("Wie viele Mitgliedskommunen hat die KGSt?", "Die KGSt hat über 2.000 Kommunen als Mitglieder.", True),
+    ("Nach wie vielen Tagen wird gelöscht?", "Die Löschfrist beträgt 10 Tage4.", True),
+    ("Wie viele Länder müssen zustimmen?", "Ein Beschluss bedarf der Zustimmung von elf Ländern.", True),
+    # numbers elsewhere in the passage do not count what was asked
+    ("Wie viele Zeichen muss ein Passwort haben?", "A3.9.02 Das Passwort muss nach 90 Tagen geändert werden.", False),
+    ("Innerhalb wie vieler Stunden wird ein Konto gesperrt?", "Das Konto wird nach Abschnitt 4.3 unverzüglich gesperrt.",
+     False),
+    ("wie viele bürger haben ein bundid konto", "Seit 2023 ist das BundID-Konto in 16 Ländern nutzbar.", False),
+    # no counted noun after "wie viele": any number still answers ("Wie viele sind es?")
+    ("Wie viele sind es?", "Es sind 16.", True),
+])
+def test_a_count_question_gets_a_number_of_what_it_counts(question: str, evidence: str, passes: bool) -> None:
+    """'Wie viele Zeichen …?' answered from a passage that names numbers, but no number of characters, is
+    not answered: the count must stand next to the counted noun (within three words)."""
+    assert answer_type_gate(Question.parse(question), evidence).passed is passes

@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from rag.lexicon import MONTHS
+from rag.lexicon import MONTHS, STOPWORDS
 from rag.patterns import NAMES_SESSION
+from rag.terms import spell, stem
 
 
 class AnswerType(StrEnum):
@@ -30,6 +31,57 @@ _COUNT_Q = re.compile(r"\b(wie ?viele[nr]?|welchen anteil|wie hoch (ist|sind) (d
 _MONEY = re.compile(r"€|\beuro\b|\bmio\b|millionen|milliarden|\btsd\b|tausend", re.I)
 _NUMBER = re.compile(r"%|prozent|\b(?!(19|20)\d\d\b)\d[\d.,]*\b|\b(zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|"
                      r"elf|zwölf|hälfte|drittel|viertel)\b", re.I)
+
+
+# "Wie viele Zeichen …?", "innerhalb wie vieler Stunden", "wie viele ozg leistungen": what is counted follows
+_COUNTED_Q = re.compile(r"\bwie\s?viele[nrs]?\s+([\w-]+)(?:\s+([\w-]+))?", re.I)
+_NUMBER_WORD = re.compile(r"\d[\d.,]*%?|(?:zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|"
+                          r"dreißig|vierzig|fünfzig|hundert|tausend)\w*", re.I)
+_TOKEN = re.compile(r"[\w%€][\w.,%/-]*")
+_NEAR = 3  # tokens between a number and what it counts: "16 Länder", "mindestens 12 Zeichen", "Zeichen: 12"
+
+
+def counted_nouns(question: str) -> tuple[str, ...]:
+    """What a count question counts: its next one or two words after "wie viele" that are no function words,
+    lower case, umlauts spelt as umlauts.
+
+    >>> counted_nouns("Wie viele Zeichen muss ein Passwort haben?"), counted_nouns("wie viele ozg leistungen gibt es")
+    (('zeichen',), ('ozg', 'leistungen'))
+    """
+    m = _COUNTED_Q.search(question)
+    if not m:
+        return ()
+    return tuple(w for w in (spell(g.lower()) for g in m.groups() if g)
+                 if w not in STOPWORDS and not _NUMBER_WORD.fullmatch(w))
+
+
+def _names(counted: str, word: str) -> bool:
+    """Does `word` (a word of the evidence) name what `counted` (a word of the question) names: the same
+    stem ("Tage" ~ "tagen"), a compound of it ("Kalendertage"), or the head of a counted compound
+    ("Leistungen" for "Verwaltungsleistungen")?"""
+    word = spell(word.lower().rstrip("0123456789"))  # "10 Tage⁴" is extracted as "Tage4"
+    sc, sw = stem(counted), stem(word)
+    return (sc == sw or (len(sc) >= 3 and sw.endswith(sc)) or (len(sw) >= 5 and sc.endswith(sw))
+            or (len(word) >= 5 and counted.endswith(word)))
+
+
+def counts(counted: tuple[str, ...], evidence: str) -> bool:
+    """Does the evidence put a number next to something the question counts ("12 Zeichen", "575
+    OZG-Leistungen", "Kommunen: 2.000")? A compound counts by its head ("Verwaltungsleistungen"), and a
+    counted compound by a word that ends it ("Mitgliedskommunen" ~ "Kommunen").
+
+    >>> counts(("zeichen",), "Das Passwort muss mindestens 12 Zeichen lang sein."), counts(("zeichen",), "12 Monate")
+    (True, False)
+
+    A requirement's identifier is no number: "A3.9.02 Zeichenketten …" counts nothing.
+
+    >>> counts(("zeichen",), "A3.9.02 Zeichenketten werden geprüft.")
+    False
+    """
+    toks = [t.rstrip(".,") for t in _TOKEN.findall(evidence)]
+    numbers = [i for i, t in enumerate(toks) if _NUMBER_WORD.fullmatch(t)]
+    return any(_names(c, part) for i in numbers for j in range(max(0, i - _NEAR), min(len(toks), i + _NEAR + 1))
+               if j != i for part in toks[j].split("-") if part for c in counted)
 
 
 _ROLE = (r"(?:CIO|Präsident(?:in)?|Leiter(?:in)?|Chef(?:in)?|Staatssekretär(?:in)?|Minister(?:in)?|"
@@ -61,7 +113,8 @@ def answer_type_missing(question: str, evidence: str) -> bool:
     if _MONEY_Q.search(question):
         return not _MONEY.search(evidence)
     if _COUNT_Q.search(question):
-        return not _NUMBER.search(evidence)
+        counted = counted_nouns(question)
+        return not (counts(counted, evidence) if counted else _NUMBER.search(evidence))
     if _PERSON_Q.search(question):
         return not _PERSON.search(evidence)
     return False
