@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rag.spelling import is_noun
 from rag.terms import tokenize
 
 # words that point back into the conversation: strong ones on their own ("Ist sie …?", "Was steht da drin?"),
@@ -17,8 +18,8 @@ _STRONG_ANAPHORA = {
     "er", "ihn", "ihm", "dazu", "davon", "darüber", "dafür", "dort", "dabei", "deren", "dessen", "daran", "darin",
     "drin", "hierzu", "hierfür", "demnach", "selbe", "selben", "gleiche", "jenes",
 }
-_WEAK_ANAPHORA = {"das", "dies", "diese", "dieser", "dieses", "diesem", "diesen", "es", "ihr", "dem", "denen", "damit",
-                  "beschluss", "gesetz"}
+_WEAK_ANAPHORA = {"da", "das", "dies", "diese", "dieser", "dieses", "diesem", "diesen", "es", "ihr", "dem", "denen",
+                  "damit", "beschluss", "gesetz"}
 # particles of a conversation ("Wer wählt die Projekte denn aus?", "Was passiert dann?"): a follow-up when
 # the question names no topic of its own
 _PARTICLES = {"denn", "dann", "danach", "jetzt", "nun"}
@@ -46,7 +47,7 @@ def is_followup(question: str, history: Sequence[str]) -> bool:
         return True
     if lower & _PARTICLES and not topic:  # "wer wählt die projekte denn aus?" names nothing of its own
         return True
-    own_terms = [t for t in tokenize(question) if len(t) > 3]
+    own_terms = [t for t in tokenize(question, parts=False) if len(t) > 3]  # a compound is one term
     return _weak_pronoun(question) and len(own_terms) <= 3 and len(topic) <= 1
 
 
@@ -68,8 +69,8 @@ def topic_terms(text: str) -> list[str]:
         w = w.strip(".-/")
         if not w or w in _STOP_CAPS:
             continue
-        if i == 0 and not re.search(r"[A-ZÄÖÜ\d]", w[1:]):
-            continue  # the first word is capitalised anyway ("Betrifft das …?"); "FIM", "OZG" still count
+        if i == 0 and not re.search(r"[A-ZÄÖÜ\d]", w[1:]) and not is_noun(w):
+            continue  # the first word is capitalised anyway ("Betrifft das …?"); "FIM", "OZG", "Marktplatz" count
         notable = (w[0].isupper() and len(w) > 2) or re.fullmatch(r"\d{4}/\d{1,3}|§|\d+[a-z]?", w)
         if notable and w not in out:
             out.append(w)

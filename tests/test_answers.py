@@ -356,6 +356,12 @@ def test_compose_says_ebenda_for_another_page_of_one_guideline() -> None:
         ("Ist sie das ganze Jahr Vorsitzende geblieben?", ["Wer hat 2025 den Vorsitz übernommen?"], "Vorsitz"),
         ("Wie lange dürfen die Formulardaten da drin bleiben?", ["Was regelt § 8a OZG?"], "OZG"),
         ("Betrifft das auch unser Standesamt?", ["Bis wann müssen Register die IDNr speichern?"], "IDNr"),
+        # "da" as a pronoun ("sich da anmelden"), a compound counted once ("Online-Ausweis" is one term)
+        ("muss man sich da mit dem Online-Ausweis anmelden?", ["Was ist das Datenschutzcockpit nach dem OZG?"],
+         "Datenschutzcockpit"),
+        # the earlier question typed starting with its topic: a noun as the first word is a topic
+        ("und was ist mit Verträgen, die wir vorher mit der FITKO gemacht haben?", ["Marktplatz Pflicht seit wann"],
+         "Marktplatz"),
         # a particle of conversation in a question naming nothing of its own (typed in lower case, too)
         ("wer wählt die projekte denn aus?", ["Was hat der IT-Planungsrat 2025 zur Portfoliosteuerung beschlossen?"],
          "Portfoliosteuerung"),
