@@ -204,3 +204,9 @@ def test_a_count_question_gets_a_number_of_what_it_counts(question: str, evidenc
     """'Wie viele Zeichen …?' answered from a passage that names numbers, but no number of characters, is
     not answered: the count must stand next to the counted noun (within three words)."""
     assert answer_type_gate(Question.parse(question), evidence).passed is passes
+
+
+def test_the_count_refusal_says_what_was_not_counted() -> None:
+    """The admin's trace names the noun no number stood next to."""
+    verdict = answer_type_gate(Question.parse("Wie viele Zeichen muss ein Passwort haben?"), "A3.9.02 nach 90 Tagen")
+    assert not verdict.passed and "number of zeichen" in verdict.reason

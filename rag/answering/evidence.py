@@ -18,7 +18,7 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
-from rag.answering.answer_types import answer_type_missing
+from rag.answering.answer_types import AnswerType, answer_type_missing, counted_nouns
 from rag.answering.features import SentenceScorer
 from rag.answering.question import Question
 from rag.answering.statements import quotable
@@ -217,6 +217,7 @@ def unknown_noun_gate(terms: QueryTerms, cov: float, min_coverage: float) -> Ver
 def answer_type_gate(question: Question, evidence: str) -> Verdict:
     """Asked for an amount, a count or a person, the chosen evidence must hold one."""
     if answer_type_missing(question.text, evidence):
-        return Verdict("answer_type", False, "the chosen sentences' passages hold no amount, count or person "
-                                             "of the kind asked for")
+        counted = counted_nouns(question.text) if question.answer_type is not AnswerType.MONEY else ()
+        what = f"number of {' / '.join(counted)}" if counted else "amount, count or person of the kind asked for"
+        return Verdict("answer_type", False, f"the chosen sentences' passages hold no {what}")
     return Verdict("answer_type", True, "holds what the question asks for" if question.answer_type else "no type asked")
