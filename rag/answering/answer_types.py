@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from rag.lexicon import MONTHS, STOPWORDS
+from rag.lexicon import MONTHS, NUMBER_WORDS, STOPWORDS
 from rag.patterns import NAMES_SESSION
 from rag.terms import spell, stem
 
@@ -35,8 +35,8 @@ _NUMBER = re.compile(r"%|prozent|\b(?!(19|20)\d\d\b)\d[\d.,]*\b|\b(zwei|drei|vie
 
 # "Wie viele Zeichen …?", "innerhalb wie vieler Stunden", "wie viele ozg leistungen": what is counted follows
 _COUNTED_Q = re.compile(r"\bwie\s?viele[nrs]?\s+([\w-]+)(?:\s+([\w-]+))?", re.I)
-_NUMBER_WORD = re.compile(r"\d[\d.,]*%?|(?:zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|"
-                          r"dreißig|vierzig|fünfzig|hundert|tausend)\w*", re.I)
+_NUMBER_WORD = re.compile(rf"\d[\d.,]*%?|(?:{'|'.join(NUMBER_WORDS)}|zwanzig|dreißig|vierzig|fünfzig|hundert|tausend)\w*",
+                          re.I)
 _TOKEN = re.compile(r"[\w%€][\w.,%/-]*")
 _NEAR = 3  # tokens between a number and what it counts: "16 Länder", "mindestens 12 Zeichen", "Zeichen: 12"
 
