@@ -12,7 +12,11 @@ rewritten word by word against the corpus's own vocabulary (nothing here is a ha
 3. **typos**: a word of five or more letters that neither the documents nor a general German word list
    (pyspellchecker's, shipped in its package) contain, one edit (a letter dropped, added, changed, or two
    neighbours swapped) away from words the documents contain, becomes the most frequent of those
-   ("Komunalpakt" -> "Kommunalpakt"); "wollte" stays "wollte" although the documents only say "sollte".
+   ("Komunalpakt" -> "Kommunalpakt"); "wollte" stays "wollte" although the documents only say "sollte";
+4. **the German word list** for a word the documents lack: its umlauts ("waehlt" -> "wählt"), else its most
+   frequent neighbour one edit away ("beazhlt" -> "bezahlt", "Stanedsamt" -> "Standesamt", umlauts typed out
+   allowed: "schleagt" -> "schlägt"). The documents need not hold a word for its typo to cost: the embedding
+   reads the typo, and a noun no document holds counts against answering at all.
 
 >>> v = Vocabulary.from_texts(["Der IT-Planungsrat hat den Kommunalpakt beschlossen. Die Gebühren steigen.",
 ...                            "Laut OZG gilt der Kommunalpakt. Im Kommunalpakt steht es."])
@@ -40,6 +44,7 @@ _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 MIN_TYPO_LENGTH = 5  # shorter words have too many neighbours one edit away
 MIN_TYPO_COUNT = 1  # a correction may be any word the documents use
 LOWER_CASE_NOUN_MAX = 100  # a word German text writes in lower case more often than this is no noun
+LIST_FLOOR = 50  # the count pyspellchecker's German list gives every word it saw rarely in lower case
 MIN_CASE_SHARE = 0.6  # truecasing needs the documents to write a word that way most of the time
 
 
@@ -131,6 +136,54 @@ def within_one_edit(a: str, b: str) -> bool:
     while i < len(short) and short[i] == long_[i]:
         i += 1
     return short[i:] == long_[i + 1 :]
+
+
+_ALPHABET = "abcdefghijklmnopqrstuvwxyzäöüß"
+_UNFOLD = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"))
+
+
+def _edits(word: str) -> set[str]:
+    """Every string one edit from `word`: a letter deleted, two neighbours swapped, replaced or inserted."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {a + b[1:] for a, b in splits if b}
+    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    out |= {a + c + b[1:] for a, b in splits if b for c in _ALPHABET}
+    out |= {a + c + b for a, b in splits for c in _ALPHABET}
+    return out
+
+
+def _unfold(word: str) -> str:
+    for typed, umlaut in _UNFOLD:
+        word = word.replace(typed, umlaut)
+    return word
+
+
+def lexicon_spelling(key: str) -> tuple[str, str] | None:
+    """How the German word list (`german_frequencies`) writes `key`, a word it does not hold, with the kind of
+    change: ("wählt", "umlaut") for 'waehlt'; else the most frequent word one edit away, umlauts typed out
+    allowed, as a "typo" ('schleagt' -> 'schlägt'); None when there is none or the two most frequent tie.
+
+    >>> lexicon_spelling("waehlt"), lexicon_spelling("beazhlt"), lexicon_spelling("schleagt")
+    (('wählt', 'umlaut'), ('bezahlt', 'typo'), ('schlägt', 'typo'))
+    >>> lexicon_spelling("fokusleistungen") is None
+    True
+    """
+    freq = german_frequencies()
+    spelt = _unfold(key)
+    if spelt != key and spelt in freq:
+        return spelt, "umlaut"
+    # the list counts words written in lower case and floors its counts: a word at the floor is a noun (which
+    # the noun lexicon tells) or too rare to overrule what was typed ('wieviel' is no typo of 'wievielt')
+    found: dict[str, int] = {}
+    for cand in _edits(key):
+        for form in {cand, _unfold(cand)}:
+            n = freq.get(form)
+            if n and (n > LIST_FLOOR or is_noun(form)):
+                found[form] = n
+    ranked = sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))
+    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        return None
+    return ranked[0][0], "typo"
 
 
 @dataclass(frozen=True)
@@ -228,6 +281,12 @@ class Vocabulary:
             near = self._typo(key)
             if near is not None:
                 return self._match_case(word, self._truecase(near), truecase), "typo"
+            found = lexicon_spelling(key)
+            if found is not None:  # a word the documents lack, typed out or with a typo ('beazhlt')
+                fixed = self._match_case(word, found[0], truecase)
+                if truecase and is_noun(fixed):
+                    fixed = fixed[:1].upper() + fixed[1:]
+                return fixed, found[1]
         if truecase and word.islower() and is_noun(word):
             return word[:1].upper() + word[1:], "case"
         return word, None

@@ -92,3 +92,39 @@ def test_a_german_word_is_not_shouted() -> None:
 def test_web_addresses_do_not_decide_casing() -> None:
     v = Vocabulary.from_texts(["Quelle: kommune21.de und kommune21.de/x. Die Kommune zahlt."])
     assert v.correct("was zahlt die kommune").text == "was zahlt die Kommune"
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("Wer beazhlt die Länder?", "Wer bezahlt die Länder?"),  # two letters swapped in a word the documents lack
+        ("wer waehlt die projekte aus", "wer wählt die Projekte aus"),  # only the umlaut typed out: not 'zählt'
+        ("betrifft das auch unser stanedsamt", "betrifft das auch unser Standesamt"),  # a noun, truecased after
+        ("was schleagt das OZG vor?", "was schlägt das OZG vor?"),  # umlaut typed out and two letters swapped
+    ],
+)
+def test_a_word_the_documents_lack_is_spelt_as_german_spells_it(vocab: Vocabulary, typed: str, written: str) -> None:
+    """Typed fast, a word no document holds still costs: the embedding reads the typo, and an unknown noun
+    counts against answering. The German word list (pyspellchecker's) spells it."""
+    assert vocab.correct(typed).text == written
+
+
+def test_the_word_list_says_what_kind_of_change() -> None:
+    from rag.spelling import lexicon_spelling
+
+    assert lexicon_spelling("waehlt") == ("wählt", "umlaut")
+    assert lexicon_spelling("beazhlt") == ("bezahlt", "typo")
+    assert lexicon_spelling("fokusleistungen") is None  # a compound the list lacks: left as typed
+    # 'wievielt' is in the list, but at its floor and no noun: too rare to overrule the old spelling 'wieviel'
+    assert lexicon_spelling("wieviel") is None
+
+
+def test_two_equally_frequent_neighbours_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.spelling as spelling
+
+    monkeypatch.setattr(spelling, "german_frequencies", lambda: {"kostet": 900, "rostet": 900, "postet": 80})
+    assert spelling.lexicon_spelling("xostet") is None  # 'kostet' or 'rostet'? not guessed
+    monkeypatch.setattr(spelling, "german_frequencies", lambda: {"kostet": 900, "rostet": 80})
+    assert spelling.lexicon_spelling("xostet") == ("kostet", "typo")
+    v = Vocabulary.from_texts(["Die Kosten trägt das Land."])
+    assert v.correct("Wer trägt die Kotsen?").text == "Wer trägt die Kosten?"  # the documents' word first
