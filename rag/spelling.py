@@ -40,7 +40,8 @@ _ADDRESS = re.compile(  # web and mail addresses, without a sentence's closing p
     r"(?:\S+@|https?://|www\.|\b[\w-]+(?:\.[\w-]+)*\.(?:de|com|org|net|eu|info)\b)[^\s]*?(?=[.,;:!?)]?(?:\s|$))", re.I
 )
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;•*#>|]|\n)[\s\"„“'(\[]*$")
-_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_UMLAUTS = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}  # how they are typed without a German keyboard
+_FOLD = str.maketrans(_UMLAUTS)
 MIN_TYPO_LENGTH = 5  # shorter words have too many neighbours one edit away
 MIN_TYPO_COUNT = 1  # a correction may be any word the documents use
 LOWER_CASE_NOUN_MAX = 100  # a word German text writes in lower case more often than this is no noun
@@ -139,7 +140,7 @@ def within_one_edit(a: str, b: str) -> bool:
 
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyzäöüß"
-_UNFOLD = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"))
+_UNFOLD = tuple((typed, umlaut) for umlaut, typed in _UMLAUTS.items() if umlaut != "ß")  # "ss" is often right
 
 
 def _edits(word: str) -> set[str]:
@@ -150,6 +151,10 @@ def _edits(word: str) -> set[str]:
     out |= {a + c + b[1:] for a, b in splits if b for c in _ALPHABET}
     out |= {a + c + b for a, b in splits for c in _ALPHABET}
     return out
+
+
+def _capitalised(word: str) -> str:
+    return word[:1].upper() + word[1:]
 
 
 def _unfold(word: str) -> str:
@@ -284,11 +289,9 @@ class Vocabulary:
             found = lexicon_spelling(key)
             if found is not None:  # a word the documents lack, typed out or with a typo ('beazhlt')
                 fixed = self._match_case(word, found[0], truecase)
-                if truecase and is_noun(fixed):
-                    fixed = fixed[:1].upper() + fixed[1:]
-                return fixed, found[1]
+                return (_capitalised(fixed) if truecase and is_noun(fixed) else fixed), found[1]
         if truecase and word.islower() and is_noun(word):
-            return word[:1].upper() + word[1:], "case"
+            return _capitalised(word), "case"
         return word, None
 
     @staticmethod
@@ -297,7 +300,7 @@ class Vocabulary:
         if truecase:
             return usual
         if typed[:1].isupper() and usual[:1].islower():
-            return usual[:1].upper() + usual[1:]
+            return _capitalised(usual)
         if typed[:1].islower() and usual[:1].isupper() and not usual.isupper():
             return usual[:1].lower() + usual[1:]
         return usual
