@@ -27,7 +27,7 @@ from rag.settings import Settings
 
 CAUSES = ("refused", "cited passage, unchosen sentence", "cited source, other passage", "uncited top-k passage",
           "not retrieved")
-HELD_OUT = ("test", "blind")
+HELD_OUT = ("test", "test2", "blind")
 
 
 def main() -> None:

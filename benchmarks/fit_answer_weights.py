@@ -51,7 +51,7 @@ METRICS = ("fact_recall", "citation_precision", "gold_cited", "refusal_accuracy"
 # 2026-12-05; these are its best corners)
 CANDIDATES = (*(("pointwise", 1.0, l2) for l2 in (3.0, 30.0)),
               *(("listwise", mix, l2) for mix in (0.0, 1.0) for l2 in (0.3, 1.0)))
-HELD_OUT = ("test", "blind")
+HELD_OUT = ("test", "test2", "blind")
 
 Examples = dict[str, tuple[np.ndarray, np.ndarray]]
 

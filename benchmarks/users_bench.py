@@ -45,7 +45,7 @@ from ui.blocks import CONCURRENCY, QUEUE_MAX, busy_reply  # noqa: E402
 
 TARGET_P95_S = 3.0
 TARGET_ERRORS = 0
-HELD_OUT = ("test", "blind")
+HELD_OUT = ("test", "test2", "blind")
 
 
 @dataclass

@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("httpx", "chromadb", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    if not args.verbose:  # the assistant logs each question: never print held-out (test, blind) questions
+    if not args.verbose:  # the assistant logs each question: never print held-out (test, test2, blind) questions
         logging.getLogger("rag.assistant").setLevel(logging.WARNING)
     if args.k < 1:
         sys.stderr.write("error: --k must be >= 1\n")

@@ -3,7 +3,7 @@
 The suite file (`eval/suite.toml`) names each set's questions, its corpus and its role:
 
 - ``dev``: the tuning set. Reported with per-kind figures and its worst items; never gated.
-- ``held-out``: `test` and `blind`. Gated, and reported as whole-set figures only: the report and the JSON
+- ``held-out``: `test`, `test2` and `blind`. Gated, and reported as whole-set figures only: the report and the JSON
   carry no question, answer or per-item listing of them, so nobody tunes on them by accident.
 - ``gate``: gated and reported in full (the project's own corpus, whose questions are public anyway).
 

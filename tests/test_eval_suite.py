@@ -135,10 +135,10 @@ def test_unknown_variant_or_role_fails_loudly(tmp_path: Path) -> None:
 
 def test_shipped_suite_names_every_set() -> None:
     specs = {s.name: s for s in suite.load_suite()}
-    assert {"dev", "test", "blind", "own"} <= set(specs)
+    assert {"dev", "test", "test2", "blind", "own"} <= set(specs)
     assert specs["dev"].role == "dev" and not specs["dev"].gated
-    assert specs["test"].held_out and specs["blind"].held_out
-    for name in ("test", "blind"):
+    assert specs["test"].held_out and specs["test2"].held_out and specs["blind"].held_out
+    for name in ("test", "test2", "blind"):
         assert set(specs[name].variants) == set(VARIANTS)
         assert specs[name].questions.is_file()
 

@@ -1,4 +1,5 @@
-"""The question sets over the shared corpus (eval/sets/dev.jsonl, test.jsonl, blind.jsonl, dev2.jsonl, dev3.jsonl): schema,
+"""The question sets over the shared corpus (eval/sets/dev.jsonl, test.jsonl, blind.jsonl, dev2.jsonl, dev3.jsonl,
+test2.jsonl): schema,
 distribution, and facts grounded in the corpus. These are validity checks run by code over every item; they
 print nothing about an item unless it is broken.
 
@@ -25,13 +26,13 @@ SETS = Path(__file__).resolve().parents[1] / "eval" / "sets"
 # the former gold set, split once into dev and test (eval/sets/split_gold.py), the blind set, and the second
 # and third tuning sets (written like the blind set, paraphrases of held-out questions dropped by
 # eval/sets/dedup.py)
-GROUPS = {"gold": ("dev", "test"), "blind": ("blind",), "dev2": ("dev2",), "dev3": ("dev3",)}
+GROUPS = {"gold": ("dev", "test"), "blind": ("blind",), "dev2": ("dev2",), "dev3": ("dev3",), "test2": ("test2",)}
 LATER_TUNING = ("dev2", "dev3")
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 KEYS = {"id", "question", "answer", "facts", "sources", "answerable", "kind", "history"}
 KINDS = {"lookup", "temporal", "law", "pdf", "synthesis", "followup", "unanswerable"}
-MIN_ITEMS = {"gold": 120, "blind": 120, "dev2": 100, "dev3": 100}
+MIN_ITEMS = {"gold": 120, "blind": 120, "dev2": 100, "dev3": 100, "test2": 100}
 MIN_UNANSWERABLE_SHARE = 0.15
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _WS = re.compile(r"\s+")
@@ -147,6 +148,16 @@ def test_tuning_set_holds_no_paraphrase_of_a_held_out_question(name: str) -> Non
 
     _kept, dropped = load_script("eval/sets/dedup.py").split(_load(name), _load("test") + _load("blind"))
     assert not dropped, [d["id"] for d in dropped]
+
+
+def test_second_test_set_holds_no_paraphrase_of_a_tuning_question() -> None:
+    """test2 was written after the tuning sets; an item close to a tuning question would carry the tuning into
+    a held-out figure (eval/sets/dedup.py --held-out-new dropped those; only a count is shown on failure)."""
+    from helpers import load_script
+
+    tuning = _load("dev") + _load("dev2") + _load("dev3")
+    _kept, dropped = load_script("eval/sets/dedup.py").split(_load("test2"), tuning)
+    assert not dropped, f"{len(dropped)} test2 items paraphrase a tuning question"
 
 
 @pytest.mark.parametrize("item", ITEMS, ids=lambda item: str(item["id"]))

@@ -49,7 +49,17 @@ def variants(text: str) -> tuple[str, ...]:
     )
 
 
-def fact_in(fact: str, texts: tuple[str, ...]) -> bool:
+def fact_in(fact: str | list[str], texts: tuple[str, ...]) -> bool:
+    """True when the fact occurs in one of the texts; a list of alternatives (the item schema's "any of
+    these") when one of them does.
+
+    >>> fact_in(["11 Länder", "elf Länder"], ("mindestens elf länder",))
+    True
+    >>> fact_in("zwei Drittel", ("drei viertel",))
+    False
+    """
+    if isinstance(fact, list):
+        return any(fact_in(alt, texts) for alt in fact)
     needle = normalize(fact)
     return bool(needle) and any(needle in t for t in texts)
 

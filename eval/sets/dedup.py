@@ -3,6 +3,13 @@ its chat history) shares at least half of its content words with a question of `
 
     python eval/sets/dedup.py NEW.jsonl [--held eval/sets/test.jsonl eval/sets/blind.jsonl] > KEPT.jsonl
 
+A new HELD-OUT set goes the other way: `--held-out-new` drops every new item that paraphrases a question of the
+TUNING sets (dev, dev2, dev3), since the tuning would carry into its figures, and prints counts only:
+
+    python eval/sets/dedup.py NEW.jsonl --held-out-new > KEPT.jsonl
+
+Used so for `test2.jsonl` (seventeenth session: 140 written by two helpers, 25 dropped, 115 kept).
+
 Used once for `dev2.jsonl` (written by two helpers who saw neither the answerer's code nor any question set:
 128 items, 23 dropped here, 105 kept). Prints only counts and the dropped TUNING ids to stderr, never a
 held-out question, so that whoever runs it learns nothing about the held-out items.
@@ -62,9 +69,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("new", type=Path)
     ap.add_argument("--held", type=Path, nargs="+", default=[SETS / "test.jsonl", SETS / "blind.jsonl"])
+    ap.add_argument("--held-out-new", action="store_true",
+                    help="NEW is a held-out set: drop its items close to a tuning question, print counts only")
     args = ap.parse_args()
-    kept, dropped = split(load(args.new), [h for path in args.held for h in load(path)])
-    print(f"kept {len(kept)}, dropped {len(dropped)}: {', '.join(d['id'] for d in dropped)}", file=sys.stderr)
+    if args.held_out_new:
+        tuning = [t for name in ("dev", "dev2", "dev3") for t in load(SETS / f"{name}.jsonl")]
+        kept, dropped = split(load(args.new), tuning)
+        print(f"kept {len(kept)}, dropped {len(dropped)} (held-out items: ids not shown)", file=sys.stderr)
+    else:
+        kept, dropped = split(load(args.new), [h for path in args.held for h in load(path)])
+        print(f"kept {len(kept)}, dropped {len(dropped)}: {', '.join(d['id'] for d in dropped)}", file=sys.stderr)
     for it in kept:
         print(json.dumps(it, ensure_ascii=False))
 
