@@ -174,11 +174,12 @@ class Snapshot:
     @cached_property
     def references(self) -> References:
         # a decision's session and number may be in its metadata only (front matter, a PDF's cover)
-        return References.build((" ".join([c.text, str(c.meta.get("session") or ""), str(c.meta.get("decision") or "")])
+        return References.build(("\n".join([c.text, str(c.meta.get("session") or ""), str(c.meta.get("decision") or "")])
                                  for c in self.chunks),
                                 (str(c.meta.get("section", "")) for c in self.chunks),
                                 {str(c.meta.get("title", "")) for c in self.chunks},
-                                {str(c.meta["decision"]) for c in self.chunks if c.meta.get("decision")})
+                                {str(c.meta["decision"]) for c in self.chunks if c.meta.get("decision")},
+                                {c.meta["session_no"] for c in self.chunks if c.meta.get("session_no") is not None})
 
     @cached_property
     def status(self) -> dict[str, Any]:

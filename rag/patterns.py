@@ -30,6 +30,21 @@ DECIDED_IN_SESSION = re.compile(r"\b(?:in|auf|bei)\s+(?:der|seiner|ihrer|dieser)
 NAMES_SESSION = re.compile(r"\b\d{1,3}\.\s?(sitzung|it-planungsratssitzung)\b|\bumlaufverfahren\b", re.I)
 
 
+# a session a text names ahead of it ("bis zur 47. Sitzung vorlegen", "zu seiner 16. Sitzung", "für die 20. Sitzung
+# vorbereiten") is not one the documents hold; the words just before the number
+SESSION_AHEAD = re.compile(r"\b(?:bis\s+)?(?:zur|zu\s+(?:seiner|ihrer|der)|für\s+(?:die|seine|ihre)|vor\s+der)\s*$", re.I)
+# ... one given its date ("19. Sitzung vom 16.03.2016", "1. Sitzung des IT-Planungsrats am 22. April 2010",
+# "33. Sitzung (03.09.2024)", "36. Sitzung, 29. Oktober 2021"; before it in a decision's header: "29.03.2023 | 40.
+# Sitzung") has taken place, as has one named beside a decision of it ("Beschluss 2022/21 (38. Sitzung)")
+_DATE = r"\d{1,2}\.\s*(?:\d{1,2}\.\s*|[A-ZÄÖÜ][a-zäöü]+\s+)\d{4}"
+SESSION_DATED_AFTER = re.compile(rf"^[^.!?\n]{{0,40}}?(?:\b(?:vom|am)\s+|\(\s*|,\s*){_DATE}")
+SESSION_DATED_BEFORE = re.compile(rf"{_DATE}\s*\|\s*$")
+# ... as has one its sentence reports in the past ("hat in seiner 40. Sitzung …", "ist zu seiner 40. Sitzung
+# zusammengekommen"); "befasst sich in der 47. Sitzung damit" is ahead of it
+SESSION_PAST = re.compile(r"\b(?:hat|hatte|haben|hatten|wurde|wurden|war|waren|fand|tagte|beschloss|verabschiedete|"
+                          r"zusammengekommen|getagt|beschlossen)\b", re.I)
+
+
 def session_in_text(number: int | str) -> re.Pattern[str]:
     """The session `number` as a document's text names it ("47. Sitzung", "47. IT-Planungsrats-Sitzung")."""
     return re.compile(rf"(?<![\d.]){number}\.\s*(?:IT-Planungsrats?-?)?[Ss]itzung")

@@ -12,15 +12,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from rag.patterns import DECISION_IN_TEXT, SESSION_IN_TEXT
+from rag.patterns import (
+    DECISION_IN_TEXT,
+    SESSION_AHEAD,
+    SESSION_DATED_AFTER,
+    SESSION_DATED_BEFORE,
+    SESSION_IN_TEXT,
+    SESSION_PAST,
+)
 
 TR_CODE = re.compile(r"\bTR[- ]?(\d{5}(?:-\d+)?)\b", re.I)  # a technical guideline's number: "TR-03116-4"
 
 
 @dataclass(frozen=True)
 class References:
-    """Every decision number and session number any document mentions, every § heading, and the
-    technical guidelines that are documents of the index themselves (built once per index version)."""
+    """Every decision number any document mentions, every session the documents hold (see `held_sessions`),
+    every § heading, and the technical guidelines that are documents of the index themselves (built once per
+    index version)."""
 
     decisions: frozenset[str]
     sessions: frozenset[str]
@@ -32,12 +40,14 @@ class References:
 
     @classmethod
     def build(cls, texts: Iterable[str], sections: Iterable[str], titles: Iterable[str] = (),
-              documented: Iterable[str] = ()) -> References:
+              documented: Iterable[str] = (), sessions_of: Iterable[int | str] = ()) -> References:
+        """`sessions_of`: the sessions documents are of (their metadata); `texts` add the sessions they
+        report as held (`held_sessions`), not those they name ahead ("bis zur 47. Sitzung")."""
         dec: set[str] = set()
-        ses: set[str] = set()
+        ses: set[str] = {str(int(s)) for s in sessions_of}
         for t in texts:
             dec.update(f"{y}/{int(n):02d}" for y, n in DECISION_IN_TEXT.findall(t))
-            ses.update(str(int(s)) for s in SESSION_IN_TEXT.findall(t))
+            ses.update(held_sessions(t))
         secs = {s.split(" – ")[0].split(" - ")[0].strip().lower() for s in sections if s.startswith("§")}
         trs = {code for title in titles for code in TR_CODE.findall(title)}
         own = {f"{y}/{int(n):02d}" for d in documented for y, n in DECISION_IN_TEXT.findall(d)}
@@ -81,6 +91,40 @@ class References:
                 near = _neighbours(m.group(1), frozenset(same_law), _paragraph_key)
                 out.append(Missing(f"§ {m.group(1)} {m.group(2)}", tuple(f"§ {n} {m.group(2)}" for n in near)))
         return out
+
+
+def held_sessions(text: str) -> set[str]:
+    """The sessions a text reports as held: named with their date, or in a sentence told in the past, and
+    beside a decision number, and not named ahead ("bis zur 47. Sitzung", "zu seiner 16. Sitzung", "für die 20.
+    Sitzung"). A question about
+    a session that the documents only name ahead is refused with the nearest held ones, not answered from the
+    decision that set the deadline.
+
+    >>> sorted(held_sessions("In seiner 19. Sitzung vom 16.03.2016 wurde … Die Themenpaten legen bis zur 47. "
+    ...                      "Sitzung Zielbilder vor. Er befasst sich mit der Freigabe in der 48. Sitzung."))
+    ['19']
+    >>> sorted(held_sessions("1. Sitzung des IT-Planungsrats am 22. April 2010")), sorted(held_sessions(
+    ...     "29.03.2023 | 40. Sitzung | Beschluss 2023/02")), sorted(held_sessions("Der IT-Planungsrat hat in "
+    ...     "seiner 40. Sitzung Eckpunkte beschlossen."))
+    (['1'], ['40'], ['40'])
+    >>> sorted(held_sessions("## 36. Sitzung, 29. Oktober 2021")), sorted(held_sessions("- Beschluss 2022/21 (38. Sitzung): "
+    ...                                                                                 "Finanzierung"))
+    (['36'], ['38'])
+    """
+    held: set[str] = set()
+    for m in SESSION_IN_TEXT.finditer(text):
+        before = text[max(0, m.start() - 40):m.start()]
+        if SESSION_AHEAD.search(before):
+            continue
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        line_end = len(text) if (i := text.find("\n", m.end())) < 0 else i
+        start = max(text.rfind(".", 0, max(0, m.start() - 1)) + 1, line_start)
+        end = min((i for i in (text.find(". ", m.end()), line_end) if i >= 0), default=len(text))
+        beside = text[max(line_start, m.start() - 30):min(line_end, m.end() + 30)]
+        if (SESSION_DATED_AFTER.search(text[m.end():m.end() + 80]) or SESSION_DATED_BEFORE.search(before)
+                or DECISION_IN_TEXT.search(beside) or SESSION_PAST.search(text[start:end])):
+            held.add(str(int(m.group(1))))
+    return held
 
 
 @dataclass(frozen=True)

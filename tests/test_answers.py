@@ -169,6 +169,33 @@ def test_a_missing_reference_is_refused_with_the_nearest_held_ones(assistant: As
     assert ans.refused and not ans.citations and said in ans.text
 
 
+AHEAD = {
+    "beschluesse/2024-13.md": DOCS["beschluesse/2024-13.md"] + (
+        "2. Die FITKO legt bis zur 45. Sitzung einen Bericht zur Abrechnung vor.\n"
+        "3. Der IT-Planungsrat befasst sich mit der Freigabe weiterer Leistungen in der 46. Sitzung.\n"
+    ),
+    "beschluesse/2023-02.md": DOCS["beschluesse/2023-02.md"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "said"), [
+    ("Was wurde in der 45. Sitzung beschlossen?",
+     "Zur 45. Sitzung liegen keine Dokumente vor; am nächsten liegen Dokumente zur 43. Sitzung."),
+    ("wann findet die 46. sitzung statt", "Zur 46. Sitzung liegen keine Dokumente vor"),
+])
+def test_a_session_only_named_ahead_is_not_held(tmp_path_factory: pytest.TempPathFactory, question: str,
+                                                said: str) -> None:
+    """A decision that sets a deadline "bis zur 45. Sitzung" or says what the 46. Sitzung will do does not
+    document those sessions: asked about them, the answer names the nearest held session instead of quoting
+    the decision of the 43. Sitzung (rag.references.held_sessions)."""
+    ahead = assistant_over(tmp_path_factory, AHEAD)
+    ans = ahead.ask(question)
+    assert ans.refused and not ans.citations and said in ans.text, ans.text
+    held = ahead.ask("Ab wann werden die Betriebskosten einer EfA-Leistung über den Marktplatz abgerechnet?")
+    assert not held.refused and "01.04.2024" in held.text
+
+
 @pytest.mark.slow
 def test_followup_uses_history(assistant: Assistant) -> None:
     ans = assistant.ask("Und wer soll das ausarbeiten?", history=["Was ist der Kommunalpakt?"])
