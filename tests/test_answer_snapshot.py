@@ -11,8 +11,10 @@ The index is built with the real pipeline into a temp dir; when the developer's 
 (~/.cache/beschlusslage/embeddings.sqlite, filled by the evals) exists, a copy of it saves re-embedding.
 The tool runs in a subprocess with PYTHONHASHSEED=0 (some answers depend on set order). Only the own
 corpus is checked here: the shared corpus's index takes the eval's build, so its snapshot
-(tests/snapshots/shared_corpus.jsonl: dev, test, dev2, dev3, blind) is checked by hand with `--check`; two
-fresh builds now give identical hashes (the dense search is exact since the thirteenth session, rag.store).
+(tests/snapshots/shared_corpus.jsonl: dev, test, dev2, dev3, blind, test2) is checked by hand with `--check`;
+two fresh builds now give identical hashes (the dense search is exact since the thirteenth session, rag.store).
+A snapshot pins the answers on CPUs whose embedding engines compute the same bits as the one that wrote it
+(its first line, `numerics`); elsewhere the test skips and says why (benchmarks/answer_snapshot.py).
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ def _check(corpus: Path, snapshot: Path, data_dir: Path) -> None:
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "answer_snapshot.py"), str(index),
                            *map(str, SETS), "--out", str(snapshot), "--check"], capture_output=True, text=True,
                           cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT)}, timeout=1800)
+    if proc.returncode == _tool().NOT_COMPARABLE:  # another CPU's arithmetic: near-ties may tip, say so
+        pytest.skip(proc.stdout.strip())
     assert proc.returncode == 0, f"answers differ from {snapshot.name}: {proc.stdout.strip()} {proc.stderr[-2000:]}"
     assert f"{sum(1 for _ in _tool().items(SETS))} items, 0 differ" in proc.stdout
 
