@@ -1,12 +1,14 @@
 """Ablation: switch each strategy, refiner and gate of the answerer off in turn (and the question respelling),
-and report what that changes on dev, dev2, dev3, test and blind, as whole-set figures, in one run over one index.
+and report what that changes on dev, dev2, dev3, test, blind and test2, as whole-set figures, in one run over one
+index.
 
-    python benchmarks/ablation.py DATA_DIR [--sets dev,dev2,dev3,test,blind] [--variant lower] [--out benchmarks/ABLATION.md]
+    python benchmarks/ablation.py DATA_DIR [--sets dev,dev2,dev3,test,blind,test2] [--variant lower] [--out benchmarks/ABLATION.md]
 
 DATA_DIR is an index of ../shared/corpus built by the eval (e.g. data/eval/work-shared-corpus/ours-e5-torch).
 A step earns its place when switching it off costs something outside the set it was written on: the rules
 of the extractive answerer were written one gold item at a time, on the former gold set (now dev + test),
-so `blind`, `dev2` and `dev3` (written later, by helpers who never saw the rules) say whether a rule generalises. Every row is a difference "step off minus all
+so `blind`, `dev2`, `dev3` and `test2` (written later, by helpers who never saw the rules) say whether a rule
+generalises. Every row is a difference "step off minus all
 on": a negative figure means the step helps (for false refusals, a positive one).
 """
 
@@ -30,7 +32,7 @@ from rag.assistant import Assistant
 from rag.settings import Settings
 
 PROJECT = Path(__file__).resolve().parents[1]
-UNSEEN = ("dev2", "dev3", "blind")  # sets written after the rules, by people who never saw them
+UNSEEN = ("dev2", "dev3", "blind", "test2")  # sets written after the rules, by people who never saw them
 METRICS = ("fact_recall", "citation_precision", "refusal_accuracy", "false_refusal_rate")
 SHORT = {"fact_recall": "facts", "citation_precision": "cites", "refusal_accuracy": "refused",
          "false_refusal_rate": "false ref."}  # fmt: skip
@@ -51,7 +53,7 @@ def measure(assistant: Assistant, items: list[Any]) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data_dir", type=Path)
-    ap.add_argument("--sets", default="dev,dev2,dev3,test,blind")
+    ap.add_argument("--sets", default="dev,dev2,dev3,test,blind,test2")
     ap.add_argument("--variant", choices=sorted(VARIANTS), help="ask the sets as this variant")
     ap.add_argument("--out", type=Path, help="write the Markdown table here")
     args = ap.parse_args()
@@ -83,7 +85,7 @@ def _f(v: float) -> str:
 
 def verdict(deltas: dict[str, dict[str, float]], sets: list[str]) -> str:
     """'helps' when switching it off costs facts or citations or refusals on a set it was not written on:
-    blind, dev2 and dev3 (written after the rules, by helpers who never saw them), summed over them."""
+    blind, dev2, dev3 and test2 (written after the rules, by helpers who never saw them), summed over them."""
 
     def cost(d: dict[str, float]) -> float:
         vals = [-d["fact_recall"], -d["citation_precision"], -d["refusal_accuracy"], d["false_refusal_rate"]]

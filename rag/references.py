@@ -94,11 +94,10 @@ class References:
 
 
 def held_sessions(text: str) -> set[str]:
-    """The sessions a text reports as held: named with their date, or in a sentence told in the past, and
-    beside a decision number, and not named ahead ("bis zur 47. Sitzung", "zu seiner 16. Sitzung", "für die 20.
-    Sitzung"). A question about
-    a session that the documents only name ahead is refused with the nearest held ones, not answered from the
-    decision that set the deadline.
+    """The sessions a text reports as held: named with their date, beside a decision number, or in a sentence
+    told in the past; never one named ahead ("bis zur 47. Sitzung", "zu seiner 16. Sitzung", "für die 20.
+    Sitzung"). A question about a session that the documents only name ahead is refused with the nearest held
+    ones, not answered from the decision that set the deadline.
 
     >>> sorted(held_sessions("In seiner 19. Sitzung vom 16.03.2016 wurde … Die Themenpaten legen bis zur 47. "
     ...                      "Sitzung Zielbilder vor. Er befasst sich mit der Freigabe in der 48. Sitzung."))
