@@ -34,11 +34,11 @@ NAMES_SESSION = re.compile(r"\b\d{1,3}\.\s?(sitzung|it-planungsratssitzung)\b|\b
 # vorbereiten") is not one the documents hold; the words just before the number
 SESSION_AHEAD = re.compile(r"\b(?:bis\s+)?(?:zur|zu\s+(?:seiner|ihrer|der)|für\s+(?:die|seine|ihre)|vor\s+der)\s*$", re.I)
 # ... one given its date ("19. Sitzung vom 16.03.2016", "1. Sitzung des IT-Planungsrats am 22. April 2010",
-# "33. Sitzung (03.09.2024)", "36. Sitzung, 29. Oktober 2021"; before it in a decision's header: "29.03.2023 | 40.
-# Sitzung") has taken place, as has one named beside a decision of it ("Beschluss 2022/21 (38. Sitzung)")
+# "33. Sitzung (03.09.2024)", "36. Sitzung, 29. Oktober 2021"; before it: "29.03.2023 | 40. Sitzung" in a decision's
+# header, "am 22. April 2010 (1. Sitzung)") has taken place, as has one named beside a decision of it ("Beschluss 2022/21 (38. Sitzung)")
 _DATE = r"\d{1,2}\.\s*(?:\d{1,2}\.\s*|[A-ZÄÖÜ][a-zäöü]+\s+)\d{4}"
 SESSION_DATED_AFTER = re.compile(rf"^[^.!?\n]{{0,40}}?(?:\b(?:vom|am)\s+|\(\s*|,\s*){_DATE}")
-SESSION_DATED_BEFORE = re.compile(rf"{_DATE}\s*\|\s*$")
+SESSION_DATED_BEFORE = re.compile(rf"{_DATE}\s*[|(,–-]?\s*$")
 # ... as has one its sentence reports in the past ("hat in seiner 40. Sitzung …", "ist zu seiner 40. Sitzung
 # zusammengekommen"); "befasst sich in der 47. Sitzung damit" is ahead of it
 SESSION_PAST = re.compile(r"\b(?:hat|hatte|haben|hatten|wurde|wurden|war|waren|fand|tagte|beschloss|verabschiedete|"

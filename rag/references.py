@@ -109,6 +109,8 @@ def held_sessions(text: str) -> set[str]:
     >>> sorted(held_sessions("## 36. Sitzung, 29. Oktober 2021")), sorted(held_sessions("- Beschluss 2022/21 (38. Sitzung): "
     ...                                                                                 "Finanzierung"))
     (['36'], ['38'])
+    >>> sorted(held_sessions("Sitzung des IT-Planungsrats am 22. April 2010 (1. Sitzung): Tagesordnung"))
+    ['1']
     """
     held: set[str] = set()
     for m in SESSION_IN_TEXT.finditer(text):
