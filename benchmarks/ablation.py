@@ -8,8 +8,8 @@ DATA_DIR is an index of ../shared/corpus built by the eval (e.g. data/eval/work-
 A step earns its place when switching it off costs something outside the set it was written on: the rules
 of the extractive answerer were written one gold item at a time, on the former gold set (now dev + test),
 so `blind`, `dev2`, `dev3` and `test2` (written later, by helpers who never saw the rules) say whether a rule
-generalises. Every row is a difference "step off minus all
-on": a negative figure means the step helps (for false refusals, a positive one).
+generalises. Every row is a difference "step off minus all on": a negative figure means the step helps (for
+false refusals, a positive one).
 """
 
 from __future__ import annotations

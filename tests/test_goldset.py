@@ -23,9 +23,10 @@ from typing import Any
 import pytest
 
 SETS = Path(__file__).resolve().parents[1] / "eval" / "sets"
-# the former gold set, split once into dev and test (eval/sets/split_gold.py), the blind set, and the second
+# the former gold set, split once into dev and test (eval/sets/split_gold.py), the blind set, the second
 # and third tuning sets (written like the blind set, paraphrases of held-out questions dropped by
-# eval/sets/dedup.py)
+# eval/sets/dedup.py), and the second held-out set test2 (written the same way after the tuning, paraphrases of
+# tuning questions dropped by eval/sets/dedup.py --held-out-new)
 GROUPS = {"gold": ("dev", "test"), "blind": ("blind",), "dev2": ("dev2",), "dev3": ("dev3",), "test2": ("test2",)}
 LATER_TUNING = ("dev2", "dev3")
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
