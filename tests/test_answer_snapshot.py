@@ -69,5 +69,20 @@ def test_the_diff_names_what_changed() -> None:
 
 
 @pytest.mark.slow
+def test_a_snapshot_from_a_cpu_with_other_arithmetic_is_not_compared(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Written where the engines compute other bits, a snapshot is not compared (exit 3, the reason printed):
+    near-ties may tip there, so a difference would say nothing about the code. Equal bits are compared."""
+    tool = _tool()
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "a", "question": "Was ist FIM?"}\n', encoding="utf-8")
+    snap = tmp_path / "snap.jsonl"
+    snap.write_text('{"numerics": "written-elsewhere"}\n{"id": "x", "answer": "1", "citations": "2"}\n', encoding="utf-8")
+    assert tool.main([str(tmp_path), str(questions), "--out", str(snap), "--check"]) == tool.NOT_COMPARABLE
+    assert "not compared" in capsys.readouterr().out
+    here = tool.numerics(Settings.from_env(data_dir=tmp_path))
+    assert here == tool.numerics(Settings.from_env(data_dir=tmp_path)) and len(here) == 16
+
+
+@pytest.mark.slow
 def test_own_corpus_answers_are_unchanged(own_corpus: Path, tmp_path: Path) -> None:
     _check(own_corpus, ROOT / "tests" / "snapshots" / "own_corpus.jsonl", tmp_path)
