@@ -143,11 +143,11 @@ def test_split_is_stratified_by_kind() -> None:
 
 @pytest.mark.parametrize("name", LATER_TUNING)
 def test_tuning_set_holds_no_paraphrase_of_a_held_out_question(name: str) -> None:
-    """dev2 and dev3 are tuned on; a near copy of a test or blind question there would leak into their
+    """dev2 and dev3 are tuned on; a near copy of a test, blind or test2 question there would leak into their
     figures (only tuning ids are named on failure)."""
     from helpers import load_script
 
-    _kept, dropped = load_script("eval/sets/dedup.py").split(_load(name), _load("test") + _load("blind"))
+    _kept, dropped = load_script("eval/sets/dedup.py").split(_load(name), _load("test") + _load("blind") + _load("test2"))
     assert not dropped, [d["id"] for d in dropped]
 
 

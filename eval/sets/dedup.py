@@ -1,7 +1,7 @@
 """Keep a tuning set free of paraphrases of held-out questions: drop every tuning item whose question (with
-its chat history) shares at least half of its content words with a question of `test` or `blind`.
+its chat history) shares at least half of its content words with a question of `test`, `blind` or `test2`.
 
-    python eval/sets/dedup.py NEW.jsonl [--held eval/sets/test.jsonl eval/sets/blind.jsonl] > KEPT.jsonl
+    python eval/sets/dedup.py NEW.jsonl [--held eval/sets/test.jsonl eval/sets/blind.jsonl eval/sets/test2.jsonl] > KEPT.jsonl
 
 A new HELD-OUT set goes the other way: `--held-out-new` drops every new item that paraphrases a question of the
 TUNING sets (dev, dev2, dev3), since the tuning would carry into its figures, and prints counts only:
@@ -68,7 +68,8 @@ def split(items: Sequence[dict], held: Sequence[dict]) -> tuple[list[dict], list
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("new", type=Path)
-    ap.add_argument("--held", type=Path, nargs="+", default=[SETS / "test.jsonl", SETS / "blind.jsonl"])
+    ap.add_argument("--held", type=Path, nargs="+",
+                    default=[SETS / "test.jsonl", SETS / "blind.jsonl", SETS / "test2.jsonl"])
     ap.add_argument("--held-out-new", action="store_true",
                     help="NEW is a held-out set: drop its items close to a tuning question, print counts only")
     args = ap.parse_args()
