@@ -4,6 +4,8 @@ domain abbreviations, synonyms, Länder, municipal associations, publishers and 
 
 >>> "Sachsen-Anhalt" in LAENDER, LAND_SHORT["NRW"], ABBREVIATIONS["ozg"]
 (True, 'Nordrhein-Westfalen', 'Onlinezugangsgesetz')
+>>> [land for land, adj in LAND_ADJECTIVES.items() if adj.search("das Niedersächsische Gesetz")]
+['Niedersachsen']
 >>> [name for name, pattern in ASSOCIATIONS if pattern.search("Was sagt der DStGB?")]
 ['Deutscher Städte- und Gemeindebund']
 """
@@ -42,6 +44,9 @@ ABBREVIATIONS: dict[str, str] = {abbr.lower(): long for abbr, long in ABBREVIATI
 SYNONYMS: tuple[tuple[str, ...], ...] = tuple(tuple(group) for group in _DOMAIN["synonyms"])
 LAENDER: tuple[str, ...] = tuple(_DOMAIN["laender"])
 LAND_SHORT: dict[str, str] = dict(_DOMAIN["land_short"])
+# Land -> its adjective ("Bremische", "Thüringer"), whole words, case-insensitive
+LAND_ADJECTIVES: dict[str, re.Pattern[str]] = {
+    land: re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])", re.I) for land, pattern in _DOMAIN["land_adjectives"].items()}
 ASSOCIATIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (a["name"], re.compile(a["pattern"], re.I)) for a in _DOMAIN["associations"])
 LEAD_IN_PUBLISHERS: frozenset[str] = frozenset(_DOMAIN["lead_in_publishers"])

@@ -294,6 +294,33 @@ def test_a_land_named_by_its_short_form_must_be_in_the_evidence(assistant: Assis
 
 
 @pytest.mark.slow
+def test_a_land_named_by_its_adjective_must_be_in_the_evidence(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """ "das Bremische E-Government-Gesetz" is Bremen's: with only the federal and the Saxon law at hand it
+    is refused, not answered with the federal rule. The Saxon law, whose text says "Sächsisches" and never
+    "Sachsen", answers for Sachsen however the Land is named."""
+    docs = {
+        "gesetze/egovg.md": (
+            "% Gesetz zur Förderung der elektronischen Verwaltung (E-Government-Gesetz - EGovG)\n\n"
+            "# § 6 – Elektronische Aktenführung\n\nDie Behörden des Bundes sollen ihre Akten elektronisch führen. "
+            "Das gilt nicht, wenn die elektronische Aktenführung unwirtschaftlich ist.\n"
+        ),
+        "gesetze/saechsegovg.md": (
+            "% Sächsisches E-Government-Gesetz (SächsEGovG)\n\n"
+            "# § 12 – Elektronische Vorgangsbearbeitung und Aktenführung\n\n(1) Die staatlichen Behörden sollen "
+            "ihre Akten ab dem 1. Januar 2026 elektronisch führen. Die Gemeinden entscheiden selbst darüber.\n"
+        ),
+    }
+    assistant = assistant_over(tmp_path_factory, docs)
+    for question in ("Was regelt das Bremische E-Government-Gesetz zur elektronischen Aktenführung?",
+                     "was regelt das bremische e-government-gesetz zur aktenfuehrung"):
+        assert assistant.ask(question).refused, question
+    for question in ("Was regelt das Sächsische E-Government-Gesetz zur elektronischen Aktenführung?",
+                     "Wir sind eine Gemeinde in Sachsen. Müssen wir unsere Akten elektronisch führen?"):
+        ans = assistant.ask(question)
+        assert not ans.refused and ans.citations[0].file == "gesetze/saechsegovg.md", question
+
+
+@pytest.mark.slow
 def test_a_hyphenated_compound_counts_through_its_parts(assistant: Assistant) -> None:
     snap = assistant.snapshot()
     terms = analyse_query("Wann werden XBasisdaten-Nachrichten gelöscht?", snap.bm25)

@@ -24,7 +24,7 @@ from rag.answering.question import Question
 from rag.answering.statements import quotable
 from rag.answering.trace import Verdict
 from rag.grounding import QueryTerms
-from rag.lexicon import ASSOCIATIONS, LAENDER, LAND_SHORT
+from rag.lexicon import ASSOCIATIONS, LAENDER, LAND_ADJECTIVES, LAND_SHORT
 from rag.patterns import session_in_text
 from rag.references import TR_CODE, Missing
 from rag.types import Passage
@@ -50,6 +50,10 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
     []
     >>> missing_specifics("Gilt die Planung von 2022 noch?", "ersetzt die Programmplanung (Beschluss 2022-06)")
     []
+    >>> missing_specifics("Was regelt das Bremische E-Government-Gesetz?", "§ 6a EGovG: Die Behörden des Bundes ...")
+    ['Bremen']
+    >>> missing_specifics("Wir sind eine sächsische Gemeinde.", "Sächsisches E-Government-Gesetz, § 21")
+    []
     >>> missing_specifics("Was verlangt die TR-03116-4?", "Die Vorgaben der BSI TR-02102-1 gelten.")
     ['03116-4']
 
@@ -61,9 +65,17 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
     >>> missing_specifics("Was sagt der DStGB dazu?", "Der Deutsche Städte- und Gemeindebund begrüßt ...")
     []
     """
-    wanted = _LAND_RE.findall(question) + _PLACE_RE.findall(question)
-    missing = [w for w in dict.fromkeys(wanted)
-               if not re.search(r"(?<![\w-])" + re.escape(w) + r"(?![-\w])", evidence, re.I)]
+    # a Land is named by its name or its adjective ("das Bremische E-Government-Gesetz"), and a passage of
+    # "Sächsisches E-Government-Gesetz" is one about Sachsen
+    wanted = _LAND_RE.findall(question) + [land for land, adj in LAND_ADJECTIVES.items() if adj.search(question)]
+    wanted += _PLACE_RE.findall(question)
+
+    def named(w: str) -> bool:
+        adj = LAND_ADJECTIVES.get(w)
+        return bool(re.search(r"(?<![\w-])" + re.escape(w) + r"(?![-\w])", evidence, re.I)
+                    or adj is not None and adj.search(evidence))
+
+    missing = [w for w in dict.fromkeys(wanted) if not named(w)]
     # "das E-Government-Gesetz NRW" is Nordrhein-Westfalen's, not the federal EGovG
     missing += [land for short, land in LAND_SHORT.items() if re.search(rf"\b{short}\b", question)
                 and land not in missing and not re.search(rf"\b{short}\b|{land}", evidence, re.I)]
@@ -129,8 +141,9 @@ def outside_period(question: str | Question, passages: Sequence[Passage], candid
 def topic_terms(terms: QueryTerms, question: str) -> QueryTerms:
     """The question's terms without the named associations and Länder: the passages left are known to name
     them, so whether the question is answered depends on the rest ("den Kommunalpakt bewertet")."""
-    named = {w for m in [*_LAND_RE.finditer(question), *(m for _n, p in ASSOCIATIONS for m in p.finditer(question))]
-             for w in m.group(0).replace("-", " ").split()}
+    matches = [*_LAND_RE.finditer(question), *(m for _n, p in ASSOCIATIONS for m in p.finditer(question)),
+               *(m for adj in LAND_ADJECTIVES.values() for m in adj.finditer(question))]
+    named = {w for m in matches for w in m.group(0).replace("-", " ").split()}
     keep = [t for t in terms.terms if t.surface not in named]
     return dataclasses.replace(terms, terms=keep if keep else terms.terms, hyphen_whole=False)
 
