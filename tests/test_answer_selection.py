@@ -293,31 +293,50 @@ def test_a_land_named_by_its_short_form_must_be_in_the_evidence(assistant: Assis
     assert not federal.refused and "Elektronische Rechnungen" in federal.text
 
 
+LAND_LAWS = {
+    "gesetze/egovg.md": (
+        "% Gesetz zur Förderung der elektronischen Verwaltung (E-Government-Gesetz - EGovG)\n\n"
+        "# § 6 – Elektronische Aktenführung\n\nDie Behörden des Bundes sollen ihre Akten elektronisch führen. "
+        "Das gilt nicht, wenn die elektronische Aktenführung unwirtschaftlich ist.\n"
+    ),
+    "gesetze/saechsegovg.md": (
+        "% Sächsisches E-Government-Gesetz (SächsEGovG)\n\n"
+        "# § 12 – Elektronische Vorgangsbearbeitung und Aktenführung\n\n(1) Die staatlichen Behörden sollen "
+        "ihre Akten ab dem 1. Januar 2026 elektronisch führen. Die Gemeinden entscheiden selbst darüber.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def land_laws(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    """A federal law, which holds in every Land, and a Land's law, whose text says "Sächsisches" and never
+    "Sachsen"."""
+    return assistant_over(tmp_path_factory, LAND_LAWS)
+
+
 @pytest.mark.slow
-def test_a_land_named_by_its_adjective_must_be_in_the_evidence(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """ "das Bremische E-Government-Gesetz" is Bremen's: with only the federal and the Saxon law at hand it
-    is refused, not answered with the federal rule. The Saxon law, whose text says "Sächsisches" and never
-    "Sachsen", answers for Sachsen however the Land is named."""
-    docs = {
-        "gesetze/egovg.md": (
-            "% Gesetz zur Förderung der elektronischen Verwaltung (E-Government-Gesetz - EGovG)\n\n"
-            "# § 6 – Elektronische Aktenführung\n\nDie Behörden des Bundes sollen ihre Akten elektronisch führen. "
-            "Das gilt nicht, wenn die elektronische Aktenführung unwirtschaftlich ist.\n"
-        ),
-        "gesetze/saechsegovg.md": (
-            "% Sächsisches E-Government-Gesetz (SächsEGovG)\n\n"
-            "# § 12 – Elektronische Vorgangsbearbeitung und Aktenführung\n\n(1) Die staatlichen Behörden sollen "
-            "ihre Akten ab dem 1. Januar 2026 elektronisch führen. Die Gemeinden entscheiden selbst darüber.\n"
-        ),
-    }
-    assistant = assistant_over(tmp_path_factory, docs)
+def test_a_land_named_by_its_adjective_must_be_in_the_evidence(land_laws: Assistant) -> None:
+    """ "das Bremische E-Government-Gesetz" is Bremen's: it is refused, not answered with the federal rule.
+    The Saxon law answers for Sachsen however the Land is named."""
     for question in ("Was regelt das Bremische E-Government-Gesetz zur elektronischen Aktenführung?",
                      "was regelt das bremische e-government-gesetz zur aktenfuehrung"):
-        assert assistant.ask(question).refused, question
+        assert land_laws.ask(question).refused, question
     for question in ("Was regelt das Sächsische E-Government-Gesetz zur elektronischen Aktenführung?",
-                     "Wir sind eine Gemeinde in Sachsen. Müssen wir unsere Akten elektronisch führen?"):
-        ans = assistant.ask(question)
+                     "Was gilt in Sachsen zur elektronischen Aktenführung der Behörden?"):
+        ans = land_laws.ask(question)
         assert not ans.refused and ans.citations[0].file == "gesetze/saechsegovg.md", question
+
+
+@pytest.mark.slow
+def test_a_land_only_the_askers_situation_names_need_not_be_in_a_rule_for_every_land(land_laws: Assistant) -> None:
+    """ "Wir sind eine Gemeinde in Bremen. Müssen …?": the federal law answers (it names no Land), where the
+    situation used to refuse the question; another Land's law is still no answer for the asker's Land."""
+    ans = land_laws.ask("Wir sind eine kleine Gemeinde in Bremen. Müssen Behörden ihre Akten elektronisch führen?")
+    assert not ans.refused and {c.file for c in ans.citations} == {"gesetze/egovg.md"}
+    thuringia = land_laws.ask("Wir sind eine Gemeinde in Thüringen. Ab wann müssen Behörden ihre Akten elektronisch führen?")
+    assert "gesetze/saechsegovg.md" not in {c.file for c in thuringia.citations}
+    # named in the question itself (not the situation), the Land must be in the evidence, as before
+    assert land_laws.ask("Müssen Behörden in Bremen ihre Akten elektronisch führen?").refused
 
 
 @pytest.mark.slow

@@ -132,6 +132,11 @@ def test_gates_give_verdicts_with_reasons() -> None:
     assert kept == {1} and verdict.passed and "Thüringen" in verdict.reason
     kept, verdict = passage_filter("specifics", q, ps[:1], {0})
     assert kept == set() and not verdict.passed
+    # a Land only the asker's situation names: a passage naming no Land holds for it, another Land's does not
+    q = Question.parse("Wir sind eine Gemeinde in Thüringen. Wer beruft den CIO?")
+    ps = [passage("Der CIO des Freistaats Sachsen wird berufen …"), passage("Die Länder berufen ihre CIOs …"),
+          passage("Der Thüringer CIO wird berufen …")]
+    assert passage_filter("specifics", q, ps, {0, 1, 2})[0] == {1, 2}
     q = Question.parse("Was wurde in der 47. Sitzung beschlossen?")
     s46 = passage("Der Rat befasst sich in der 47. Sitzung damit.", session_no=46)
     assert passage_filter("session", q, [s46], {0})[0] == set()

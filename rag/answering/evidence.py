@@ -2,8 +2,9 @@
 returns a `Verdict` with its reason; the answerer refuses on the first that does not pass.
 
 - passage filters: `specifics` (the Länder, towns, years, associations and guidelines the question names
-  are in the passage), `session` (a question about one session is not answered from another's decision),
-  `period` (asked about "März 2021", passages dated at another time drop out);
+  are in the passage; for a Land only the asker's situation names, it may instead name no Land at all),
+  `session` (a question about one session is not answered from another's decision), `period` (asked about
+  "März 2021", passages dated at another time drop out);
 - `references` (a decision, session or § the question names is in no document), `unknown_code` (a code
   such as "TR-02102" in no document), `coverage` (no sentence window covers enough of the question),
   `question_core` (the coverage gate also measures a question that opens with the asker's situation by its
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 
 from rag.answering.answer_types import AnswerType, answer_type_missing, counted_nouns
 from rag.answering.features import SentenceScorer
-from rag.answering.question import Question
+from rag.answering.question import Question, question_core
 from rag.answering.statements import quotable
 from rag.answering.trace import Verdict
 from rag.grounding import QueryTerms
@@ -85,6 +86,31 @@ def missing_specifics(question: str, evidence: str) -> list[str]:
     # "TR-03160" is found in "BSI-TR-03160-1.pdf": a guideline number names all its parts
     return missing + [c for c in dict.fromkeys(TR_CODE.findall(question)) if c not in evidence]
 
+
+
+def named_laender(text: str) -> set[str]:
+    """The Länder a text names, by name, adjective or short form.
+
+    >>> sorted(named_laender("Wir sind eine bayerische Gemeinde, Partner in NRW und thüringen"))
+    ['Bayern', 'Nordrhein-Westfalen', 'Thüringen']
+    """
+    canonical = {land.lower(): land for land in LAENDER}
+    out = {canonical[m.lower()] for m in _LAND_RE.findall(text)}
+    out |= {land for land, adj in LAND_ADJECTIVES.items() if adj.search(text)}
+    return out | {land for short, land in LAND_SHORT.items() if re.search(rf"\b{short}\b", text)}
+
+
+def situational_laender(question: str) -> set[str]:
+    """The Länder only the asker's situation names ("Wir sind eine Gemeinde in Bayern. Müssen wir den
+    Marktplatz nutzen?"), not the question itself.
+
+    >>> situational_laender("Wir sind eine Gemeinde in Bayern. Müssen wir den Marktplatz nutzen?")
+    {'Bayern'}
+    >>> situational_laender("Wir sind eine Gemeinde. Was gilt in Bayern?"), situational_laender("Was gilt in Bayern?")
+    (set(), set())
+    """
+    core = question_core(question)
+    return named_laender(question) - named_laender(core) if core else set()
 
 
 def other_session(question: str | Question, p: Passage) -> bool:
@@ -184,7 +210,15 @@ def passage_filter(name: str, question: Question, passages: Sequence[Passage], o
         # of a question in parts, what one part names ("Was steht in den Eckpunkten, und wie ordnet der
         # Städte- und Gemeindebund das ein?"): a passage on the Eckpunkte answers the first part
         asked = [part.text for part in question.parts] if len(question.parts) > 1 else [question.text]
-        kept = {pi for pi in ok if any(not missing_specifics(text, evidence_text(passages[pi])) for text in asked)}
+        # a Land only the asker's situation names need not be in a passage that holds for every Land (a
+        # decision of the IT-Planungsrat, a federal law); a passage about some Land's own rules must name it
+        situational = {land.lower() for land in situational_laender(question.text)}
+
+        def fits(text: str, evidence: str) -> bool:
+            missing = {w.lower() for w in missing_specifics(text, evidence)}
+            return not missing or missing <= situational and not named_laender(evidence)
+
+        kept = {pi for pi in ok if any(fits(text, evidence_text(passages[pi])) for text in asked)}
         lost = sorted({w for pi in ok - kept for w in missing_specifics(question.text, evidence_text(passages[pi]))})
         why = f"no mention of {', '.join(lost)}" if lost else "names what the question names"
     elif name == "session":
