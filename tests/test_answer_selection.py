@@ -340,6 +340,28 @@ def test_a_land_only_the_askers_situation_names_need_not_be_in_a_rule_for_every_
 
 
 @pytest.mark.slow
+def test_an_abbreviation_asked_for_on_its_own_is_spelt_out(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """ "Was heißt EfA?" wants the sentence that spells EfA out, not only the page that uses the word most."""
+    docs = {
+        "faq/efa.md": (
+            "# EfA: Fragen und Antworten\n\nWer bietet EfA-Leistungen an? EfA-Leistungen bietet das Land an, das "
+            "sie entwickelt hat. Kommunen beziehen EfA-Leistungen über den Marktplatz. Jede EfA-Leistung hat eine "
+            "Leistungsbeschreibung. EfA-Leistungen werden laufend ergänzt, das heißt jedes Jahr.\n"
+        ),
+        "web/nachnutzung.md": (
+            "# Nachnutzung in der Verwaltungsdigitalisierung\n\nDie Länder teilen sich die Arbeit bei der "
+            "Digitalisierung der Verwaltungsleistungen. Dafür gibt es Verträge und Gremien. „Einer für Alle“ (EfA) "
+            "bedeutet, dass ein Land eine Leistung entwickelt und sie den anderen Ländern bereitstellt. Die "
+            "Finanzierung regeln die Länder untereinander.\n"
+        ),
+    }
+    assistant = assistant_over(tmp_path_factory, docs)
+    for question in ("Was heißt EfA?", "was heisst efa"):
+        ans = assistant.ask(question)
+        assert not ans.refused and "Einer für Alle" in ans.text, (question, ans.text)
+
+
+@pytest.mark.slow
 def test_a_hyphenated_compound_counts_through_its_parts(assistant: Assistant) -> None:
     snap = assistant.snapshot()
     terms = analyse_query("Wann werden XBasisdaten-Nachrichten gelöscht?", snap.bm25)
@@ -475,6 +497,8 @@ def test_a_source_line_is_no_statement() -> None:
     assert _NOT_STATEMENT.search("Die Eckpunkte können hier eingesehen werden: https://x.de/Beschluss2023-02.pdf")
     assert _NOT_STATEMENT.search("16 https://www.bsi.bund.de/DE/Themen/pent-tests_node.html")  # a footnote link
     assert _NOT_STATEMENT.search("Tabelle 3: Beispiel eines Nutzerkontos")  # a caption alone
+    # the label of a summary the project wrote itself describes the document, it answers nothing
+    assert _NOT_STATEMENT.search("Zusammenfassung durch das Projekt Beschlusslage, kein amtlicher Text.")
     assert not _NOT_STATEMENT.search("Abbildung 1: Gliederung Bund und Länder haben FINK vereinbart.")
     assert not _NOT_STATEMENT.search("Der IT-Planungsrat stimmt den Eckpunkten zu (siehe Anlage).")
 

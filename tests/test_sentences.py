@@ -264,13 +264,15 @@ def test_taking_note_is_procedure_not_an_answer() -> None:
         ("Wer übernimmt den Baustein Leistungen?", "actor", "Die FITKO übernimmt kommissarisch.", "Er wird übernommen."),
         ("Wie viel kostet der Dienst?", "money", "Er kostet 15 Mio. Euro.", "Er kostet viel."),
         ("Wie viele Länder machen mit?", "number", "Es machen 16 Länder mit.", "Alle machen mit."),
-        ("Was ist FIM?", None, "", ""),
+        ("Was ist FIM?", "definition", "Das Föderale Informationsmanagement (FIM) beschreibt Leistungen.",
+         "FIM wird weiterentwickelt."),
+        ("Was ist der Marktplatz?", None, "", ""),
     ],
 )
 def test_answer_types(question: str, kind: str | None, yes: str, no: str) -> None:
     assert answer_type(question) == kind
     if kind:
-        assert has_answer_type(kind, yes) and not has_answer_type(kind, no)
+        assert has_answer_type(kind, yes, question) and not has_answer_type(kind, no, question)
 
 
 def test_missing_specifics() -> None:

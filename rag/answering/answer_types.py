@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from rag.lexicon import MONTHS, NUMBER_WORDS, STOPWORDS
+from rag.lexicon import ABBREVIATIONS, MONTHS, NUMBER_WORDS, STOPWORDS
 from rag.patterns import NAMES_SESSION
 from rag.terms import spell, stem
 
@@ -23,6 +23,7 @@ class AnswerType(StrEnum):
     PLACE = "place"
     LIST = "list"
     FUNDING = "funding"  # who pays, from which budget, in which shares
+    DEFINITION = "definition"  # "Was heißt EfA?": the sentence that spells the abbreviation out
 
 
 _MONEY_Q = re.compile(r"\b(was kostet|wie ?viel (geld|euro|kostet|kosten)|wie hoch (ist|sind) (der|die|das) [\w-]*(betrag|kosten|"
@@ -188,10 +189,52 @@ _ANSWER_TYPES = (
 _HOLDS = {kind: holds for kind, _asks, holds in _ANSWER_TYPES}
 
 
+# "Was heißt EfA?", "wofür steht ozg", "Was ist die FITKO?": an abbreviation asked for on its own (not "Was
+# bedeutet EfA für uns?", which asks what follows from it)
+_FILLER = r"(?:(?:denn|eigentlich|genau|überhaupt|ueberhaupt|die abkürzung|der begriff|das kürzel)\s+)*"
+_Q_DEFINITION = re.compile(r"^\W*(?:und\s+)?(?:was\s+(?:heißt|heisst|bedeutet|meint)|wof(?:ü|ue)r\s+steht|"
+                           rf"was\s+steht\s+hinter|was\s+(?:ist|sind)\s+{_FILLER}(?:der|die|das|ein|eine)?)\s*{_FILLER}"
+                           r"[„\"']?([\w][\w-]*)[“\"']?(?:\s+(?:eigentlich|genau|überhaupt|ueberhaupt|denn))*\W*$", re.I)
+_ACRONYM = re.compile(r"\w*[A-ZÄÖÜ]\w*[A-ZÄÖÜ]\w*")  # two capitals at least: "EfA", "FITKO", "BundID"
+
+
+def defined_term(question: str) -> str | None:
+    """The abbreviation a question asks to spell out, else None.
+
+    >>> defined_term("Was heißt EfA?"), defined_term("wofür steht OZG"), defined_term("Was ist die FITKO?")
+    ('EfA', 'OZG', 'FITKO')
+    >>> defined_term("Was bedeutet EfA für uns?"), defined_term("Was ist der Marktplatz?")
+    (None, None)
+    """
+    m = _Q_DEFINITION.search(question)
+    term = m.group(1) if m else None
+    return term if term and (term.lower() in ABBREVIATIONS or _ACRONYM.fullmatch(term)) else None
+
+
+def defines(term: str, sentence: str) -> bool:
+    """Does the sentence spell the abbreviation out: its long form from the domain table, or the long form
+    written with it ("Föderale IT-Kooperation (FITKO)", "FITKO (Föderale IT-Kooperation)")?
+
+    >>> defines("EfA", "nach dem Prinzip „Einer für Alle“ (EfA)"), defines("FITKO", "Die FITKO (Föderale IT-Kooperation) ist …")
+    (True, True)
+    >>> defines("FITKO", "Die FITKO legt einen Bericht vor.")
+    False
+    """
+    def flat(text: str) -> str:
+        return re.sub(r"[\s\-–„“\"]+", " ", text).lower()
+
+    long = ABBREVIATIONS.get(term.lower())
+    if long and flat(long) in flat(sentence):
+        return True
+    t = re.escape(term)
+    return bool(re.search(rf"[A-ZÄÖÜ][\w-]+(?:\s+[\w-]+){{0,5}}[“\"]?\s*\(\s*(?i:{t})\s*\)|"
+                          rf"\b(?i:{t})\s*\(\s*[A-ZÄÖÜ]|\b(?i:{t})\s+(?:steht für|bedeutet)\b", sentence))
+
+
 def answer_type(question: str) -> AnswerType | None:
     """What kind of statement answers the question: 'date', 'session', 'money', 'number', 'actor', 'place'.
 
-    >>> answer_type("Seit wann gilt das?"), answer_type("Wer übernimmt den Baustein?"), answer_type("Was ist FIM?")
+    >>> answer_type("Seit wann gilt das?"), answer_type("Wer übernimmt den Baustein?"), answer_type("Was ist der Marktplatz?")
     (<AnswerType.DATE: 'date'>, <AnswerType.ACTOR: 'actor'>, None)
 
     Asked how something is paid for, the answer names money, shares or a budget; "finanzierten" in passing
@@ -202,14 +245,21 @@ def answer_type(question: str) -> AnswerType | None:
     >>> has_answer_type("funding", "Die Kosten tragen zu 50 % die Länder."), has_answer_type("funding", "bei finanzierten Leistungen")
     (True, False)
     """
+    if defined_term(question):
+        return AnswerType.DEFINITION
     return next((kind for kind, asks, _holds in _ANSWER_TYPES if asks.search(question)), None)
 
 
-def has_answer_type(kind: AnswerType, sentence: str) -> bool:
-    """Does the sentence hold a statement of that kind?
+def has_answer_type(kind: AnswerType, sentence: str, question: str = "") -> bool:
+    """Does the sentence hold a statement of that kind? (A definition: of the term `question` asks about.)
 
     >>> has_answer_type("date", "Der Marktplatz ist ab dem 01.04.2024 verbindlich."), has_answer_type("date", "Er gilt.")
     (True, False)
+    >>> has_answer_type("definition", "Das Onlinezugangsgesetz (OZG) verpflichtet …", "wofür steht ozg")
+    True
     """
+    if kind == AnswerType.DEFINITION:
+        term = defined_term(question)
+        return bool(term and defines(term, sentence))
     return bool(_HOLDS[kind].search(sentence))
 

@@ -197,7 +197,7 @@ class SentenceScorer:
                     sent = text[s:e].strip()
                     terms = set(self.tokenize(sent))
                 cov = qterms.coverage(terms)
-                typed = float(bool(wanted and has_answer_type(wanted, sent))
+                typed = float(bool(wanted and has_answer_type(wanted, sent, question.text))
                               # a list introduced at the passage's end: its items open the next chunk
                               or wanted == AnswerType.LIST and self.items_after(p, e, sent) is not None)
                 noted = float(bool(_NOTED.search(sent)))

@@ -54,7 +54,7 @@ def answer_part(sel: Selection, part: Part) -> None:
 
     def fits(x: Scored) -> float:  # the sentence on its decision's topic (the title) answers it
         cov = terms.coverage(sel.scorer.terms(x.text) | sel.topic(x)) if terms.terms else 0.0
-        typed = bool(wanted and has_answer_type(wanted, x.text))
+        typed = bool(wanted and has_answer_type(wanted, x.text, part.text))
         on_topic = typed and bare and sel.where(x) in files
         if terms.terms and cov < cfg.part_coverage and not on_topic or wanted and not typed:
             return 0.0

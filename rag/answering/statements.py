@@ -22,6 +22,7 @@ NOT_STATEMENT = re.compile(r"^\[\d+\]\s|Available:|(?:\.\s?){6,}|^(Inhalt|Inhalt
                             r"^(url|kategorie|herausgeber|lizenz|titel|datei):\s|"  # no metadata blocks,
                             r"^(E-Mail|Internet|Tel\.|Telefon|Fax|Postfach)\b|©|\bPostfach \d|"  # no imprints,
                             r"^(?:Amtliche\s+)?Quellen?:\s|"  # no source line ("Amtliche Quelle: https://…"),
+                            r"\bkein amtlicher Text\b|"  # nor the label of a summary the project wrote itself,
                             r"^\d{1,3}\s+(?:https?://|www\.)|"  # no footnote that is a link ("16 https://www.bsi…"),
                             rf"\A{_CAPTION_START}[^\n]*(?<!\.)\Z|"  # no caption alone ("Tabelle 3: Beispiel …"),
                             r":\s*\)?\s*\.\s*\Z|"  # no pointer to a link the page had ("… eingesehen werden: ."),
