@@ -499,6 +499,7 @@ def test_a_source_line_is_no_statement() -> None:
     assert _NOT_STATEMENT.search("Tabelle 3: Beispiel eines Nutzerkontos")  # a caption alone
     # the label of a summary the project wrote itself describes the document, it answers nothing
     assert _NOT_STATEMENT.search("Zusammenfassung durch das Projekt Beschlusslage, kein amtlicher Text.")
+    assert _NOT_STATEMENT.search("(weitere Quellen: , ).")  # a list of links whose links the page lost
     assert not _NOT_STATEMENT.search("Abbildung 1: Gliederung Bund und Länder haben FINK vereinbart.")
     assert not _NOT_STATEMENT.search("Der IT-Planungsrat stimmt den Eckpunkten zu (siehe Anlage).")
 

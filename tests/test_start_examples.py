@@ -42,3 +42,13 @@ def test_the_financing_example_quotes_the_cost_key(assistant: Assistant) -> None
     ans = assistant.ask("Wie wird die Nachnutzung von EfA-Leistungen ab 2024 finanziert?")
     assert "Königsteiner Schlüssel" in ans.text and "50 Prozent" in ans.text
     assert "Königsteiner Schlüssel" in ans.citations[0].text  # the first source is the one with the key
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", ["Was heißt EfA?", "was heisst efa"])
+def test_an_abbreviation_is_spelt_out_from_the_bundled_pdf(assistant: Assistant, question: str) -> None:
+    """The bundled Handreichung defines EfA in its first sentence, which pypdf joins with the source line and
+    the heading before it; the answer quotes it, and never the summary's label or its source line."""
+    ans = assistant.ask(question)
+    assert not ans.refused and "„Einer für Alle“ (EfA) heißt" in ans.text, ans.text
+    assert "kein amtlicher Text" not in ans.text and "Amtliche Quelle" not in ans.text

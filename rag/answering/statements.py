@@ -21,12 +21,14 @@ _CAPTION_START = r"(?:Tabelle|Abbildung|Abb\.|Tab\.)\s*\d+[:.]"  # "Abbildung 1:
 NOT_STATEMENT = re.compile(r"^\[\d+\]\s|Available:|(?:\.\s?){6,}|^(Inhalt|Inhaltsverzeichnis)\b|"
                             r"^(url|kategorie|herausgeber|lizenz|titel|datei):\s|"  # no metadata blocks,
                             r"^(E-Mail|Internet|Tel\.|Telefon|Fax|Postfach)\b|©|\bPostfach \d|"  # no imprints,
-                            r"^(?:Amtliche\s+)?Quellen?:\s|"  # no source line ("Amtliche Quelle: https://…"),
+                            r"^\(?(?:Amtliche\s+|[Ww]eitere\s+)?Quellen?:\s|"  # no source line ("Amtliche Quelle: https://…"),
                             r"\bkein amtlicher Text\b|"  # nor the label of a summary the project wrote itself,
                             r"^\d{1,3}\s+(?:https?://|www\.)|"  # no footnote that is a link ("16 https://www.bsi…"),
                             rf"\A{_CAPTION_START}[^\n]*(?<!\.)\Z|"  # no caption alone ("Tabelle 3: Beispiel …"),
                             r":\s*\)?\s*\.\s*\Z|"  # no pointer to a link the page had ("… eingesehen werden: ."),
                            r":\s*<?https?://\S+\s*\Z", re.M)  # nor to one it has ("… eingesehen werden: https://…")
+
+_SOURCE_LINE = re.compile(r"(?:Amtliche\s+)?Quellen?:\s+(?:https?://|www\.)")  # "Amtliche Quelle: https://…"
 
 MAX_WITH_ANTECEDENT = 700  # a statement quoted with what it refers to or restricts: at most so long
 
@@ -67,11 +69,18 @@ def after_heading(text: str, start: int, end: int, headings: set[str]) -> int:
     >>> t = "2.1 Konten\\nEin Konto MUSS löschbar sein."
     >>> t[after_heading(t, 0, len(t), {"2.1 konten"}):]
     'Ein Konto MUSS löschbar sein.'
+
+    So is a source line, which pypdf joins with the heading after it ("Amtliche Quelle: https://… Worum es
+    geht\\n„Einer für Alle“ (EfA) heißt: …"): the statement starts on the next line.
+
+    >>> t = "Amtliche Quelle: https://x.de/a.html Worum es geht\\n„Einer für Alle“ (EfA) heißt: teilen."
+    >>> t[after_heading(t, 0, len(t), set()):]
+    '„Einer für Alle“ (EfA) heißt: teilen.'
     """
     line_end = text.find("\n", start, end)
     first = text[start:line_end]
     if line_end > start and text[line_end:end].strip() and (
-            normalize(first).lower().rstrip(".") in headings or _CAPTION.match(first)):
+            normalize(first).lower().rstrip(".") in headings or _CAPTION.match(first) or _SOURCE_LINE.match(first)):
         return line_end + 1
     return start
 
