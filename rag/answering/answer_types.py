@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import lru_cache
 
 from rag.lexicon import ABBREVIATIONS, MONTHS, NUMBER_WORDS, STOPWORDS
 from rag.patterns import NAMES_SESSION
@@ -198,6 +199,7 @@ _Q_DEFINITION = re.compile(r"^\W*(?:und\s+)?(?:was\s+(?:heißt|heisst|bedeutet|m
 _ACRONYM = re.compile(r"\w*[A-ZÄÖÜ]\w*[A-ZÄÖÜ]\w*")  # two capitals at least: "EfA", "FITKO", "BundID"
 
 
+@lru_cache(maxsize=256)  # asked once per candidate sentence of a question
 def defined_term(question: str) -> str | None:
     """The abbreviation a question asks to spell out, else None.
 
