@@ -67,7 +67,7 @@ eval: install
 
 # While tuning: the dev set and its variants only (never tune on test or blind).
 eval-dev: install
-	$(EVAL_ENV) $(PY) -m eval --suite --only dev,dev2,dev3 --no-gate --report eval/out/dev.md --json eval/out/dev.json
+	$(EVAL_ENV) $(PY) -m eval --suite --only dev,dev2,dev3,dev4 --no-gate --report eval/out/dev.md --json eval/out/dev.json
 
 # LegalQuAD (external yardstick, ~30 min of embedding the first time): not part of `make test`.
 eval-legalquad: install

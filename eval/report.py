@@ -433,7 +433,7 @@ def render_suite_markdown(suite: dict[str, Any], chart: str | None) -> str:
             )
     lines += [
         "",
-        "`dev`, `dev2` and `dev3` are the tuning sets (reported, never gated). `test`, `test2` and `blind` are held out: only whole-set "
+        "`dev`, `dev2`, `dev3` and `dev4` are the tuning sets (reported, never gated). `test`, `test2` and `blind` are held out: only whole-set "
         "figures are shown, never their items. A variant (`-lower`, `-umlauts`, `-typo`, `-history`) asks "
         "the same questions as staff type them (see `eval/variants.py`).",
         "",
