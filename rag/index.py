@@ -25,6 +25,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.doctype import DocType
 from rag.embed import same_vectors
 from rag.errors import IndexMissingError, ModelMismatchError, VectorsMissingError
 from rag.keyword import BM25Index
@@ -179,7 +180,12 @@ class Snapshot:
                                 (str(c.meta.get("section", "")) for c in self.chunks),
                                 {str(c.meta.get("title", "")) for c in self.chunks},
                                 {str(c.meta["decision"]) for c in self.chunks if c.meta.get("decision")},
-                                {c.meta["session_no"] for c in self.chunks if c.meta.get("session_no") is not None})
+                                {c.meta["session_no"] for c in self.chunks if c.meta.get("session_no") is not None},
+                                # a law's or a guideline's date is that of its version, not of an event
+                                {str(c.meta["date"]) for c in self.chunks if c.meta.get("date")
+                                 and c.meta.get("doc_type") not in (DocType.LAW, DocType.GUIDELINE)},
+                                {(c.meta["session_no"], str(c.meta["date"])) for c in self.chunks
+                                 if c.meta.get("session_no") is not None and c.meta.get("date")})
 
     @cached_property
     def status(self) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from rag.lexicon import MONTHS
+
 # -- sessions ------------------------------------------------------------------------------------
 # a question names a session loosely: any case, "IT-PLR-Sitzung", "IT-Planungsrats-Sitzung"
 SESSION_IN_QUESTION = re.compile(r"\b(\d{1,3})\.\s*(?:IT-PLR-|IT-Planungsrats-?)?Sitzung", re.IGNORECASE)
@@ -61,6 +63,74 @@ DECISION_IN_TEXT = re.compile(r"\b((?:19|20)\d{2})\s*/\s*(\d{1,3})\b")
 ASKS_DECISIONS = re.compile(r"beschl(?:o|ie)ss|beschlüsse|beschluss|entsch(?:ie|ei)d|gefasst|verabschiedet", re.I)
 # ... loosest: the question is about decisions at all, so decisions are the documents it asks for
 ABOUT_DECISIONS = re.compile(r"beschl(o|ie)ss|beschluss|entsch(ie|ei)d|IT-PLR|IT-Planungsrat", re.I)
+
+
+# -- a time a question names -----------------------------------------------------------------------
+_MONTH_NAMES = tuple(m.lower() for m in MONTHS)
+_SEASONS = {"frühjahr": (3, 5), "frühling": (3, 5), "sommer": (6, 8), "herbst": (9, 11), "anfang": (1, 4),
+            "mitte": (5, 8), "ende": (9, 12)}
+PERIOD_IN_QUESTION = re.compile(r"\b(" + "|".join([*_MONTH_NAMES, *_SEASONS]) + r")\s+((?:19|20)\d{2})\b", re.IGNORECASE)
+
+
+def query_period(query: str) -> tuple[str, str] | None:
+    """The span of ISO dates a question names by month or season ("im März 2021", "im Frühjahr 2018").
+
+    >>> query_period("Was hat der IT-PLR im März 2021 beschlossen?"), query_period("Was galt 2021?")
+    (('2021-03-01', '2021-03-31'), None)
+    >>> query_period("Was war im Frühjahr 2018 offen?")
+    ('2018-03-01', '2018-05-31')
+    """
+    m = PERIOD_IN_QUESTION.search(query)
+    if not m:
+        return None
+    word, year = m.group(1).lower(), m.group(2)
+    first, last = (_MONTH_NAMES.index(word) + 1,) * 2 if word in _MONTH_NAMES else _SEASONS[word]
+    return f"{year}-{first:02d}-01", f"{year}-{last:02d}-31"
+
+
+# the question is about sessions held or decisions taken: "Sitzung", "tagt", "beschlossen", "Beschlüsse" (not
+# "laut Beschluss", which names the source of what is asked)
+ABOUT_SESSIONS = re.compile(r"sitzung|\bgetagt\b|\btagt(?:e|en)?\b|\btagung|beschlossen|\bbeschloss\b|beschlüsse|"
+                            r"beschluesse|\bgefasst|\bentschieden|\bentschied\b|\bverabschiedet", re.I)
+# a year a question asks such things of ("im Jahr 2026", "in 2019", "die Beschlüsse von 2021"); never a decision
+# number ("2024/13"), nor a year that names a thing ("der Wirtschaftsplan 2026 beschlossen")
+_YEAR_ASKED = re.compile(r"\b(?:im\s+jahre?|in)\s+((?:19|20)\d\d)\b(?!\s*[/-]\s*\d)|"
+                         r"\b(?:beschlüsse|beschluesse|sitzungen|entscheidungen)\s+(?:von\s+|aus\s+|des\s+jahres\s+)?"
+                         r"((?:19|20)\d\d)\b(?!\s*[/-]\s*\d)", re.I)
+# "seit Juli 2024", "bis Ende 2026", "ab 2025": the time the answer is about, not the time it was decided
+_FROM_OR_UNTIL = re.compile(r"\b(?:seit|bis|ab|für|fuer|vor|nach|zum|spätestens|spaetestens)\s+(?:de[mn]\s+)?$", re.I)
+_SEASON_LABEL = {"anfang": "Anfang", "mitte": "Mitte", "ende": "Ende"}
+
+
+def asked_time(question: str) -> tuple[str, str, str] | None:
+    """The time a question asks the sessions or decisions of: (how to name it, first ISO day, last ISO day).
+
+    >>> asked_time("Was hat der IT-Planungsrat in seiner Sitzung im Juni 2026 beschlossen?")
+    ('im Juni 2026', '2026-06-01', '2026-06-31')
+    >>> asked_time("wann tagt der it-planungsrat im jahr 2026"), asked_time("Welche Beschlüsse gab es Ende 2023?")
+    (('im Jahr 2026', '2026-01-01', '2026-12-31'), ('Ende 2023', '2023-09-01', '2023-12-31'))
+
+    Not a time of deciding: what holds since or until a date, a decision number, a question about no session:
+
+    >>> asked_time("Was gilt seit Juli 2024 laut Beschluss?"), asked_time("Was regelt Beschluss 2024/13?")
+    (None, None)
+    >>> asked_time("Welche Regeln gelten im Jahr 2026 für den Marktplatz?"), asked_time("Was ist laut Beschluss im Jahr 2026 geplant?")
+    (None, None)
+    >>> asked_time("in welcher sitzung wurde der wirtschaftsplan 2026 beschlossen")
+    """
+    if not ABOUT_SESSIONS.search(question):
+        return None
+    m = PERIOD_IN_QUESTION.search(question)
+    if m and not _FROM_OR_UNTIL.search(question[: m.start()]):
+        first, last = query_period(m.group(0)) or ("", "")
+        word = m.group(1).lower()
+        label = f"{_SEASON_LABEL[word]} {m.group(2)}" if word in _SEASON_LABEL else f"im {m.group(1).capitalize()} {m.group(2)}"
+        return label, first, last
+    y = _YEAR_ASKED.search(question)
+    if y and not _FROM_OR_UNTIL.search(question[: y.start()]):
+        year = next(g for g in y.groups() if g)
+        return f"im Jahr {year}", f"{year}-01-01", f"{year}-12-31"
+    return None
 
 
 # -- references as staff type them ------------------------------------------------------------------

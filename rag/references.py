@@ -19,7 +19,9 @@ from rag.patterns import (
     SESSION_DATED_BEFORE,
     SESSION_IN_TEXT,
     SESSION_PAST,
+    asked_time,
 )
+from rag.sessions import parse_german_date
 
 TR_CODE = re.compile(r"\bTR[- ]?(\d{5}(?:-\d+)?)\b", re.I)  # a technical guideline's number: "TR-03116-4"
 
@@ -37,21 +39,30 @@ class References:
     # decisions with a document of their own (its metadata): the neighbours named for a missing one; the
     # text mentions above include other numbering schemes ("Verordnung (EU) 2019/771")
     documented: frozenset[str] = frozenset()
+    # the days something was decided or reported on (ISO): the dates of decisions, press releases and web
+    # pages (a law's or a guideline's date is its version's) and of the sessions a text reports with a date
+    dated: frozenset[str] = frozenset()
+    session_dates: frozenset[tuple[int, str]] = frozenset()  # (number, ISO day) of the sessions with a known date
 
     @classmethod
     def build(cls, texts: Iterable[str], sections: Iterable[str], titles: Iterable[str] = (),
-              documented: Iterable[str] = (), sessions_of: Iterable[int | str] = ()) -> References:
+              documented: Iterable[str] = (), sessions_of: Iterable[int | str] = (),
+              dated: Iterable[str] = (), session_dates: Iterable[tuple[int | str, str]] = ()) -> References:
         """`sessions_of`: the sessions documents are of (their metadata); `texts` add the sessions they
-        report as held (`held_sessions`), not those they name ahead ("bis zur 47. Sitzung")."""
+        report as held (`held_sessions`), not those they name ahead ("bis zur 47. Sitzung"). `dated` and
+        `session_dates` as in the metadata; `texts` add the sessions they name with a date."""
         dec: set[str] = set()
         ses: set[str] = {str(int(s)) for s in sessions_of}
+        days: set[tuple[int, str]] = {(int(n), d) for n, d in session_dates if d}
         for t in texts:
             dec.update(f"{y}/{int(n):02d}" for y, n in DECISION_IN_TEXT.findall(t))
             ses.update(held_sessions(t))
+            days.update(dated_sessions(t))
         secs = {s.split(" – ")[0].split(" - ")[0].strip().lower() for s in sections if s.startswith("§")}
         trs = {code for title in titles for code in TR_CODE.findall(title)}
         own = {f"{y}/{int(n):02d}" for d in documented for y, n in DECISION_IN_TEXT.findall(d)}
-        return cls(frozenset(dec), frozenset(ses), frozenset(secs), frozenset(trs), frozenset(own))
+        return cls(frozenset(dec), frozenset(ses), frozenset(secs), frozenset(trs), frozenset(own),
+                   frozenset(d for d in dated if d) | {d for _n, d in days}, frozenset(days))
 
     def has_guideline(self, code: str) -> bool:
         """Is the guideline `code` ("03116-4", "03160") a document of the index? A number without a part
@@ -90,7 +101,37 @@ class References:
                 same_law = {s.split(" ", 2)[1] for s in self.sections if s.split(" ", 2)[2:] == [law]}
                 near = _neighbours(m.group(1), frozenset(same_law), _paragraph_key)
                 out.append(Missing(f"§ {m.group(1)} {m.group(2)}", tuple(f"§ {n} {m.group(2)}" for n in near)))
+        if (time := self.undocumented_time(question)) is not None:
+            out.append(time)
         return out
+
+    def undocumented_time(self, question: str) -> Missing | None:
+        """A question about the sessions or decisions of a month, season or year (`asked_time`) in which no
+        document is dated and no session was held: "Was hat der IT-Planungsrat im Juni 2026 beschlossen?" is
+        not answered from the decisions of March 2025 that plan for 2026. The nearest sessions with a date
+        are named. An index with no dated document checks nothing.
+
+        >>> r = References(frozenset({"2019/30"}), frozenset({"46"}), frozenset(), dated=frozenset({"2025-03-26",
+        ...                "2025-11-20"}), session_dates=frozenset({(46, "2025-03-26")}))
+        >>> m = r.undocumented_time("Was wurde in der Sitzung im Juni 2026 beschlossen?"); str(m), m.nearest
+        ('Sitzungen und Beschlüssen im Juni 2026', ('46. Sitzung vom 26.03.2025',))
+        >>> r.undocumented_time("Was wurde im November 2025 beschlossen?"), r.undocumented_time("Was gilt 2026?")
+        (None, None)
+        >>> str(r.undocumented_time("Welche Beschlüsse von 2021 gibt es?")), r.undocumented_time("Was wurde 2019 beschlossen?")
+        ('Sitzungen und Beschlüssen im Jahr 2021', None)
+        """
+        asked = asked_time(question)
+        if asked is None or not self.dated:
+            return None
+        label, first, last = asked
+        if any(first <= d <= last for d in self.dated):
+            return None
+        if first.endswith("-01-01") and any(d.startswith(first[:4] + "/") for d in self.decisions):
+            return None  # a year whose decisions a document numbers ("Beschluss 2019/30")
+        before = [s for s in self.session_dates if s[1] < first]
+        after = [s for s in self.session_dates if s[1] > last]
+        near = [*sorted(before, key=lambda s: s[1])[-1:], *sorted(after, key=lambda s: s[1])[:1]]
+        return Missing(f"Sitzungen und Beschlüssen {label}", tuple(f"{n}. Sitzung vom {_german(d)}" for n, d in near))
 
 
 def held_sessions(text: str) -> set[str]:
@@ -126,6 +167,26 @@ def held_sessions(text: str) -> set[str]:
                 or DECISION_IN_TEXT.search(beside) or SESSION_PAST.search(text[start:end])):
             held.add(str(int(m.group(1))))
     return held
+
+
+def dated_sessions(text: str) -> set[tuple[int, str]]:
+    """The sessions a text names with their date, as (number, ISO day).
+
+    >>> sorted(dated_sessions("In seiner 19. Sitzung vom 16.03.2016 wurde … ## 36. Sitzung, 29. Oktober 2021"))
+    [(19, '2016-03-16'), (36, '2021-10-29')]
+    """
+    out: set[tuple[int, str]] = set()
+    for m in SESSION_IN_TEXT.finditer(text):
+        after = SESSION_DATED_AFTER.search(text[m.end():m.end() + 80])
+        day = parse_german_date(after.group(0)) if after else None
+        if day:
+            out.add((int(m.group(1)), day))
+    return out
+
+
+def _german(day: str) -> str:
+    y, m, d = day.split("-")
+    return f"{d}.{m}.{y}"
 
 
 @dataclass(frozen=True)

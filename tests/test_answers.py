@@ -197,6 +197,25 @@ def test_a_session_only_named_ahead_is_not_held(tmp_path_factory: pytest.TempPat
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(("question", "said"), [
+    ("Was hat der IT-Planungsrat in seiner Sitzung im Juni 2026 beschlossen?",
+     "Zu Sitzungen und Beschlüssen im Juni 2026 liegen keine Dokumente vor; am nächsten liegen Dokumente zur "
+     "43. Sitzung vom 20.03.2024."),
+    ("was wurde im mai 2023 beschlossen",
+     "am nächsten liegen Dokumente zur 40. Sitzung vom 29.03.2023 und zur 43. Sitzung vom 20.03.2024."),
+    ("wann tagt der it-planungsrat im jahr 2026", "Zu Sitzungen und Beschlüssen im Jahr 2026 liegen keine Dokumente vor"),
+])
+def test_a_time_no_document_is_of_is_refused_with_the_nearest_sessions(assistant: Assistant, question: str,
+                                                                      said: str) -> None:
+    """Asked what was decided in a month or year no document is dated in (a session not ingested yet), the
+    answer says so and names the nearest sessions instead of quoting an older decision."""
+    ans = assistant.ask(question)
+    assert ans.refused and not ans.citations and said in ans.text, ans.text
+    held = assistant.ask("Was hat der IT-Planungsrat im März 2024 zu den Betriebskosten von EfA-Leistungen beschlossen?")
+    assert not held.refused and "2024/13" in held.text, held.text
+
+
+@pytest.mark.slow
 def test_followup_uses_history(assistant: Assistant) -> None:
     ans = assistant.ask("Und wer soll das ausarbeiten?", history=["Was ist der Kommunalpakt?"])
     assert "Kommunalpakt" in ans.query

@@ -94,8 +94,9 @@ def refusal(passages: Sequence[Passage], missing_refs: Sequence[Missing | str] =
 
 
 def _zu(name: str) -> str:
-    """'zur 52. Sitzung', 'zur TR-03116-4', 'zu Beschluss 2019/99', 'zu § 27 OZG'."""
-    return "zur" if name.endswith("Sitzung") or name.startswith("TR-") else "zu"
+    """'zur 52. Sitzung', 'zur TR-03116-4', 'zu Beschluss 2019/99', 'zu § 27 OZG', 'zur 46. Sitzung vom
+    26.03.2025', 'zu Sitzungen und Beschlüssen im Juni 2026'."""
+    return "zur" if re.search(r"\d\.\s*Sitzung\b", name) or name.startswith("TR-") else "zu"
 
 
 def _not_held(m: Missing) -> str:

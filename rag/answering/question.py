@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from rag.answering.answer_types import AnswerType, answer_type
 from rag.doctype import DocType
 from rag.grounding import QueryTerms
-from rag.lexicon import MONTHS
 from rag.patterns import (
     ABOUT_DECISIONS,
     ASKS_DECISIONS,
     DECIDED_IN_SESSION,
     DECISION_IN_QUESTION,
     SESSION_IN_QUESTION,
+    query_period,
 )
 
 PARAGRAPH_REF = re.compile(r"§\s*(\d+[a-z]?)", re.IGNORECASE)
@@ -39,28 +39,6 @@ def query_references(query: str) -> dict[str, set[str]]:
         "session": {str(int(s)) for s in SESSION_IN_QUESTION.findall(query)},
         "para": {p.lower() for p in PARAGRAPH_REF.findall(query)},
     }
-
-
-_MONTH_NAMES = tuple(m.lower() for m in MONTHS)
-_SEASONS = {"frühjahr": (3, 5), "frühling": (3, 5), "sommer": (6, 8), "herbst": (9, 11), "anfang": (1, 4),
-            "mitte": (5, 8), "ende": (9, 12)}
-_PERIOD_RE = re.compile(r"\b(" + "|".join([*_MONTH_NAMES, *_SEASONS]) + r")\s+((?:19|20)\d{2})\b", re.IGNORECASE)
-
-
-def query_period(query: str) -> tuple[str, str] | None:
-    """The span of ISO dates a question names by month or season ("im März 2021", "im Frühjahr 2018").
-
-    >>> query_period("Was hat der IT-PLR im März 2021 beschlossen?"), query_period("Was galt 2021?")
-    (('2021-03-01', '2021-03-31'), None)
-    >>> query_period("Was war im Frühjahr 2018 offen?")
-    ('2018-03-01', '2018-05-31')
-    """
-    m = _PERIOD_RE.search(query)
-    if not m:
-        return None
-    word, year = m.group(1).lower(), m.group(2)
-    first, last = (_MONTH_NAMES.index(word) + 1,) * 2 if word in _MONTH_NAMES else _SEASONS[word]
-    return f"{year}-{first:02d}-01", f"{year}-{last:02d}-31"
 
 
 _INTENTS: tuple[tuple[re.Pattern[str], str], ...] = (
