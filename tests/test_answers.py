@@ -216,6 +216,15 @@ def test_a_time_no_document_is_of_is_refused_with_the_nearest_sessions(assistant
 
 
 @pytest.mark.slow
+def test_a_contact_asked_for_needs_one_in_the_evidence(assistant: Assistant) -> None:
+    """"Unter welcher Telefonnummer …?" is no question the Kommunalpakt decision answers, though it names the
+    body asked about; a document that gives the number answers it."""
+    ans = assistant.ask("Unter welcher Telefonnummer erreiche ich das Land Hessen zum Kommunalpakt?")
+    assert ans.refused, ans.text
+    assert not assistant.ask("Was hat der IT-Planungsrat zum Kommunalpakt beschlossen?").refused
+
+
+@pytest.mark.slow
 def test_followup_uses_history(assistant: Assistant) -> None:
     ans = assistant.ask("Und wer soll das ausarbeiten?", history=["Was ist der Kommunalpakt?"])
     assert "Kommunalpakt" in ans.query

@@ -25,6 +25,7 @@ class AnswerType(StrEnum):
     LIST = "list"
     FUNDING = "funding"  # who pays, from which budget, in which shares
     DEFINITION = "definition"  # "Was heißt EfA?": the sentence that spells the abbreviation out
+    CONTACT = "contact"  # "Unter welcher Telefonnummer …?": a phone number or an e-mail address
 
 
 _MONEY_Q = re.compile(r"\b(was kostet|wie ?viel (geld|euro|kostet|kosten)|wie hoch (ist|sind) (der|die|das) [\w-]*(betrag|kosten|"
@@ -111,6 +112,13 @@ def answer_type_missing(question: str, evidence: str) -> bool:
     False
     >>> answer_type_missing("Wer ist der CIO von Hessen?", "… von Patrick Burghardt, Vorsitzender und CIO von Hessen.")
     False
+
+    Asked for a phone number or an e-mail address, the evidence must hold one, not merely name the office:
+
+    >>> answer_type_missing("Unter welcher Telefonnummer erreiche ich die Geschäftsstelle?", "Die Geschäftsstelle berät.")
+    True
+    >>> answer_type_missing("gibt es eine e-mail-adresse der geschäftsstelle", "Kontakt: geschaeftsstelle@example.de")
+    False
     """
     if _MONEY_Q.search(question):
         return not _MONEY.search(evidence)
@@ -119,6 +127,8 @@ def answer_type_missing(question: str, evidence: str) -> bool:
         return not (counts(counted, evidence) if counted else _NUMBER.search(evidence))
     if _PERSON_Q.search(question):
         return not _PERSON.search(evidence)
+    if _Q_CONTACT.search(question):
+        return not _CONTACT.search(evidence)
     return False
 
 
@@ -142,6 +152,11 @@ _Q_FUNDING = re.compile(r"\b(?:wie\s+(?:wird|werden|wurde|wurden|ist|sind)\b[^?]
 _FUNDING = re.compile(r"€|\beuro\b|\bmio\b|millionen|milliarden|%|prozent|\banteil|budget|haushalt|"
                       r"\bmitteln?\b|schlüssel\b|umlage|zuschuss|eigenmittel|finanzierungsanteil", re.I)
 _PLACE = re.compile(r"\b(in|im|nach)\s+[A-ZÄÖÜ][a-zäöüß]+")
+# "Unter welcher Telefonnummer …?", "gibt es eine E-Mail-Adresse …?" (not "per E-Mail", which asks about a channel)
+_Q_CONTACT = re.compile(r"\b(?:telefonnummer|telefon-?nr|rufnummer|faxnummer|hotline|kontaktdaten|kontaktadresse|"
+                        r"e-?mail-?adresse|mailadresse)n?\b", re.I)
+_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+|(?:\btel(?:efon)?|\bfax|\bhotline)\b\.?:?\s*\+?\(?\d|"
+                      r"(?<![\d.,/-])(?:\+49\s?|0)\d{2,5}[ /-]?\d{3,}", re.I)
 _ACTOR = re.compile(r"\b(bund|land|länder|bmi|fitko|it-planungsrat|kommunen|behörde|ministerium|hessen|bayern|"
                     r"berlin|hamburg|bremen|sachsen|sachsen-anhalt|thüringen|brandenburg|niedersachsen|saarland|"
                     r"nordrhein-westfalen|rheinland-pfalz|schleswig-holstein|mecklenburg-vorpommern|"
@@ -176,6 +191,7 @@ _LIST = re.compile(r"(?:\n\s*(?:[•o▪◦*–-]|\d{1,2}[.)]|[a-z][.)]|\([a-z0-
 
 # (kind, the question asks for it, a sentence holds it) — the first kind whose question pattern matches wins
 _ANSWER_TYPES = (
+    (AnswerType.CONTACT, _Q_CONTACT, _CONTACT),
     (AnswerType.MONEY, _MONEY_Q, _MONEY),
     (AnswerType.DURATION, _Q_DURATION, _DURATION),
     (AnswerType.NUMBER, _COUNT_Q, _NUMBER),
