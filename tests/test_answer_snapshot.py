@@ -11,7 +11,7 @@ The index is built with the real pipeline into a temp dir; when the developer's 
 (~/.cache/beschlusslage/embeddings.sqlite, filled by the evals) exists, a copy of it saves re-embedding.
 The tool runs in a subprocess with PYTHONHASHSEED=0 (some answers depend on set order). Only the own
 corpus is checked here: the shared corpus's index takes the eval's build, so its snapshot
-(tests/snapshots/shared_corpus.jsonl: dev, test, dev2, dev3, blind, test2) is checked by hand with `--check`;
+(tests/snapshots/shared_corpus.jsonl: dev, test, dev2, dev3, dev4, blind, test2) is checked by hand with `--check`;
 two fresh builds now give identical hashes (the dense search is exact since the thirteenth session, rag.store).
 A snapshot pins the answers on CPUs whose embedding engines compute the same bits as the one that wrote it
 (its first line, `numerics`); elsewhere the test skips and says why (benchmarks/answer_snapshot.py).

@@ -225,6 +225,20 @@ def test_a_contact_asked_for_needs_one_in_the_evidence(assistant: Assistant) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("question", [
+    "wir sind eine kleine gemeinde in bayern – ab wann werden die betriebskosten einer efa-leistung über den "
+    "marktplatz abgerechnet",
+    "wir sind eine kleine gemeinde in bayern ab wann werden die betriebskosten einer efa-leistung über den "
+    "marktplatz abgerechnet",
+])
+def test_a_situation_typed_without_a_full_stop_need_not_be_in_the_evidence(assistant: Assistant, question: str) -> None:
+    """The asker's Land in an opening situation typed with a dash or no mark at all (as staff type) is not
+    required of the passage that answers, as after a full stop (rag.answering.question.question_core)."""
+    ans = assistant.ask(question)
+    assert not ans.refused and "01.04.2024" in ans.text, ans.text
+
+
+@pytest.mark.slow
 def test_followup_uses_history(assistant: Assistant) -> None:
     ans = assistant.ask("Und wer soll das ausarbeiten?", history=["Was ist der Kommunalpakt?"])
     assert "Kommunalpakt" in ans.query

@@ -156,10 +156,42 @@ def question_core(question: str) -> str | None:
     (None, None)
     """
     sentences = _SENTENCE_END.split(question.strip())
-    if len(sentences) < 2 or sentences[0].endswith("?"):
+    if len(sentences) >= 2 and not sentences[0].endswith("?"):
+        asked = [x for x in sentences if x.endswith("?")]
+        if asked and len(asked) < len(sentences):
+            return " ".join(asked)
+    return _after_situation(question)
+
+
+# the asker first says who they are or what they have ("wir sind eine kleine gemeinde in hessen", "unser
+# fachverfahren hängt …", "bei uns läuft …", "als kleine kommune …") and asks after a comma, a dash or no mark at all
+_SITUATION = re.compile(r"^\W*(?:wir\s+(?:sind|haben|hängen|haengen|nutzen|betreiben|bekommen|planen|wollen)\b|ich\s+bin\b|"
+                        r"unser(?:e[nrms]?)?\s|bei\s+uns\b|als\s+(?:kleine[rs]?\s+)?(?:gemeinde|kommune|stadt|"
+                        r"verbandsgemeinde|samtgemeinde|amt|landkreis|kreis)\b)", re.I)
+_ASKING = r"(?:wie|was|wer|wann|welche[rnms]?|wo|wof(?:ü|ue)r|warum|wieso|weshalb|inwieweit|ob)"
+_VERB_FIRST = (r"(?:muss|müssen|muessen|darf|dürfen|duerfen|kann|können|koennen|soll|sollen|gibt|gilt|gelten|brauchen|"
+               r"braucht|reicht|betrifft|haben|hat|ist|sind)")
+_ASKED_AFTER = re.compile(rf"(?:[,;:]\s+|\s[–-]\s+)(?=(?:{_ASKING}|{_VERB_FIRST})\b)|\s+(?={_ASKING}\s)", re.I)
+
+
+def _after_situation(question: str) -> str | None:
+    """What is asked after an opening situation typed without a sentence end ("wir sind eine kleine gemeinde in
+    hessen – wie werden die kosten verteilt", "wir sind in bayern, müssen wir den marktplatz nutzen").
+
+    >>> _after_situation("wir sind eine kleine gemeinde in hessen – wie werden die kosten verteilt")
+    'wie werden die kosten verteilt'
+    >>> _after_situation("wir sind eine kleine gemeinde in thüringen welche register sind betroffen")
+    'welche register sind betroffen'
+    >>> _after_situation("Wir sind in Bayern, müssen wir den Marktplatz nutzen?")
+    'müssen wir den Marktplatz nutzen?'
+    >>> _after_situation("wie werden die kosten verteilt"), _after_situation("wir sind unsicher")
+    (None, None)
+    """
+    opening = _SITUATION.match(question)
+    if not opening:
         return None
-    asked = [x for x in sentences if x.endswith("?")]
-    return " ".join(asked) if asked and len(asked) < len(sentences) else None
+    m = _ASKED_AFTER.search(question, opening.end())
+    return question[m.end():].strip() or None if m else None
 
 
 @dataclass(frozen=True)
