@@ -134,9 +134,11 @@ class Assistant:
 
     def _spelt(self, snap: Snapshot, text: str) -> str:
         """The question as the documents write it: references in one notation ("52 sitzung" → "52. sitzung"),
-        then (unless switched off) each word spelt as the corpus spells it."""
+        then (unless switched off) each word spelt as the corpus spells it, a session named by its place by its
+        number."""
         text = canonical_references(text)
-        return snap.vocabulary.correct(text).text if self.respell else text
+        text = snap.vocabulary.correct(text).text if self.respell else text
+        return snap.references.name_sessions(text)  # "in der letzten Sitzung" -> "in der 46. Sitzung"
 
     def prepare(self, question: str, history: Sequence[str] = (), filters: dict[str, Any] | None = None) -> Prepared:
         """Everything before answering: the question spelt as the documents spell it, made standalone with

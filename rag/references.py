@@ -42,7 +42,7 @@ class References:
     # the days something was decided or reported on (ISO): the dates of decisions, press releases and web
     # pages (a law's or a guideline's date is its version's) and of the sessions a text reports with a date
     dated: frozenset[str] = frozenset()
-    session_dates: frozenset[tuple[int, str]] = frozenset()  # (number, ISO day) of the sessions with a known date
+    session_dates: frozenset[tuple[int, str]] = frozenset()  # (number, ISO day) of the sessions documents are of
 
     @classmethod
     def build(cls, texts: Iterable[str], sections: Iterable[str], titles: Iterable[str] = (),
@@ -50,19 +50,21 @@ class References:
               dated: Iterable[str] = (), session_dates: Iterable[tuple[int | str, str]] = ()) -> References:
         """`sessions_of`: the sessions documents are of (their metadata); `texts` add the sessions they
         report as held (`held_sessions`), not those they name ahead ("bis zur 47. Sitzung"). `dated` and
-        `session_dates` as in the metadata; `texts` add the sessions they name with a date."""
+        `session_dates` as in the metadata; `texts` add the days of the sessions they name with a date to
+        `dated`."""
         dec: set[str] = set()
         ses: set[str] = {str(int(s)) for s in sessions_of}
         days: set[tuple[int, str]] = {(int(n), d) for n, d in session_dates if d}
+        told: set[str] = set()  # the days of sessions a text names with a date (another body's "33. Sitzung" too)
         for t in texts:
             dec.update(f"{y}/{int(n):02d}" for y, n in DECISION_IN_TEXT.findall(t))
             ses.update(held_sessions(t))
-            days.update(dated_sessions(t))
+            told.update(d for _n, d in dated_sessions(t))
         secs = {s.split(" – ")[0].split(" - ")[0].strip().lower() for s in sections if s.startswith("§")}
         trs = {code for title in titles for code in TR_CODE.findall(title)}
         own = {f"{y}/{int(n):02d}" for d in documented for y, n in DECISION_IN_TEXT.findall(d)}
         return cls(frozenset(dec), frozenset(ses), frozenset(secs), frozenset(trs), frozenset(own),
-                   frozenset(d for d in dated if d) | {d for _n, d in days}, frozenset(days))
+                   frozenset(d for d in dated if d) | {d for _n, d in days} | told, frozenset(days))
 
     def has_guideline(self, code: str) -> bool:
         """Is the guideline `code` ("03116-4", "03160") a document of the index? A number without a part
@@ -104,6 +106,29 @@ class References:
         if (time := self.undocumented_time(question)) is not None:
             out.append(time)
         return out
+
+    def name_sessions(self, question: str) -> str:
+        """A session named by its place, named by its number: "in der letzten Sitzung" is the newest session a
+        document is of, "die nächste Sitzung" the one after it (which no document is of, so the question is
+        refused with the nearest held one), "die neuesten Beschlüsse" those of the newest session.
+
+        >>> r = References(frozenset(), frozenset({"45", "46"}), frozenset(),
+        ...                session_dates=frozenset({(45, "2024-11-06"), (46, "2025-03-26")}))
+        >>> r.name_sessions("Was wurde in der letzten Sitzung beschlossen?"), r.name_sessions("wann ist die naechste it-plr-sitzung")
+        ('Was wurde in der 46. Sitzung beschlossen?', 'wann ist die 47. it-plr-sitzung')
+        >>> r.name_sessions("Was sind die neuesten Beschlüsse?"), r.name_sessions("Was galt in der vorletzten Sitzung?")
+        ('Was sind die Beschlüsse der 46. Sitzung?', 'Was galt in der vorletzten Sitzung?')
+        """
+        if not self.session_dates:
+            return question
+        newest = max(self.session_dates, key=lambda s: (s[1], s[0]))[0]
+
+        def session(m: re.Match[str]) -> str:
+            ahead = m.group(1).lower().startswith(("nächst", "naechst", "kommend", "bevorstehend"))
+            return f"{newest + 1 if ahead else newest}. {m.group(2)}"
+
+        question = _PLACED_SESSION.sub(session, question)
+        return _NEWEST_DECISIONS.sub(lambda m: f"{m.group(1)} der {newest}. Sitzung", question)
 
     def undocumented_time(self, question: str) -> Missing | None:
         """A question about the sessions or decisions of a month, season or year (`asked_time`) in which no
@@ -167,6 +192,15 @@ def held_sessions(text: str) -> set[str]:
                 or DECISION_IN_TEXT.search(beside) or SESSION_PAST.search(text[start:end])):
             held.add(str(int(m.group(1))))
     return held
+
+
+# a session named by its place ("in der letzten Sitzung", "die nächste IT-PLR-Sitzung"; not "vorletzte"), and the
+# newest decisions ("die neuesten Beschlüsse")
+_PLACE = (r"(letzte[nmrs]?|jüngste[nmrs]?|juengste[nmrs]?|neueste[nmrs]?|aktuellste[nmrs]?|vergangene[nmrs]?|"
+          r"vorige[nmrs]?|nächste[nmrs]?|naechste[nmrs]?|kommende[nmrs]?|bevorstehende[nmrs]?)")
+_PLACED_SESSION = re.compile(rf"\b{_PLACE}\s+((?:IT-PLR-|IT-Planungsrats?-?)?Sitzung)\b", re.I)
+_NEWEST_DECISIONS = re.compile(r"\b(?:letzte|jüngste|juengste|neueste|aktuellste)n?\s+(Beschlüsse|Beschluesse|"
+                               r"Entscheidungen)\b", re.I)
 
 
 def dated_sessions(text: str) -> set[tuple[int, str]]:

@@ -215,6 +215,33 @@ def test_a_time_no_document_is_of_is_refused_with_the_nearest_sessions(assistant
     assert not held.refused and "2024/13" in held.text, held.text
 
 
+SESSIONS = {
+    "beschluesse/2024-30.md": (
+        "---\ntitel: Bericht zur letzten Sitzung\ndatum: 06.11.2024\nsitzung: 45. Sitzung\nbeschluss: 2024/30\n---\n\n"
+        "Bericht\n\n1. Der IT-Planungsrat hat beschlossen, den Bericht aus seiner letzten Sitzung zu veröffentlichen "
+        "und die Sitzung künftig zu protokollieren.\n"
+    ),
+    "beschluesse/2025-07.md": (
+        "---\ntitel: Deutsche Verwaltungscloud\ndatum: 26.03.2025\nsitzung: 46. Sitzung\nbeschluss: 2025/07\n---\n\n"
+        "Deutsche Verwaltungscloud\n\n1. Der IT-Planungsrat beschließt das Vorgehen zur Refinanzierung des Betriebs "
+        "der Deutschen Verwaltungscloud.\n"
+    ),
+}
+
+
+@pytest.mark.slow
+def test_the_last_and_the_next_session_are_named_by_their_number(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """"In der letzten Sitzung" is the newest session a document is of (the 46.), not the decision whose words
+    fit best (the 45. speaks of "seiner letzten Sitzung"); "die nächste Sitzung" is one no document is of yet."""
+    sessions = assistant_over(tmp_path_factory, SESSIONS)
+    last = sessions.ask("Was hat der IT-Planungsrat in der letzten Sitzung beschlossen?")
+    assert not last.refused and "46. Sitzung" in last.text, last.text
+    assert [c.file for c in last.citations] == ["beschluesse/2025-07.md"]
+    nxt = sessions.ask("wann ist die nächste sitzung vom it-planungsrat")
+    assert nxt.refused and "Zur 47. Sitzung liegen keine Dokumente vor; am nächsten liegen Dokumente zur 46. Sitzung" \
+        in nxt.text, nxt.text
+
+
 @pytest.mark.slow
 def test_a_contact_asked_for_needs_one_in_the_evidence(assistant: Assistant) -> None:
     """"Unter welcher Telefonnummer …?" is no question the Kommunalpakt decision answers, though it names the

@@ -190,7 +190,7 @@ def window_coverage(scorer: SentenceScorer, qterms: QueryTerms, passages: Sequen
         if not quotable(p):
             continue
         meta = p.chunk.meta
-        ctx = set(scorer.tokenize(" ".join(str(meta.get(k, "")) for k in ("title", "section", "decision"))))
+        ctx = set(scorer.tokenize(" ".join(str(meta.get(k, "")) for k in ("title", "section", "decision", "session"))))
         spans, sets, whole = scorer.analysed(p)
         if not spans:
             sets = [whole]
