@@ -55,6 +55,11 @@ def asks_whats_new(question: str) -> bool:
     [True, True, True]
     >>> [asks_whats_new(q) for q in ("Wann tritt das neue Gesetz in Kraft?", "Was ist neu seit dem OZG 2.0?")]
     [False, False]
+
+    The IT-Planungsrat is what the whole index is about, so naming it names no topic:
+
+    >>> [asks_whats_new(q) for q in ("was gibts neues vom it-planungsrat", "Was gibt es Neues vom IT-PLR zur DVC?")]
+    [True, False]
     """
     words = re.findall(r"\w+", _fold(question))
     if not any(w in _NEW for w in words):
