@@ -242,6 +242,25 @@ def test_the_last_and_the_next_session_are_named_by_their_number(tmp_path_factor
         in nxt.text, nxt.text
 
 
+PARAGRAPHS = {
+    "gesetze/ozg.md": (
+        "% Gesetz zur Verbesserung des Onlinezugangs zu Verwaltungsleistungen (Onlinezugangsgesetz - OZG)\n\n"
+        "# § 8 – Rechtsgrundlagen der Datenverarbeitung\n\n(8) Die Daten nach § 9 Absatz 1 regelt § 9 für die "
+        "Bekanntgabe; sie dürfen an die zuständige Behörde übermittelt werden, was § 9 Absatz 1 regelt.\n\n"
+        "# § 9 – Bekanntgabe des Verwaltungsaktes\n\n(1) Mit Einwilligung des Nutzers kann ein elektronischer "
+        "Verwaltungsakt dadurch bekannt gegeben werden, dass er vom Nutzer über das Postfach abgerufen wird.\n"
+    ),
+}
+
+
+@pytest.mark.slow
+def test_a_named_paragraph_is_answered_from_that_paragraph(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Asked what § 9 OZG regulates, § 8's sentence that names "§ 9 Absatz 1" twice is no answer when § 9's own
+    text is at hand (rag.answering.evidence.other_paragraph)."""
+    ans = assistant_over(tmp_path_factory, PARAGRAPHS).ask("Was regelt § 9 OZG?")
+    assert not ans.refused and ans.text.startswith("Nach § 9 OZG") and "Einwilligung" in ans.text, ans.text
+
+
 @pytest.mark.slow
 def test_a_contact_asked_for_needs_one_in_the_evidence(assistant: Assistant) -> None:
     """"Unter welcher Telefonnummer …?" is no question the Kommunalpakt decision answers, though it names the

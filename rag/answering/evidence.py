@@ -4,7 +4,8 @@ returns a `Verdict` with its reason; the answerer refuses on the first that does
 - passage filters: `specifics` (the Länder, towns, years, associations and guidelines the question names
   are in the passage; for a Land only the asker's situation names, it may instead name no Land at all),
   `session` (a question about one session is not answered from another's decision), `period` (asked about
-  "März 2021", passages dated at another time drop out);
+  "März 2021", passages dated at another time drop out), `paragraph` (asked about § 9 OZG, another § of the
+  OZG drops out when a passage of § 9 is at hand);
 - `references` (a decision, session or § the question names is in no document), `unknown_code` (a code
   such as "TR-02102" in no document), `coverage` (no sentence window covers enough of the question),
   `question_core` (the coverage gate also measures a question that opens with the asker's situation by its
@@ -30,7 +31,7 @@ from rag.patterns import session_in_text
 from rag.references import TR_CODE, Missing
 from rag.types import Passage
 
-GATES: tuple[str, ...] = ("references", "specifics", "session", "period", "unknown_code", "coverage",
+GATES: tuple[str, ...] = ("references", "specifics", "session", "period", "paragraph", "unknown_code", "coverage",
                           "question_core", "unknown_noun", "answer_type")
 
 
@@ -164,6 +165,35 @@ def outside_period(question: str | Question, passages: Sequence[Passage], candid
 
 
 
+_PARAGRAPH = re.compile(r"§\s*(\d+[a-z]?)\s+([A-Za-zÄÖÜäöü][\w-]*)")
+
+
+def _paragraph(section: str) -> tuple[str, str] | None:
+    m = _PARAGRAPH.match(section.strip())
+    return (m.group(1).lower(), m.group(2).lower()) if m else None
+
+
+def other_paragraph(question: str | Question, passages: Sequence[Passage], candidates: set[int]) -> set[int]:
+    """Asked what § 9 OZG regulates, a passage of § 8 OZG that mentions "§ 9 Absatz 1" is no answer, as long
+    as a passage of § 9 OZG is at hand (passages of other laws, and of sections without a §, stay).
+
+    >>> from rag.types import Chunk
+    >>> ps = [Passage(Chunk(str(i), "…", "ozg.md", None, 0, {"section": s}), 1.0)
+    ...       for i, s in enumerate(["§ 8 OZG – Daten", "§ 9 OZG – Bekanntgabe", "§ 9 IDNrG – Protokollierung", ""])]
+    >>> other_paragraph("Was regelt § 9 OZG?", ps, {0, 1, 2, 3}), other_paragraph("Was regelt § 12 OZG?", ps, {0, 1, 2, 3})
+    ({0}, set())
+    """
+    text = question.text if isinstance(question, Question) else question
+    named = {(m.group(1).lower(), m.group(2).lower()) for m in _PARAGRAPH.finditer(text)}
+    if not named:
+        return set()
+    of = {pi: _paragraph(str(passages[pi].chunk.meta.get("section") or "")) for pi in candidates}
+    if not any(para in named for para in of.values()):
+        return set()
+    laws = {law for _n, law in named}
+    return {pi for pi, para in of.items() if para is not None and para not in named and para[1] in laws}
+
+
 def topic_terms(terms: QueryTerms, question: str) -> QueryTerms:
     """The question's terms without the named associations and Länder: the passages left are known to name
     them, so whether the question is answered depends on the rest ("den Kommunalpakt bewertet")."""
@@ -205,7 +235,7 @@ def window_coverage(scorer: SentenceScorer, qterms: QueryTerms, passages: Sequen
 
 
 def passage_filter(name: str, question: Question, passages: Sequence[Passage], ok: set[int]) -> tuple[set[int], Verdict]:
-    """The passages of `ok` that the filter `name` ("specifics", "session", "period") keeps, and why."""
+    """The passages of `ok` that the filter `name` ("specifics", "session", "period", "paragraph") keeps, and why."""
     if name == "specifics":
         # of a question in parts, what one part names ("Was steht in den Eckpunkten, und wie ordnet der
         # Städte- und Gemeindebund das ein?"): a passage on the Eckpunkte answers the first part
@@ -227,6 +257,9 @@ def passage_filter(name: str, question: Question, passages: Sequence[Passage], o
     elif name == "period":
         kept = ok - outside_period(question, passages, ok)
         why = "dated outside the period asked about"
+    elif name == "paragraph":
+        kept = ok - other_paragraph(question, passages, ok)
+        why = "of another § of the law asked about"
     else:
         raise ValueError(f"unknown passage filter {name!r}")
     dropped = len(ok) - len(kept)
