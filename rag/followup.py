@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rag.patterns import SESSION_IN_QUESTION
 from rag.spelling import is_noun
 from rag.terms import tokenize
 
@@ -63,10 +64,26 @@ def _weak_pronoun(question: str) -> bool:
 
 
 def topic_terms(text: str) -> list[str]:
-    """Capitalised nouns, abbreviations, numbers and references of a question, in order, deduplicated."""
+    """Capitalised nouns, abbreviations, numbers and references of a question, in order, deduplicated. A
+    session stays one reference, so that a follow-up still asks about it:
+
+    >>> topic_terms("Was wurde in der 46. Sitzung beschlossen?"), topic_terms("Was regelt § 9 OZG?")
+    (['46. Sitzung'], ['§', '9', 'OZG'])
+    """
     out: list[str] = []
-    for i, w in enumerate(_WORD.findall(text)):
+    sessions = {m.group(1) for m in SESSION_IN_QUESTION.finditer(text)}
+    words = _WORD.findall(text)
+    skip = -1
+    for i, w in enumerate(words):
         w = w.strip(".-/")
+        if i == skip:
+            continue
+        if w in sessions and i + 1 < len(words) and words[i + 1].lower().rstrip("?.,!").endswith("sitzung"):
+            session = f"{w}. Sitzung"  # "46. Sitzung", not "46" and "Sitzung": the session check reads it so
+            if session not in out:
+                out.append(session)
+            skip = i + 1
+            continue
         if not w or w in _STOP_CAPS:
             continue
         if i == 0 and not re.search(r"[A-ZÄÖÜ\d]", w[1:]) and not is_noun(w):

@@ -505,6 +505,8 @@ def test_compose_says_ebenda_for_another_page_of_one_guideline() -> None:
         ("wer wählt die projekte denn aus?", ["Was hat der IT-Planungsrat 2025 zur Portfoliosteuerung beschlossen?"],
          "Portfoliosteuerung"),
         ("Was ist denn der Kommunalpakt?", ["Was ist FIM?"], None),
+        # a session stays a session ("46. Sitzung", not "46 Sitzung"), so the follow-up asks about it too
+        ("und was davon betrifft die kommunen?", ["Was wurde in der 46. Sitzung beschlossen?"], "46. Sitzung"),
         # questions with a topic of their own stand alone after an unrelated question (measured on the gold set
         # with the previous item as history: 12 of 146 were taken for follow-ups before, 1 now)
         ("Seit wann ist das OZG 2.0 in Kraft?", ["Was ist der Kommunalpakt?"], None),
