@@ -118,6 +118,9 @@ class References:
         ('Was wurde in der 46. Sitzung beschlossen?', 'wann ist die 47. it-plr-sitzung')
         >>> r.name_sessions("Was sind die neuesten Beschlüsse?"), r.name_sessions("Was galt in der vorletzten Sitzung?")
         ('Was sind die Beschlüsse der 46. Sitzung?', 'Was galt in der vorletzten Sitzung?')
+        >>> r.name_sessions("Was beschloss die letzte Sitzung des IT-Planungsrats?"), r.name_sessions(
+        ...     "Was beschloss die letzte Sitzung des Verwaltungsrats?")
+        ('Was beschloss die 46. Sitzung des IT-Planungsrats?', 'Was beschloss die letzte Sitzung des Verwaltungsrats?')
         """
         if not self.session_dates:
             return question
@@ -198,7 +201,9 @@ def held_sessions(text: str) -> set[str]:
 # newest decisions ("die neuesten Beschlüsse")
 _PLACE = (r"(letzte[nmrs]?|jüngste[nmrs]?|juengste[nmrs]?|neueste[nmrs]?|aktuellste[nmrs]?|vergangene[nmrs]?|"
           r"vorige[nmrs]?|nächste[nmrs]?|naechste[nmrs]?|kommende[nmrs]?|bevorstehende[nmrs]?)")
-_PLACED_SESSION = re.compile(rf"\b{_PLACE}\s+((?:IT-PLR-|IT-Planungsrats?-?)?Sitzung)\b", re.I)
+# … of the IT-Planungsrat, whose sessions the documents number; not "die letzte Sitzung des Verwaltungsrats"
+_PLACED_SESSION = re.compile(rf"\b{_PLACE}\s+((?:IT-PLR-|IT-Planungsrats?-?)?Sitzung)\b"
+                             r"(?!\s+(?:des|der|vom|im)\s+(?!IT-Planungsrat|IT-PLR|ITPLR|Planungsrat)\w)", re.I)
 _NEWEST_DECISIONS = re.compile(r"\b(?:letzte|jüngste|juengste|neueste|aktuellste)n?\s+(Beschlüsse|Beschluesse|"
                                r"Entscheidungen)\b", re.I)
 

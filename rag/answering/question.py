@@ -191,7 +191,7 @@ def _after_situation(question: str) -> str | None:
     if not opening:
         return None
     m = _ASKED_AFTER.search(question, opening.end())
-    return question[m.end():].strip() or None if m else None
+    return (question[m.end():].strip() or None) if m else None
 
 
 @dataclass(frozen=True)
