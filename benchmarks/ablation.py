@@ -1,8 +1,8 @@
 """Ablation: switch each strategy, refiner and gate of the answerer off in turn (and the question respelling),
-and report what that changes on dev, dev2, dev3, test, blind and test2, as whole-set figures, in one run over one
+and report what that changes on dev, dev2, dev3, dev4, test, blind and test2, as whole-set figures, in one run over one
 index.
 
-    python benchmarks/ablation.py DATA_DIR [--sets dev,dev2,dev3,test,blind,test2] [--variant lower] [--out benchmarks/ABLATION.md]
+    python benchmarks/ablation.py DATA_DIR [--sets dev,dev2,dev3,dev4,test,blind,test2] [--variant lower] [--out benchmarks/ABLATION.md]
 
 DATA_DIR is an index of ../shared/corpus built by the eval (e.g. data/eval/work-shared-corpus/ours-e5-torch).
 A step earns its place when switching it off costs something outside the set it was written on: the rules
@@ -53,7 +53,7 @@ def measure(assistant: Assistant, items: list[Any]) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data_dir", type=Path)
-    ap.add_argument("--sets", default="dev,dev2,dev3,test,blind,test2")
+    ap.add_argument("--sets", default="dev,dev2,dev3,dev4,test,blind,test2")
     ap.add_argument("--variant", choices=sorted(VARIANTS), help="ask the sets as this variant")
     ap.add_argument("--out", type=Path, help="write the Markdown table here")
     args = ap.parse_args()

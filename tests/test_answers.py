@@ -437,7 +437,7 @@ def test_cli_explain_says_which_gates_and_steps_decided(assistant: Assistant) ->
 
     trace = json.loads(ask("--json", "--explain"))["trace"]
     assert trace["refused_by"] is None and trace["strategy"] == "diverse"
-    assert {v["gate"] for v in trace["verdicts"]} >= {"references", "coverage", "unknown_noun"}
+    assert {v["gate"] for v in trace["verdicts"]} >= {"references", "coverage", "answer_type"}
     assert all(v["passed"] and v["reason"] for v in trace["verdicts"])
     assert trace["sentences"] and all(s["top_features"] for s in trace["sentences"])
     assert "strategy: diverse" in ask("--explain")

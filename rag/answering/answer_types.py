@@ -28,9 +28,11 @@ class AnswerType(StrEnum):
     CONTACT = "contact"  # "Unter welcher Telefonnummer …?": a phone number or an e-mail address
 
 
-_MONEY_Q = re.compile(r"\b(was kostet|wie ?viel (geld|euro|kostet|kosten)|wie hoch (ist|sind) (der|die|das) [\w-]*(betrag|kosten|"
+# "Wie hoch ist die Umlage?", also asked of one's own ("Wie hoch ist unsere Umlage?")
+_DET = r"(?:der|die|das|unser|unsere|unser[ems]|mein|meine|ihr|ihre)"
+_MONEY_Q = re.compile(r"\b(was kostet|wie ?viel (geld|euro|kostet|kosten)|wie hoch (ist|sind) " + _DET + r" [\w-]*(betrag|kosten|"
                       r"umlage|beitrag|förder|budget|summe|entgelt|gebühr|preis|hebesatz))|\bin euro\b", re.I)
-_COUNT_Q = re.compile(r"\b(wie ?viele[nr]?|welchen anteil|wie hoch (ist|sind) (der|die) [\w-]*(anteil|quote|satz))\b", re.I)
+_COUNT_Q = re.compile(r"\b(wie ?viele[nr]?|welchen anteil|wie hoch (ist|sind) " + _DET + r" [\w-]*(anteil|quote|satz))\b", re.I)
 _MONEY = re.compile(r"€|\beuro\b|\bmio\b|millionen|milliarden|\btsd\b|tausend", re.I)
 _NUMBER = re.compile(r"%|prozent|\b(?!(19|20)\d\d\b)\d[\d.,]*\b|\b(zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|"
                      r"elf|zwölf|hälfte|drittel|viertel)\b", re.I)
@@ -102,6 +104,8 @@ def answer_type_missing(question: str, evidence: str) -> bool:
     answered with sentences that name no amount is not an answer.
 
     >>> answer_type_missing("Was kostet der Dienst pro Jahr?", "Der Dienst wird 2024 eingeführt.")
+    True
+    >>> answer_type_missing("Wie hoch ist unsere Umlage für den Kommunalpakt?", "Der IT-Planungsrat stimmt zu.")
     True
 
     A question for the holder of an office wants a person, not the Land of a treaty's list of parties:

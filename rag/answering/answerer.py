@@ -18,7 +18,6 @@ from rag.answering.evidence import (
     references_gate,
     topic_terms,
     unknown_code_gate,
-    unknown_noun_gate,
     window_coverage,
 )
 from rag.answering.features import FEATURES, Following, Scored, SentenceScorer, SentenceSims, TermsFn
@@ -130,18 +129,17 @@ class ExtractiveAnswerer:
             if not verdict.passed:
                 return refuse(verdict, passages)
             trace.verdicts.append(verdict)
-        cov = window_coverage(self.scorer, rterms, evidence) if on("coverage") or on("unknown_noun") else 1.0
+        cov = window_coverage(self.scorer, rterms, evidence) if on("coverage") else 1.0
         of = "the question"
         if q.core_terms is not None and q.core_terms.terms and on("question_core") and cov < 1.0:
             core = window_coverage(self.scorer, topic_terms(q.core_terms, q.text), evidence)
             if core > cov:  # the asker's situation need not be in the passage that answers
                 cov, of = core, "its interrogative sentences"
-        for gate in (coverage_gate(cov, cfg.min_coverage, of) if on("coverage") else None,
-                     unknown_noun_gate(rterms, cov, cfg.unknown_noun_coverage) if on("unknown_noun") else None):
-            if gate is not None and not gate.passed:
+        if on("coverage"):
+            gate = coverage_gate(cov, cfg.min_coverage, of)
+            if not gate.passed:
                 return refuse(gate, passages)
-            if gate is not None:
-                trace.verdicts.append(gate)
+            trace.verdicts.append(gate)
         scored = [x for x in self.scorer.score_sentences(q.terms, passages, q) if x.passage in ok]
         if not scored:
             return refuse(Verdict("candidates", False, "no quotable sentence in the passages left"), passages)

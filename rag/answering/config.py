@@ -31,7 +31,6 @@ class AnswerConfig:
     bias: float = DEFAULT_BIAS
     part_coverage: float = 0.34  # a sub-question counts as answered by a sentence covering a third of it
     min_coverage: float = 0.4  # refuse when no sentence window covers this share of the (weighted) question
-    unknown_noun_coverage: float = 0.45  # ... or this share when the question names a noun no document has
     # strategies, refiners and gates switched off by name (rag.answering.registry_names() lists them all);
     # an unknown name fails when the answerer is built
     disabled: frozenset[str] = frozenset()

@@ -68,5 +68,4 @@ class AnswerTrace:
 
 # the gates that refuse an answer (the passage filters only narrow the evidence), plus the two refusals
 # no configuration switches off
-_REFUSING = frozenset({"no_passages", "references", "unknown_code", "coverage", "unknown_noun", "candidates",
-                       "answer_type"})
+_REFUSING = frozenset({"no_passages", "references", "unknown_code", "coverage", "candidates", "answer_type"})
