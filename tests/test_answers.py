@@ -264,7 +264,7 @@ def test_a_named_paragraph_is_answered_from_that_paragraph(tmp_path_factory: pyt
 @pytest.mark.slow
 def test_a_contact_asked_for_needs_one_in_the_evidence(assistant: Assistant) -> None:
     """"Unter welcher Telefonnummer …?" is no question the Kommunalpakt decision answers, though it names the
-    body asked about; a document that gives the number answers it."""
+    body asked about (no document here gives a number); the decision still answers what it holds."""
     ans = assistant.ask("Unter welcher Telefonnummer erreiche ich das Land Hessen zum Kommunalpakt?")
     assert ans.refused, ans.text
     assert not assistant.ask("Was hat der IT-Planungsrat zum Kommunalpakt beschlossen?").refused
