@@ -81,8 +81,11 @@ def query_period(query: str) -> tuple[str, str] | None:
     ('2018-03-01', '2018-05-31')
     """
     m = PERIOD_IN_QUESTION.search(query)
-    if not m:
-        return None
+    return _span(m) if m else None
+
+
+def _span(m: re.Match[str]) -> tuple[str, str]:
+    """The ISO days of a PERIOD_IN_QUESTION match ("März 2021" -> 2021-03-01 .. 2021-03-31)."""
     word, year = m.group(1).lower(), m.group(2)
     first, last = (_MONTH_NAMES.index(word) + 1,) * 2 if word in _MONTH_NAMES else _SEASONS[word]
     return f"{year}-{first:02d}-01", f"{year}-{last:02d}-31"
@@ -122,7 +125,7 @@ def asked_time(question: str) -> tuple[str, str, str] | None:
         return None
     m = PERIOD_IN_QUESTION.search(question)
     if m and not _FROM_OR_UNTIL.search(question[: m.start()]):
-        first, last = query_period(m.group(0)) or ("", "")
+        first, last = _span(m)
         word = m.group(1).lower()
         label = f"{_SEASON_LABEL[word]} {m.group(2)}" if word in _SEASON_LABEL else f"im {m.group(1).capitalize()} {m.group(2)}"
         return label, first, last

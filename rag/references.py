@@ -8,7 +8,7 @@ liegen keine Dokumente vor; am nächsten liegt die 49. Sitzung" instead of answe
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,8 +58,11 @@ class References:
         told: set[str] = set()  # the days of sessions a text names with a date (another body's "33. Sitzung" too)
         for t in texts:
             dec.update(f"{y}/{int(n):02d}" for y, n in DECISION_IN_TEXT.findall(t))
-            ses.update(held_sessions(t))
-            told.update(d for _n, d in dated_sessions(t))
+            for number, held, day in session_mentions(t):  # one pass for both
+                if held:
+                    ses.add(str(number))
+                if day:
+                    told.add(day)
         secs = {s.split(" – ")[0].split(" - ")[0].strip().lower() for s in sections if s.startswith("§")}
         trs = {code for title in titles for code in TR_CODE.findall(title)}
         own = {f"{y}/{int(n):02d}" for d in documented for y, n in DECISION_IN_TEXT.findall(d)}
@@ -181,20 +184,27 @@ def held_sessions(text: str) -> set[str]:
     >>> sorted(held_sessions("Sitzung des IT-Planungsrats am 22. April 2010 (1. Sitzung): Tagesordnung"))
     ['1']
     """
-    held: set[str] = set()
+    return {str(number) for number, held, _day in session_mentions(text) if held}
+
+
+def session_mentions(text: str) -> Iterator[tuple[int, bool, str | None]]:
+    """Each session a text names, in one pass: its number, whether the text reports it as held (see
+    `held_sessions`), and the ISO day given right after it, if any (see `dated_sessions`)."""
     for m in SESSION_IN_TEXT.finditer(text):
         before = text[max(0, m.start() - 40):m.start()]
+        after = SESSION_DATED_AFTER.search(text[m.end():m.end() + 80])
+        day = parse_german_date(after.group(0)) if after else None
         if SESSION_AHEAD.search(before):
+            yield int(m.group(1)), False, day
             continue
         line_start = text.rfind("\n", 0, m.start()) + 1
         line_end = len(text) if (i := text.find("\n", m.end())) < 0 else i
         start = max(text.rfind(".", 0, max(0, m.start() - 1)) + 1, line_start)
         end = min((i for i in (text.find(". ", m.end()), line_end) if i >= 0), default=len(text))
         beside = text[max(line_start, m.start() - 30):min(line_end, m.end() + 30)]
-        if (SESSION_DATED_AFTER.search(text[m.end():m.end() + 80]) or SESSION_DATED_BEFORE.search(before)
-                or DECISION_IN_TEXT.search(beside) or SESSION_PAST.search(text[start:end])):
-            held.add(str(int(m.group(1))))
-    return held
+        held = bool(after or SESSION_DATED_BEFORE.search(before) or DECISION_IN_TEXT.search(beside)
+                    or SESSION_PAST.search(text[start:end]))
+        yield int(m.group(1)), held, day
 
 
 # a session named by its place ("in der letzten Sitzung", "die nächste IT-PLR-Sitzung"; not "vorletzte"), and the
@@ -214,13 +224,7 @@ def dated_sessions(text: str) -> set[tuple[int, str]]:
     >>> sorted(dated_sessions("In seiner 19. Sitzung vom 16.03.2016 wurde … ## 36. Sitzung, 29. Oktober 2021"))
     [(19, '2016-03-16'), (36, '2021-10-29')]
     """
-    out: set[tuple[int, str]] = set()
-    for m in SESSION_IN_TEXT.finditer(text):
-        after = SESSION_DATED_AFTER.search(text[m.end():m.end() + 80])
-        day = parse_german_date(after.group(0)) if after else None
-        if day:
-            out.add((int(m.group(1)), day))
-    return out
+    return {(number, day) for number, _held, day in session_mentions(text) if day}
 
 
 def _german(day: str) -> str:
