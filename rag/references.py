@@ -118,9 +118,16 @@ class References:
         >>> r = References(frozenset(), frozenset({"45", "46"}), frozenset(),
         ...                session_dates=frozenset({(45, "2024-11-06"), (46, "2025-03-26")}))
         >>> r.name_sessions("Was wurde in der letzten Sitzung beschlossen?"), r.name_sessions("wann ist die naechste it-plr-sitzung")
-        ('Was wurde in der 46. Sitzung beschlossen?', 'wann ist die 47. it-plr-sitzung')
+        ('Was wurde in der 46. Sitzung beschlossen?', 'wann ist die 47. sitzung des IT-Planungsrats')
         >>> r.name_sessions("Was sind die neuesten Beschlüsse?"), r.name_sessions("Was galt in der vorletzten Sitzung?")
         ('Was sind die Beschlüsse der 46. Sitzung?', 'Was galt in der vorletzten Sitzung?')
+        >>> r.name_sessions("wann ist die naechste sitzung des it planungsrats"), r.name_sessions(
+        ...     "Wann tagt der IT-Planungsrat als Nächstes?")
+        ('wann ist die 47. sitzung des it planungsrats', 'Wann tagt der IT-Planungsrat in der 47. Sitzung?')
+        >>> r.name_sessions("was wurde in der letzten it plr sitzung beschlossen")
+        'was wurde in der 46. sitzung des IT-Planungsrats beschlossen'
+        >>> r.name_sessions("wann tagt er das naechste mal"), r.name_sessions("Wann tagt der Verwaltungsrat wieder?")
+        ('wann tagt er in der 47. Sitzung', 'Wann tagt der Verwaltungsrat wieder?')
         >>> r.name_sessions("Was beschloss die letzte Sitzung des IT-Planungsrats?"), r.name_sessions(
         ...     "Was beschloss die letzte Sitzung des Verwaltungsrats?")
         ('Was beschloss die 46. Sitzung des IT-Planungsrats?', 'Was beschloss die letzte Sitzung des Verwaltungsrats?')
@@ -131,9 +138,11 @@ class References:
 
         def session(m: re.Match[str]) -> str:
             ahead = m.group(1).lower().startswith(("nächst", "naechst", "kommend", "bevorstehend"))
-            return f"{newest + 1 if ahead else newest}. {m.group(2)}"
+            of = " des IT-Planungsrats" if m.group(2).lower() != "sitzung" else ""  # "die letzte IT-PLR-Sitzung"
+            return f"{newest + 1 if ahead else newest}. {m.group(2)[-7:]}{of}"
 
         question = _PLACED_SESSION.sub(session, question)
+        question = _NEXT_MEETING.sub(lambda m: m[0][: m.start(1) - m.start()] + f"in der {newest + 1}. Sitzung", question)
         return _NEWEST_DECISIONS.sub(lambda m: f"{m.group(1)} der {newest}. Sitzung", question)
 
     def undocumented_time(self, question: str) -> Missing | None:
@@ -212,8 +221,13 @@ def session_mentions(text: str) -> Iterator[tuple[int, bool, str | None]]:
 _PLACE = (r"(letzte[nmrs]?|jüngste[nmrs]?|juengste[nmrs]?|neueste[nmrs]?|aktuellste[nmrs]?|vergangene[nmrs]?|"
           r"vorige[nmrs]?|nächste[nmrs]?|naechste[nmrs]?|kommende[nmrs]?|bevorstehende[nmrs]?)")
 # … of the IT-Planungsrat, whose sessions the documents number; not "die letzte Sitzung des Verwaltungsrats"
-_PLACED_SESSION = re.compile(rf"\b{_PLACE}\s+((?:IT-PLR-|IT-Planungsrats?-?)?Sitzung)\b"
-                             r"(?!\s+(?:des|der|vom|im)\s+(?!IT-Planungsrat|IT-PLR|ITPLR|Planungsrat)\w)", re.I)
+_ITPLR = r"IT[- ]?Planungsrat\w*|IT[- ]?PLR|Planungsrat\w*"
+_PLACED_SESSION = re.compile(rf"\b{_PLACE}\s+((?:IT[- ]?PLR[- ]?|IT[- ]?Planungsrats?[- ]?)?Sitzung)\b"
+                             rf"(?!\s+(?:des|der|vom|im)\s+(?!{_ITPLR})\w)", re.I)
+# the next meeting asked for by its verb: "Wann tagt der IT-Planungsrat als Nächstes / das nächste Mal / wieder?"
+_NEXT_MEETING = re.compile(rf"\b(?:tagt|tagen|trifft\s+sich|treffen\s+sich)\s+(?:(?:der\s+)?(?:{_ITPLR})\s+|das\s+"
+                           r"Gremium\s+|er\s+)?(?:denn\s+|eigentlich\s+)?"
+                           r"(als\s+n(?:ä|ae)chstes|das\s+n(?:ä|ae)chste\s+mal|n(?:ä|ae)chstes\s+mal|wieder)\b", re.I)
 _NEWEST_DECISIONS = re.compile(r"\b(?:letzte|jüngste|juengste|neueste|aktuellste)n?\s+(Beschlüsse|Beschluesse|"
                                r"Entscheidungen)\b", re.I)
 

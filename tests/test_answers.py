@@ -237,9 +237,13 @@ def test_the_last_and_the_next_session_are_named_by_their_number(tmp_path_factor
     last = sessions.ask("Was hat der IT-Planungsrat in der letzten Sitzung beschlossen?")
     assert not last.refused and "46. Sitzung" in last.text, last.text
     assert [c.file for c in last.citations] == ["beschluesse/2025-07.md"]
-    nxt = sessions.ask("wann ist die nächste sitzung vom it-planungsrat")
-    assert nxt.refused and "Zur 47. Sitzung liegen keine Dokumente vor; am nächsten liegen Dokumente zur 46. Sitzung" \
-        in nxt.text, nxt.text
+    for typed in ("wann ist die nächste sitzung vom it-planungsrat", "wann ist die naechste sitzung des it planungsrats",
+                  "wann tagt der it-planungsrat als nächstes", "wann tagt der IT-Planungsrat das nächste Mal?"):
+        nxt = sessions.ask(typed)
+        assert nxt.refused and "Zur 47. Sitzung liegen keine Dokumente vor; am nächsten liegen Dokumente zur 46. " \
+            "Sitzung" in nxt.text, (typed, nxt.text)
+    typed_last = sessions.ask("was wurde in der letzten it plr sitzung beschlossen")
+    assert [c.file for c in typed_last.citations] == ["beschluesse/2025-07.md"], typed_last.text
 
 
 PARAGRAPHS = {
