@@ -42,7 +42,9 @@ averaged over answered (not refused) answerable items with gold sources.
 - **answer/refuse correct** — share of all items where the decision to answer or to refuse was right.
 - **latency** — wall-clock seconds of `Assistant.ask` per question after one warm-up question.
 - **baseline** — the plain LangChain recipe (PyPDFLoader/TextLoader, RecursiveCharacterTextSplitter \
-1000/200, Chroma, same embedder), searched with the raw question; retrieval metrics only.
+1000/200, Chroma, same embedder), searched with the raw question; retrieval metrics only. It searches \
+Chroma's approximate (HNSW) graph as the recipe does, so its figures can move by an item between runs; ours \
+are exact and repeat.
 """
 
 
