@@ -610,3 +610,29 @@ def test_every_bsi_chunk_carries_its_page(shared_corpus: Path) -> None:
             mid = len(body) // 2
             probe = body[max(0, mid - 20) : mid + 20]  # mid-chunk: clear of the running headers removed
             assert c.page is not None and probe in raw[c.page - 1], f"{pdf.name}: chunk not on page {c.page}"
+
+
+CHAIR = {
+    "beschluesse/2022-15.md": (
+        "---\ntitel: Bericht an die Ministerpräsidentenkonferenz\ndatum: 09.03.2022\nsitzung: 37. Sitzung\n"
+        "beschluss: 2022/15\n---\n\nBericht\n\n1. Die Regierungschefs bitten den Vorsitz des IT-Planungsrats, den "
+        "Vorsitzenden der Ministerpräsidentenkonferenz bis Dezember über den IT-Planungsrat und seinen Vorsitz zu "
+        "unterrichten.\n"
+    ),
+    "presse/sitzung.md": (
+        "---\ntitel: 40. Sitzung des IT-Planungsrats\n---\n\n40. Sitzung\n\n"
+        "Der IT-Planungsrat ist zu seiner 40. Sitzung zusammengekommen. Die Beratungen fanden unter der Leitung des "
+        "diesjährigen Vorsitzenden Patrick Burghardt, Staatssekretär und CIO von Hessen, statt.\n"
+    ),
+}
+
+
+@pytest.mark.slow
+def test_a_question_for_an_office_holder_prefers_sentences_that_name_a_person(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """"Wer ist Vorsitzender …?" wants a name. The decision says "Vorsitz" more often, the press report names the
+    chair: the sentence with a person answers (AnswerType.PERSON), instead of a refusal for want of a person."""
+    chair = assistant_over(tmp_path_factory, CHAIR)
+    for typed in ("Wer ist Vorsitzender des IT-Planungsrats?", "wer ist der vorsitzende des it-planungsrats"):
+        ans = chair.ask(typed)
+        assert not ans.refused and "Patrick Burghardt" in ans.text, (typed, ans.text)

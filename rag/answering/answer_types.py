@@ -26,6 +26,7 @@ class AnswerType(StrEnum):
     FUNDING = "funding"  # who pays, from which budget, in which shares
     DEFINITION = "definition"  # "Was heißt EfA?": the sentence that spells the abbreviation out
     CONTACT = "contact"  # "Unter welcher Telefonnummer …?": a phone number or an e-mail address
+    PERSON = "person"  # "Wer ist der CIO von Hessen?": the holder of an office, by name
 
 
 # "Wie hoch ist die Umlage?", also asked of one's own ("Wie hoch ist unsere Umlage?")
@@ -203,6 +204,7 @@ _ANSWER_TYPES = (
     (AnswerType.WHEN, _Q_WHEN, re.compile("|".join(f"(?:{r.pattern})" for r in (_DATE, _DURATION, _CONDITION)), re.I)),
     (AnswerType.DATE, _Q_DATE, _DATE),
     (AnswerType.FUNDING, _Q_FUNDING, _FUNDING),
+    (AnswerType.PERSON, _PERSON_Q, _PERSON),
     (AnswerType.ACTOR, _Q_WHO, _ACTOR),
     (AnswerType.PLACE, _Q_WHERE, _PLACE),
     (AnswerType.LIST, _Q_LIST, _LIST),
