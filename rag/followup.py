@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rag.lexicon import LAENDER, LAND_SHORT
 from rag.patterns import SESSION_IN_QUESTION
 from rag.spelling import is_noun
 from rag.terms import tokenize
@@ -47,6 +48,8 @@ def is_followup(question: str, history: Sequence[str]) -> bool:
     if lower & _STRONG_ANAPHORA and len(topic) <= 1:
         return True
     if lower & _PARTICLES and not topic:  # "wer wählt die projekte denn aus?" names nothing of its own
+        return True
+    if lower and not topic and not tokenize(question, parts=False):  # "Bis wann?", "Warum?": question words only
         return True
     own_terms = [t for t in tokenize(question, parts=False) if len(t) > 3]  # a compound is one term
     return _weak_pronoun(question) and len(own_terms) <= 3 and len(topic) <= 1
@@ -115,6 +118,35 @@ def elliptical_rest(question: str) -> str | None:
     return m.group("rest").strip()
 
 
+# what an elliptical follow-up may name instead of its like in the previous question: a Land, a year, a
+# session, a decision, a law by its abbreviation ("EGovG", "SächsEGovG", "OZG") or its name ("…gesetz")
+_LAND = "|".join(re.escape(n) for n in sorted({*LAENDER, *LAND_SHORT}, key=len, reverse=True))
+_KINDS = (
+    re.compile(rf"(?<![\w-])(?:{_LAND})(?![\w-])", re.I),
+    re.compile(r"\b\d{1,3}\.\s*Sitzung\b", re.I),
+    re.compile(r"\b(?:19|20)\d{2}\s*/\s*\d{1,3}\b"),
+    re.compile(r"\b(?:19|20)\d{2}\b(?!\s*/)"),
+    re.compile(r"\b(?:[A-ZÄÖÜ][A-Za-zäöü]*[A-ZÄÖÜ][A-Za-zäöü]*G|[\wäöüß-]*(?:gesetz|Gesetz|verordnung|Verordnung))\b"),
+)
+
+
+def _instead(rest: str, previous: str) -> str | None:
+    """The previous question with what `rest` names put in place of its like, when `rest` names exactly one
+    thing of a kind the previous question names once ("Und im EGovG?" after "Was regelt das OZG zu
+    Nutzerkonten?"); None otherwise.
+
+    >>> _instead("im EGovG", "Was regelt das OZG zu Nutzerkonten?"), _instead("Hessen", "Wer ist der CIO von Bayern?")
+    ('Was regelt das EGovG zu Nutzerkonten?', 'Wer ist der CIO von Hessen?')
+    >>> _instead("2024", "Was hat der IT-Planungsrat 2023 zur DVC beschlossen?"), _instead("bei substanziell", "Wie lange …?")
+    ('Was hat der IT-Planungsrat 2024 zur DVC beschlossen?', None)
+    """
+    for kind in _KINDS:
+        new, old = kind.findall(rest), kind.findall(previous)
+        if len(new) == 1 and len(old) == 1 and new[0].lower() != old[0].lower():
+            return kind.sub(new[0], previous)
+    return None
+
+
 def standalone_query(question: str, history: Sequence[str]) -> str:
     """The question itself when it stands alone; else the question plus the topic of the last turns. An
     elliptical one ("Und bei substanziell?") asks the previous question again about what it names.
@@ -127,7 +159,7 @@ def standalone_query(question: str, history: Sequence[str]) -> str:
     rest = elliptical_rest(question)
     if rest is not None:
         previous = standalone_query(history[-1], history[:-1])
-        return f"{previous} ({rest})"
+        return _instead(rest, previous) or f"{previous} ({rest})"
     own = {w.lower() for w in topic_terms(question)}
     carried: list[str] = []
     for earlier in reversed(history[-2:]):

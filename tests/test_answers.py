@@ -509,6 +509,10 @@ def test_compose_says_ebenda_for_another_page_of_one_guideline() -> None:
         ("wer wählt die projekte denn aus?", ["Was hat der IT-Planungsrat 2025 zur Portfoliosteuerung beschlossen?"],
          "Portfoliosteuerung"),
         ("Was ist denn der Kommunalpakt?", ["Was ist FIM?"], None),
+        # nothing but question words: the topic of the conversation is asked about
+        ("bis wann?", ["Was hat der IT-Planungsrat zur Deutschen Verwaltungscloud beschlossen?", "und wer bezahlt das?"],
+         "Verwaltungscloud"),
+        ("Warum?", ["Was fordert der Landkreistag zum OZG?"], "Landkreistag"),
         # a session stays a session ("46. Sitzung", not "46 Sitzung"), so the follow-up asks about it too
         ("und was davon betrifft die kommunen?", ["Was wurde in der 46. Sitzung beschlossen?"], "46. Sitzung"),
         # questions with a topic of their own stand alone after an unrelated question (measured on the gold set
@@ -536,7 +540,11 @@ def test_standalone_query(question: str, history: list[str], expected_in: str | 
     [
         ("Und bei substanziell?", ["Wie lange darf eine Anmeldung auf Vertrauensniveau hoch dauern?"],
          "Wie lange darf eine Anmeldung auf Vertrauensniveau hoch dauern? (bei substanziell)"),
-        ("Und was ist mit Hessen?", ["Wer ist der CIO von Bayern?"], "Wer ist der CIO von Bayern? (Hessen)"),
+        # what differs put in place of its like: a Land for a Land, a law for a law, a year for a year
+        ("Und was ist mit Hessen?", ["Wer ist der CIO von Bayern?"], "Wer ist der CIO von Hessen?"),
+        ("und im EGovG?", ["Was regelt das OZG zu Nutzerkonten?"], "Was regelt das EGovG zu Nutzerkonten?"),
+        ("Und 2024?", ["Was hat der IT-Planungsrat 2023 zur DVC beschlossen?"],
+         "Was hat der IT-Planungsrat 2024 zur DVC beschlossen?"),
         # the previous turn a follow-up itself: its own standalone form is asked again
         ("Und 2024?", ["Was hat der IT-Planungsrat zum Kommunalpakt beschlossen?", "Und wer soll das ausarbeiten?"],
          "Und wer soll das ausarbeiten? IT-Planungsrat Kommunalpakt (2024)"),
