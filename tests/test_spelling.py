@@ -128,3 +128,13 @@ def test_two_equally_frequent_neighbours_change_nothing(monkeypatch: pytest.Monk
     assert spelling.lexicon_spelling("xostet") == ("kostet", "typo")
     v = Vocabulary.from_texts(["Die Kosten trägt das Land."])
     assert v.correct("Wer trägt die Kotsen?").text == "Wer trägt die Kosten?"  # the documents' word first
+
+
+def test_a_spelling_the_documents_type_out_rarely_is_spelt_as_they_mostly_write_it() -> None:
+    """A page that writes 'Thueringen' once (a link text, a file name) does not make the typed-out form the
+    documents' spelling: the Land named with umlauts ten times wins, so the Land is recognised in the question.
+    A word the documents write out about as often as with umlauts is left as typed."""
+    v = Vocabulary.from_texts(["Der CIO von Thüringen berät. Thüringen und Thüringen. " * 5,
+                               "Link: Thueringen Digital", "Masse und Maße. Masse."])
+    assert v.correct("wer ist der cio von thueringen").text == "wer ist der CIO von Thüringen"
+    assert v.correct("Welche Masse?").text == "Welche Masse?"
