@@ -644,3 +644,30 @@ def test_a_question_for_an_office_holder_prefers_sentences_that_name_a_person(
     for typed in ("Wer ist Vorsitzender des IT-Planungsrats?", "wer ist der vorsitzende des it-planungsrats"):
         ans = chair.ask(typed)
         assert not ans.refused and "Patrick Burghardt" in ans.text, (typed, ans.text)
+
+
+DECISIONS = {
+    "beschluesse/2023-35.md": (
+        "---\ntitel: EfA-Finanzierung\ndatum: 10.10.2023\nsitzung: Umlaufverfahren\nbeschluss: 2023/35\n---\n\n"
+        "EfA-Finanzierung\n\n1. Der IT-Planungsrat beschließt, die EfA-Nachnutzung ab dem Wirtschaftsjahr 2024 über "
+        "das FITKO-Budget zu finanzieren.\n2. Der Bund trägt 50 Prozent der Kosten.\n"
+    ),
+    "beschluesse/2023-43.md": (
+        "---\ntitel: EfA-Finanzierung\ndatum: 03.11.2023\nsitzung: 42. Sitzung\nbeschluss: 2023/43\n---\n\n"
+        "EfA-Finanzierung\n\n1. Der IT-Planungsrat beschließt zusätzlich zu den Mitteln aus dem Umlaufbeschluss "
+        "2023/35 weitere Mittel für die EfA-Nachnutzung im Beschluss 2023/35 genannten Umfang.\n"
+    ),
+}
+
+
+@pytest.mark.slow
+def test_a_named_decision_is_answered_from_that_decision(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Asked what Beschluss 2023/35 says, the later decision that names "Umlaufbeschluss 2023/35" twice is no
+    answer while 2023/35 itself is at hand (rag.answering.evidence.other_decision); asked which decision
+    added to it, the later one still is."""
+    decisions = assistant_over(tmp_path_factory, DECISIONS)
+    for typed in ("Was steht im Beschluss 2023/35?", "was steht im beschluss 2023 35"):
+        ans = decisions.ask(typed)
+        assert [c.file for c in ans.citations][:1] == ["beschluesse/2023-35.md"], (typed, ans.text)
+    which = decisions.ask("Welcher Beschluss hat den Beschluss 2023/35 ergänzt?")
+    assert [c.file for c in which.citations][:1] == ["beschluesse/2023-43.md"], which.text

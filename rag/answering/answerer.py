@@ -118,7 +118,7 @@ class ExtractiveAnswerer:
         # the Länder, towns, years and associations the question names must be in the passage a sentence
         # comes from, and only such passages count as evidence for answering at all
         ok = set(range(len(passages[: cfg.passages])))
-        for name in ("specifics", "session", "period", "paragraph"):
+        for name in ("specifics", "session", "period", "paragraph", "decision"):
             if on(name):
                 ok, verdict = passage_filter(name, q, passages, ok)
                 trace.verdicts.append(verdict)

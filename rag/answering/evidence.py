@@ -5,7 +5,8 @@ returns a `Verdict` with its reason; the answerer refuses on the first that does
   are in the passage; for a Land only the asker's situation names, it may instead name no Land at all),
   `session` (a question about one session is not answered from another's decision), `period` (asked about
   "März 2021", passages dated at another time drop out), `paragraph` (asked about § 9 OZG, another § of the
-  OZG drops out when a passage of § 9 is at hand);
+  OZG drops out when a passage of § 9 is at hand), `decision` (asked about Beschluss 2023/35, another decision
+  that mentions it drops out when a passage of 2023/35 itself is at hand);
 - `references` (a decision, session or § the question names is in no document), `unknown_code` (a code
   such as "TR-02102" in no document), `coverage` (no sentence window covers enough of the question),
   `question_core` (the coverage gate also measures a question that opens with the asker's situation by its
@@ -30,12 +31,12 @@ from rag.answering.statements import quotable
 from rag.answering.trace import Verdict
 from rag.grounding import QueryTerms
 from rag.lexicon import ASSOCIATIONS, LAENDER, LAND_ADJECTIVES, LAND_SHORT
-from rag.patterns import session_in_text
+from rag.patterns import DECISION_IN_TEXT, session_in_text
 from rag.references import TR_CODE, Missing
 from rag.types import Passage
 
-GATES: tuple[str, ...] = ("references", "specifics", "session", "period", "paragraph", "unknown_code", "coverage",
-                          "question_core", "answer_type")
+GATES: tuple[str, ...] = ("references", "specifics", "session", "period", "paragraph", "decision", "unknown_code",
+                          "coverage", "question_core", "answer_type")
 
 
 _LAND_RE = re.compile(r"\b(" + "|".join(re.escape(x) for x in LAENDER) + r")(?![-\w])", re.I)
@@ -197,6 +198,42 @@ def other_paragraph(question: str | Question, passages: Sequence[Passage], candi
     return {pi for pi, para in of.items() if para is not None and para not in named and para[1] in laws}
 
 
+_ASKS_WHICH_DECISION = re.compile(r"\b(?:welche[rnms]?|mit welche[mr]|in welche[mr])\s+(?:\w+\s+)?(?:Beschl|Entscheid|Umlauf)", re.I)
+
+
+def _decision(p: Passage) -> str | None:
+    """The decision a passage is of: its document's ("Beschluss 2023/35"), or for a Bekanntmachung of many
+    decisions its section's ("Beschluss 2023/03 – …"); as "2023/35"."""
+    for key in ("decision", "section"):
+        m = DECISION_IN_TEXT.match(re.sub(r"^\W*(?:Beschluss|Entscheidung)\s*", "", str(p.chunk.meta.get(key) or "")))
+        if m:
+            return f"{m.group(1)}/{int(m.group(2)):02d}"
+    return None
+
+
+def other_decision(question: Question, passages: Sequence[Passage], candidates: set[int]) -> set[int]:
+    """Asked what Beschluss 2023/35 says, Beschluss 2023/43, which mentions "Umlaufbeschluss 2023/35", is no
+    answer, as long as a passage of 2023/35 itself is at hand (passages that are no decision stay).
+
+    >>> from rag.types import Chunk
+    >>> ps = [Passage(Chunk(str(i), "…", "b.md", None, 0, m), 1.0) for i, m in enumerate(
+    ...     [{"decision": "Beschluss 2023/43"}, {"decision": "Beschluss 2023/35"}, {"section": "Beschluss 2021/05 – X"}, {}])]
+    >>> other_decision(Question.parse("Was steht im Beschluss 2023/35?"), ps, {0, 1, 2, 3})
+    {0, 2}
+    >>> other_decision(Question.parse("Was steht im Beschluss 2019/01?"), ps, {0, 1, 2, 3})
+    set()
+    >>> other_decision(Question.parse("Welcher Beschluss hat den Beschluss 2023/35 ergänzt?"), ps, {0, 1, 2, 3})
+    set()
+    """
+    named = question.references["decision"]
+    if not named or _ASKS_WHICH_DECISION.search(question.text):
+        return set()  # "Welcher Beschluss hat 2023/35 ergänzt?" asks for another decision
+    of = {pi: _decision(passages[pi]) for pi in candidates}
+    if not any(d in named for d in of.values()):
+        return set()
+    return {pi for pi, d in of.items() if d is not None and d not in named}
+
+
 def topic_terms(terms: QueryTerms, question: str) -> QueryTerms:
     """The question's terms without the named associations and Länder: the passages left are known to name
     them, so whether the question is answered depends on the rest ("den Kommunalpakt bewertet")."""
@@ -238,7 +275,8 @@ def window_coverage(scorer: SentenceScorer, qterms: QueryTerms, passages: Sequen
 
 
 def passage_filter(name: str, question: Question, passages: Sequence[Passage], ok: set[int]) -> tuple[set[int], Verdict]:
-    """The passages of `ok` that the filter `name` ("specifics", "session", "period", "paragraph") keeps, and why."""
+    """The passages of `ok` that the filter `name` ("specifics", "session", "period", "paragraph", "decision")
+    keeps, and why."""
     if name == "specifics":
         # of a question in parts, what one part names ("Was steht in den Eckpunkten, und wie ordnet der
         # Städte- und Gemeindebund das ein?"): a passage on the Eckpunkte answers the first part
@@ -263,6 +301,9 @@ def passage_filter(name: str, question: Question, passages: Sequence[Passage], o
     elif name == "paragraph":
         kept = ok - other_paragraph(question, passages, ok)
         why = "of another § of the law asked about"
+    elif name == "decision":
+        kept = ok - other_decision(question, passages, ok)
+        why = "of another decision than the one asked about"
     else:
         raise ValueError(f"unknown passage filter {name!r}")
     dropped = len(ok) - len(kept)
