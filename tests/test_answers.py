@@ -280,6 +280,12 @@ def test_a_contact_asked_for_needs_one_in_the_evidence(assistant: Assistant) -> 
     "marktplatz abgerechnet",
     "wir sind eine kleine gemeinde in bayern ab wann werden die betriebskosten einer efa-leistung über den "
     "marktplatz abgerechnet",
+    # any verb opens a situation; the question opens with its verb and subject, after no mark
+    "wir bauen in bayern gerade eine efa-leistung auf gibt es ein datum ab dem die betriebskosten über den "
+    "marktplatz abgerechnet werden",
+    # a situation that is no "wir …", a full stop, and a question without its question mark
+    "in bayern nutzen wir efa-leistungen. wann werden die betriebskosten einer efa-leistung über den marktplatz "
+    "abgerechnet",
 ])
 def test_a_situation_typed_without_a_full_stop_need_not_be_in_the_evidence(assistant: Assistant, question: str) -> None:
     """The asker's Land in an opening situation typed with a dash or no mark at all (as staff type) is not

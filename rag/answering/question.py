@@ -154,10 +154,14 @@ def question_core(question: str) -> str | None:
     'Was verlangt das BSI? Und bis wann?'
     >>> question_core("Welche Register sind betroffen?"), question_core("was gilt ab 1. 1. 2024 fuer uns")
     (None, None)
+    >>> question_core("bürger laden nachweise hoch . was verlangt das bsi für diese dateien")
+    'was verlangt das bsi für diese dateien'
     """
     sentences = _SENTENCE_END.split(question.strip())
     if len(sentences) >= 2 and not sentences[0].endswith("?"):
         asked = [x for x in sentences if x.endswith("?")]
+        if not any(x.endswith("?") for x in sentences):  # typed without a question mark: what opens like a question
+            asked = [x for x in sentences[1:] if _OPENS_QUESTION.match(x)]
         if asked and len(asked) < len(sentences):
             return " ".join(asked)
     return _after_situation(question)
@@ -165,13 +169,19 @@ def question_core(question: str) -> str | None:
 
 # the asker first says who they are or what they have ("wir sind eine kleine gemeinde in hessen", "unser
 # fachverfahren hängt …", "bei uns läuft …", "als kleine kommune …") and asks after a comma, a dash or no mark at all
-_SITUATION = re.compile(r"^\W*(?:wir\s+(?:sind|haben|hängen|haengen|nutzen|betreiben|bekommen|planen|wollen)\b|ich\s+bin\b|"
+_SITUATION = re.compile(r"^\W*(?:wir\s+[a-zäöüß]+\b|ich\s+bin\b|"
                         r"unser(?:e[nrms]?)?\s|bei\s+uns\b|als\s+(?:kleine[rs]?\s+)?(?:gemeinde|kommune|stadt|"
                         r"verbandsgemeinde|samtgemeinde|amt|landkreis|kreis)\b)", re.I)
 _ASKING = r"(?:wie|was|wer|wann|welche[rnms]?|wo|wof(?:ü|ue)r|warum|wieso|weshalb|inwieweit|ob)"
 _VERB_FIRST = (r"(?:muss|müssen|muessen|darf|dürfen|duerfen|kann|können|koennen|soll|sollen|gibt|gilt|gelten|brauchen|"
                r"braucht|reicht|betrifft|haben|hat|ist|sind)")
 _ASKED_AFTER = re.compile(rf"(?:[,;:]\s+|\s[–-]\s+)(?=(?:{_ASKING}|{_VERB_FIRST})\b)|\s+(?={_ASKING}\s)", re.I)
+# a question typed without a mark that opens with its verb: "… keine it-abteilung ist eigentlich unser land …",
+# "… auf muss der bürger …" (the verb, then its subject; not "… und haben keine …")
+_VERB_ASKED = re.compile(rf"\s+(?={_VERB_FIRST}\s+(?:der|die|das|den|dem|wir|man|es|eigentlich|denn|ein|eine|einen|ich|"
+                         r"unser\w*|mein\w*)\b)", re.I)
+_JOINED = {"und", "oder", "aber", "dass", "daß", "wenn", "weil", "ob", "sowie"}
+_OPENS_QUESTION = re.compile(rf"^\W*(?:und\s+)?(?:{_ASKING}|{_VERB_FIRST})\b", re.I)
 
 
 def _after_situation(question: str) -> str | None:
@@ -186,11 +196,20 @@ def _after_situation(question: str) -> str | None:
     'müssen wir den Marktplatz nutzen?'
     >>> _after_situation("wie werden die kosten verteilt"), _after_situation("wir sind unsicher")
     (None, None)
+    >>> _after_situation("wir haben keine it-abteilung ist eigentlich unser land verpflichtet")
+    'ist eigentlich unser land verpflichtet'
+    >>> _after_situation("wir bauen einen onlineantrag auf muss der bürger eine kopie bekommen")
+    'muss der bürger eine kopie bekommen'
+    >>> _after_situation("wir sind klein und haben keine it-abteilung"), _after_situation("wir sind klein und haben wir das")
+    (None, None)
     """
     opening = _SITUATION.match(question)
     if not opening:
         return None
     m = _ASKED_AFTER.search(question, opening.end())
+    if m is None:
+        m = next((v for v in _VERB_ASKED.finditer(question, opening.end())
+                  if question[: v.start()].split()[-1].lower() not in _JOINED), None)
     return (question[m.end():].strip() or None) if m else None
 
 
