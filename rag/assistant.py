@@ -35,7 +35,7 @@ from rag.grounding import analyse_query, names_self
 from rag.index import IndexReader, Snapshot
 from rag.limits import cap_history, cap_question
 from rag.patterns import canonical_references
-from rag.references import Missing
+from rag.references import Missing, asks_newest_decisions
 from rag.retrieve import HybridRetriever, RetrievalConfig
 from rag.sanitize import sanitize_answer
 from rag.settings import Settings
@@ -184,11 +184,15 @@ class Assistant:
             yield Answer("Bitte stellen Sie eine Frage.", refused=True)
             return
         if asks_whats_new(question):
-            # "Was ist neu seit der letzten Sitzung?" asks about the index itself: its digest, not a passage
+            # "Was ist neu seit der letzten Sitzung?" asks about the index itself: its digest, not a passage;
+            # "Was sind die neuesten Beschlüsse?" with nothing new since the last ingest asks for the newest
+            # session's decisions, which the documents answer
             snap = self.snapshot()
-            log.info("answered with the digest of %s", snap.version)
-            yield digest_answer(digest_of(snap), snap.chunks, query=question)
-            return
+            digest = digest_of(snap)
+            if not (asks_newest_decisions(question) and (digest.changes is None or digest.empty)):
+                log.info("answered with the digest of %s", snap.version)
+                yield digest_answer(digest, snap.chunks, query=question)
+                return
         # A Chroma server drops a pruned version's collection at once, even under a running answer (rag.store):
         # the question is then answered again from the version that replaced it, before anything was shown.
         produced = False

@@ -27,7 +27,7 @@ SESSION_IN_TEXT = re.compile(r"\b(\d{1,3})\.\s*(?:Sitzung|IT-Planungsrats?-?[Ss]
 # a decision's own session in its metadata or title ("40. Sitzung")
 SESSION_HEADING = re.compile(r"\b(\d{1,3})\.\s*Sitzung\b")
 # "… in der 47. Sitzung …": the session a question asks what was decided in
-DECIDED_IN_SESSION = re.compile(r"\b(?:in|auf|bei)\s+(?:der|seiner|ihrer|dieser)\s+(\d{1,3})\.\s*Sitzung", re.I)
+DECIDED_IN_SESSION = re.compile(r"\b(?:in|auf|bei|aus|von)\s+(?:der|seiner|ihrer|dieser)\s+(\d{1,3})\.\s*Sitzung", re.I)
 # a statement that names a session or a written procedure (an answer to "In welcher Sitzung …?")
 NAMES_SESSION = re.compile(r"\b\d{1,3}\.\s?(sitzung|it-planungsratssitzung)\b|\bumlaufverfahren\b", re.I)
 

@@ -120,7 +120,7 @@ class References:
         >>> r.name_sessions("Was wurde in der letzten Sitzung beschlossen?"), r.name_sessions("wann ist die naechste it-plr-sitzung")
         ('Was wurde in der 46. Sitzung beschlossen?', 'wann ist die 47. sitzung des IT-Planungsrats')
         >>> r.name_sessions("Was sind die neuesten Beschlüsse?"), r.name_sessions("Was galt in der vorletzten Sitzung?")
-        ('Was sind die Beschlüsse der 46. Sitzung?', 'Was galt in der vorletzten Sitzung?')
+        ('Was sind die Beschlüsse aus der 46. Sitzung?', 'Was galt in der vorletzten Sitzung?')
         >>> r.name_sessions("wann ist die naechste sitzung des it planungsrats"), r.name_sessions(
         ...     "Wann tagt der IT-Planungsrat als Nächstes?")
         ('wann ist die 47. sitzung des it planungsrats', 'Wann tagt der IT-Planungsrat in der 47. Sitzung?')
@@ -143,7 +143,7 @@ class References:
 
         question = _PLACED_SESSION.sub(session, question)
         question = _NEXT_MEETING.sub(lambda m: m[0][: m.start(1) - m.start()] + f"in der {newest + 1}. Sitzung", question)
-        return _NEWEST_DECISIONS.sub(lambda m: f"{m.group(1)} der {newest}. Sitzung", question)
+        return _NEWEST_DECISIONS.sub(lambda m: f"{m.group(1)} aus der {newest}. Sitzung", question)
 
     def undocumented_time(self, question: str) -> Missing | None:
         """A question about the sessions or decisions of a month, season or year (`asked_time`) in which no
@@ -172,6 +172,16 @@ class References:
         after = [s for s in self.session_dates if s[1] > last]
         near = [*sorted(before, key=lambda s: s[1])[-1:], *sorted(after, key=lambda s: s[1])[:1]]
         return Missing(f"Sitzungen und Beschlüssen {label}", tuple(f"{n}. Sitzung vom {_german(d)}" for n, d in near))
+
+
+def asks_newest_decisions(question: str) -> bool:
+    """ "Was sind die neuesten Beschlüsse?" asks for the newest session's decisions (`References.name_sessions`),
+    also when nothing is new since the last ingest.
+
+    >>> asks_newest_decisions("was sind die neusten beschluesse"), asks_newest_decisions("Gibt es neue Beschlüsse?")
+    (True, False)
+    """
+    return bool(_NEWEST_DECISIONS.search(question))
 
 
 def held_sessions(text: str) -> set[str]:
@@ -228,7 +238,7 @@ _PLACED_SESSION = re.compile(rf"\b{_PLACE}\s+((?:IT[- ]?PLR[- ]?|IT[- ]?Planungs
 _NEXT_MEETING = re.compile(rf"\b(?:tagt|tagen|trifft\s+sich|treffen\s+sich)\s+(?:(?:der\s+)?(?:{_ITPLR})\s+|das\s+"
                            r"Gremium\s+|er\s+)?(?:denn\s+|eigentlich\s+)?"
                            r"(als\s+n(?:ä|ae)chstes|das\s+n(?:ä|ae)chste\s+mal|n(?:ä|ae)chstes\s+mal|wieder)\b", re.I)
-_NEWEST_DECISIONS = re.compile(r"\b(?:letzte|jüngste|juengste|neueste|aktuellste)n?\s+(Beschlüsse|Beschluesse|"
+_NEWEST_DECISIONS = re.compile(r"\b(?:letzte|jüngste|juengste|neueste|neuste|aktuellste)n?\s+(Beschlüsse|Beschluesse|"
                                r"Entscheidungen)\b", re.I)
 
 

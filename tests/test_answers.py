@@ -244,6 +244,12 @@ def test_the_last_and_the_next_session_are_named_by_their_number(tmp_path_factor
             "Sitzung" in nxt.text, (typed, nxt.text)
     typed_last = sessions.ask("was wurde in der letzten it plr sitzung beschlossen")
     assert [c.file for c in typed_last.citations] == ["beschluesse/2025-07.md"], typed_last.text
+    # "die neuesten Beschlüsse" are the newest session's while the digest has nothing new to tell (here: the
+    # first ingest); "Gibt es neue Beschlüsse?" still gets the digest
+    for typed in ("Was sind die neuesten Beschlüsse?", "was sind die neusten beschluesse"):
+        newest = sessions.ask(typed)
+        assert [c.file for c in newest.citations] == ["beschluesse/2025-07.md"], (typed, newest.text)
+    assert sessions.ask("Gibt es neue Beschlüsse?").text.startswith("Es gibt noch keine frühere Fassung")
 
 
 PARAGRAPHS = {
