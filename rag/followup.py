@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 
 from rag.lexicon import LAENDER, LAND_SHORT
-from rag.patterns import SESSION_IN_QUESTION
+from rag.patterns import DECISION_IN_QUESTION, SESSION_IN_QUESTION
 from rag.spelling import is_noun
 from rag.terms import tokenize
 
@@ -123,9 +123,9 @@ def elliptical_rest(question: str) -> str | None:
 _LAND = "|".join(re.escape(n) for n in sorted({*LAENDER, *LAND_SHORT}, key=len, reverse=True))
 _KINDS = (
     re.compile(rf"(?<![\w-])(?:{_LAND})(?![\w-])", re.I),
-    re.compile(r"\b\d{1,3}\.\s*Sitzung\b", re.I),
-    re.compile(r"\b(?:19|20)\d{2}\s*/\s*\d{1,3}\b"),
-    re.compile(r"\b(?:19|20)\d{2}\b(?!\s*/)"),
+    SESSION_IN_QUESTION,
+    DECISION_IN_QUESTION,
+    re.compile(r"\b(?:19|20)\d{2}\b(?!\s*[/-]\s*\d)"),
     re.compile(r"\b(?:[A-ZÄÖÜ][A-Za-zäöü]*[A-ZÄÖÜ][A-Za-zäöü]*G|[\wäöüß-]*(?:gesetz|Gesetz|verordnung|Verordnung))\b"),
 )
 
@@ -141,9 +141,9 @@ def _instead(rest: str, previous: str) -> str | None:
     ('Was hat der IT-Planungsrat 2024 zur DVC beschlossen?', None)
     """
     for kind in _KINDS:
-        new, old = kind.findall(rest), kind.findall(previous)
-        if len(new) == 1 and len(old) == 1 and new[0].lower() != old[0].lower():
-            return kind.sub(new[0], previous)
+        new, old = (list(kind.finditer(text)) for text in (rest, previous))
+        if len(new) == 1 and len(old) == 1 and new[0][0].lower() != old[0][0].lower():
+            return previous[: old[0].start()] + new[0][0] + previous[old[0].end():]
     return None
 
 

@@ -138,11 +138,11 @@ class References:
 
         def session(m: re.Match[str]) -> str:
             ahead = m.group(1).lower().startswith(("nächst", "naechst", "kommend", "bevorstehend"))
-            of = " des IT-Planungsrats" if m.group(2).lower() != "sitzung" else ""  # "die letzte IT-PLR-Sitzung"
-            return f"{newest + 1 if ahead else newest}. {m.group(2)[-7:]}{of}"
+            of = " des IT-Planungsrats" if m.group(2) else ""  # "die letzte IT-PLR-Sitzung"
+            return f"{newest + 1 if ahead else newest}. {m.group(3)}{of}"
 
         question = _PLACED_SESSION.sub(session, question)
-        question = _NEXT_MEETING.sub(lambda m: m[0][: m.start(1) - m.start()] + f"in der {newest + 1}. Sitzung", question)
+        question = _NEXT_MEETING.sub(rf"\g<1>in der {newest + 1}. Sitzung", question)
         return _NEWEST_DECISIONS.sub(lambda m: f"{m.group(1)} aus der {newest}. Sitzung", question)
 
     def undocumented_time(self, question: str) -> Missing | None:
@@ -232,12 +232,12 @@ _PLACE = (r"(letzte[nmrs]?|jüngste[nmrs]?|juengste[nmrs]?|neueste[nmrs]?|aktuel
           r"vorige[nmrs]?|nächste[nmrs]?|naechste[nmrs]?|kommende[nmrs]?|bevorstehende[nmrs]?)")
 # … of the IT-Planungsrat, whose sessions the documents number; not "die letzte Sitzung des Verwaltungsrats"
 _ITPLR = r"IT[- ]?Planungsrat\w*|IT[- ]?PLR|Planungsrat\w*"
-_PLACED_SESSION = re.compile(rf"\b{_PLACE}\s+((?:IT[- ]?PLR[- ]?|IT[- ]?Planungsrats?[- ]?)?Sitzung)\b"
+_PLACED_SESSION = re.compile(rf"\b{_PLACE}\s+(IT[- ]?PLR[- ]?|IT[- ]?Planungsrats?[- ]?)?(Sitzung)\b"
                              rf"(?!\s+(?:des|der|vom|im)\s+(?!{_ITPLR})\w)", re.I)
 # the next meeting asked for by its verb: "Wann tagt der IT-Planungsrat als Nächstes / das nächste Mal / wieder?"
-_NEXT_MEETING = re.compile(rf"\b(?:tagt|tagen|trifft\s+sich|treffen\s+sich)\s+(?:(?:der\s+)?(?:{_ITPLR})\s+|das\s+"
-                           r"Gremium\s+|er\s+)?(?:denn\s+|eigentlich\s+)?"
-                           r"(als\s+n(?:ä|ae)chstes|das\s+n(?:ä|ae)chste\s+mal|n(?:ä|ae)chstes\s+mal|wieder)\b", re.I)
+_NEXT_MEETING = re.compile(rf"(\b(?:tagt|tagen|trifft\s+sich|treffen\s+sich)\s+(?:(?:der\s+)?(?:{_ITPLR})\s+|das\s+"
+                           r"Gremium\s+|er\s+)?(?:denn\s+|eigentlich\s+)?)"
+                           r"(?:als\s+n(?:ä|ae)chstes|das\s+n(?:ä|ae)chste\s+mal|n(?:ä|ae)chstes\s+mal|wieder)\b", re.I)
 _NEWEST_DECISIONS = re.compile(r"\b(?:letzte|jüngste|juengste|neueste|neuste|aktuellste)n?\s+(Beschlüsse|Beschluesse|"
                                r"Entscheidungen)\b", re.I)
 

@@ -281,19 +281,16 @@ class Vocabulary:
 
     def _spell(self, word: str, truecase: bool) -> tuple[str, str | None]:
         key = word.lower()
-        usual = self.folded.get(fold(key), key)
-        if usual != key and self.counts[usual] >= RARE_SPELLING * self.counts[key]:
-            # typed out where the documents write umlauts, and they rarely type it out ('thueringen' twice, in
-            # an address the address filter missed; 'thüringen' 14 times)
-            return self._match_case(word, self._truecase(usual), truecase), "umlaut"
+        # typed out where the documents write umlauts: a word they lack (its count is 0), or one they type out
+        # far less often ('thueringen' twice, in an address the address filter missed; 'thüringen' 14 times)
+        spelt = self.folded.get(fold(key), key)
+        if spelt != key and self.counts[spelt] >= RARE_SPELLING * self.counts[key]:
+            return self._match_case(word, self._truecase(spelt), truecase), "umlaut"
         if key in self.counts:
             usual = self._truecase(key)
             if truecase and word.islower() and usual != word:
                 return usual, "case"
             return word, None
-        known = self.folded.get(fold(word))
-        if known is not None:
-            return self._match_case(word, self._truecase(known), truecase), "umlaut"
         # a word with inner capitals is a name or an abbreviation the documents may just not use
         if len(word) >= MIN_TYPO_LENGTH and not any(c.isupper() for c in word[1:]) and key not in german_words():
             near = self._typo(key)

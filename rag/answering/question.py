@@ -160,7 +160,7 @@ def question_core(question: str) -> str | None:
     sentences = _SENTENCE_END.split(question.strip())
     if len(sentences) >= 2 and not sentences[0].endswith("?"):
         asked = [x for x in sentences if x.endswith("?")]
-        if not any(x.endswith("?") for x in sentences):  # typed without a question mark: what opens like a question
+        if not asked:  # typed without a question mark: what opens like a question
             asked = [x for x in sentences[1:] if _OPENS_QUESTION.match(x)]
         if asked and len(asked) < len(sentences):
             return " ".join(asked)
