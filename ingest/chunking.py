@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ingest.metadata import section_meta
 from rag.text import is_table_of_contents, normalize, split_sentences
 from rag.types import Chunk, Page
 
@@ -140,6 +141,11 @@ def chunk_page(page: Page) -> list[Chunk]:
         meta = dict(page.meta)
         if sec:
             meta["section"] = sec
+            for key, value in section_meta(sec, page.meta).items():  # "… > Schritt 1 (…, Beschluss 2022/21)"
+                if value is None:
+                    meta.pop(key, None)
+                else:
+                    meta[key] = value
         if is_table_of_contents(body):
             meta["toc"] = True  # a table of contents names topics but answers nothing
         chunks.append(Chunk(cid, body, page.source, page.page, a, meta))

@@ -375,6 +375,50 @@ def normalize_decision(value: Any) -> str | None:
     return f"{kind} {found.group(2)}/{int(found.group(3)):02d}"
 
 
+def section_meta(section: str, meta: Mapping[str, Any]) -> dict[str, Any]:
+    """What a section's heading says about its part of a document that covers several decisions: the
+    innermost heading naming exactly one decision ("Schritt 1 (38. Sitzung, 22. Juni 2022, Beschluss 2022/21)",
+    "Kommunalpakt > Beschluss 2023/02") gives that part its decision, and its session and date where it names
+    them. The document's own session and date stay where the document names no decision of its own (a
+    Bekanntmachung of one session's decisions); where it does, they are that decision's, not this part's.
+
+    >>> doc = {"decision": "Beschluss 2023/35", "session": "Umlaufverfahren", "date": "2023-10-10", "year": 2023}
+    >>> section_meta("EfA > Schritt 1 (38. Sitzung, 22. Juni 2022, Beschluss 2022/21)", doc)
+    {'decision': 'Beschluss 2022/21', 'session': '38. Sitzung', 'session_no': 38, 'date': '2022-06-22', 'year': 2022}
+    >>> section_meta("EfA > Ergänzungen aus Beschluss 2024/21", doc)
+    {'decision': 'Beschluss 2024/21', 'session': None, 'session_no': None, 'date': None, 'year': 2024}
+    >>> section_meta("Anlage > Beschluss 2023/02", {"session": "40. Sitzung", "session_no": 40, "date": "2023-03-29"})
+    {'decision': 'Beschluss 2023/02'}
+    >>> section_meta("Beschlüsse 2022/21 und 2023/35 > Wie es weiterging", doc), section_meta("", doc)
+    ({}, {})
+    """
+    for heading in reversed(section.split(" > ") if section else []):
+        named = {d for m in _DECISION_RE.finditer(heading) if m.group(1) and (d := normalize_decision(m.group(0)))}
+        if len(named) > 1 or re.search(r"\bBeschlüsse\b", heading):
+            return {}  # a heading over several decisions says nothing about which one a part holds
+        if not named:
+            continue
+        decision = named.pop()
+        if decision == meta.get("decision"):
+            return {}
+        out: dict[str, Any] = {"decision": decision}
+        sessions = {int(n) for n in _SESSION_RE.findall(heading)}
+        session: tuple[str | None, int | None] = (None, None)
+        if len(sessions) == 1:
+            session = normalize_session(sessions.pop())
+        elif re.search(r"\bUmlaufverfahren\b", heading):
+            session = ("Umlaufverfahren", None)
+        date, year = find_date(heading)
+        own = bool(meta.get("decision"))  # the document's session and date belong to its own decision
+        if session[0] or own:
+            out["session"], out["session_no"] = session
+        if date or own:
+            out["date"] = date
+            out["year"] = year if date else int(decision.split()[-1][:4])
+        return out
+    return {}
+
+
 def normalize_publisher(value: Any) -> str | None:
     """A publisher of the fixed vocabulary from a free-text name, or None.
 

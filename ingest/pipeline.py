@@ -69,10 +69,12 @@ def parser_fingerprint() -> str:
     import rag.sentences
     import rag.terms
     import rag.text
+    import rag.types
 
-    # rag.text/terms/keyword and the word lists decide sentence spans and BM25 terms, both stored in the version
+    # rag.text/terms/keyword and the word lists decide sentence spans and BM25 terms, both stored in the version;
+    # rag.types what of a chunk is embedded and keyword-indexed (`Chunk.embed_text`)
     for mod in (ingest.loaders, ingest.metadata, ingest.pdfparse, ingest.sandbox, ingest.chunking, rag.text, rag.terms, rag.lexicon,
-                rag.keyword, rag.sentences):
+                rag.keyword, rag.sentences, rag.types):
         h.update(Path(mod.__file__ or "").read_bytes())
     for data in ("de.toml", "domain.toml"):
         h.update((Path(rag.lexicon.__file__ or "").parent / "data" / data).read_bytes())

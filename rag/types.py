@@ -68,12 +68,17 @@ class Chunk:
 
     @property
     def embed_text(self) -> str:
-        """What is embedded and keyword-indexed: the text with its title/section as context."""
-        head = " | ".join(
-            str(v)
-            for v in (self.meta.get("title"), self.meta.get("decision"), self.meta.get("section"))
-            if v
-        )
+        """What is embedded and keyword-indexed: the text with its title/section as context.
+
+        >>> Chunk("x", "Text.", "a.md", None, 0, {"title": "T", "decision": "Beschluss 2023/02"}).embed_text
+        'T | Beschluss 2023/02\\nText.'
+        >>> Chunk("x", "Text.", "a.md", None, 0, {"decision": "Beschluss 2023/02", "section": "K > Beschluss 2023/02"}).embed_text
+        'K > Beschluss 2023/02\\nText.'
+        """
+        decision, section = self.meta.get("decision"), str(self.meta.get("section") or "")
+        if decision and str(decision).split()[-1] in section:
+            decision = None  # the section's heading names it already ("Kommunalpakt > Beschluss 2023/02")
+        head = " | ".join(str(v) for v in (self.meta.get("title"), decision, section) if v)
         return f"{head}\n{self.text}" if head else self.text
 
 

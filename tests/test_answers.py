@@ -683,3 +683,66 @@ def test_a_named_decision_is_answered_from_that_decision(tmp_path_factory: pytes
         assert [c.file for c in ans.citations][:1] == ["beschluesse/2023-35.md"], (typed, ans.text)
     which = decisions.ask("Welcher Beschluss hat den Beschluss 2023/35 ergänzt?")
     assert [c.file for c in which.citations][:1] == ["beschluesse/2023-43.md"], which.text
+
+
+def test_compose_leaves_out_the_documents_decision_before_a_sentence_recounting_another() -> None:
+    """A summary's "Wie es weiterging" bullet about Beschluss 2024/21 is not said "Laut Beschluss 2023/35";
+    the same sentence in the part headed by that decision, or a decision's text citing an earlier one, is."""
+    from rag.answering import Scored
+
+    meta = {"decision": "Beschluss 2023/35", "publisher": "IT-Planungsrat", "session": "Umlaufverfahren",
+            "date": "2023-10-10"}
+    later = "Der Beschluss 2024/21 (44. Sitzung) verweist auf die Kriterien aus Beschluss 2023/43."
+    cites = "Der IT-Planungsrat nimmt den Bericht zu Beschluss 2023/43 zur Kenntnis."
+    for sentence, section, said in ((later, "EfA > Wie es weiterging", False),
+                                    (later, "EfA > Schritt 2 (Beschluss 2023/35)", True),
+                                    (cites, "EfA > Wie es weiterging", True)):
+        ans = compose([Scored(0, 0, len(sentence), sentence, 0.9, 0.9)], [_p(sentence, "efa.md", section=section, **meta)])
+        assert ans.text.startswith("Laut Beschluss 2023/35") is said, (section, ans.text)
+        assert ans.citations[0].decision == "Beschluss 2023/35"  # the citation still says which document it is
+
+
+SUMMARY = {
+    # the project's own kind of document: one topic over three decisions, each in a section of its own
+    "itplr/efa-finanzierung.md": (
+        "---\ntitle: EfA-Finanzierung (Beschlüsse 2022/21, 2023/35)\npublisher: IT-Planungsrat\n"
+        "doc_type: Beschluss/Entscheidung\nsession: Umlaufverfahren\ndecision: Beschluss 2023/35\n"
+        "date: 2023-10-10\n---\n\n# EfA-Finanzierung\n\n"
+        "## Schritt 1: Kostentransparenz (38. Sitzung, 22. Juni 2022, Beschluss 2022/21)\n\n"
+        "1. Der IT-Planungsrat bittet die Länder, die Finanzierungsmodalitäten der Nachnutzung bis zum "
+        "1. Oktober 2022 zu veröffentlichen.\n\n"
+        "## Schritt 2: Der Verteilschlüssel (Umlaufverfahren, 10. Oktober 2023, Beschluss 2023/35)\n\n"
+        "1. Der IT-Planungsrat beschließt, die Nachnutzung ab 2024 über das Stammbudget der FITKO zu "
+        "finanzieren; die Kosten tragen zu 50 % die nachnutzenden Länder.\n\n"
+        "## Wie es weiterging\n\n"
+        "- Der Beschluss 2024/21 (44. Sitzung) verweist auf die Kriterien für freiwillige Kooperationen.\n"
+    ),
+    # a Bekanntmachung: several decisions of one session, none of its own in the front matter
+    "bekanntmachungen/2023-03-29.md": (
+        "Bekanntmachung der Entscheidungen des IT-Planungsrats\n\nVom 29. März 2023\n\nAnlage\n\n"
+        "Kommunalpakt\nBeschluss 2023/02\n\n1.\nDer IT-Planungsrat stimmt den skizzierten Eckpunkten zum "
+        "Kommunalpakt zu.\n\nBericht an die Ministerpräsidentenkonferenz\nBeschluss 2023/03\n\n1.\nDer "
+        "IT-Planungsrat nimmt den Bericht an die Konferenz der Regierungschefinnen und Regierungschefs zur "
+        "Kenntnis.\n"
+    ),
+}
+
+
+@pytest.mark.slow
+def test_a_part_headed_by_a_decision_is_cited_as_that_decision(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A document over several decisions: the part whose heading names one is cited with that decision, its
+    session and date (ingest.metadata.section_meta), found by them in a filter, and introduced by them; the
+    part that recounts a later decision is not introduced as the document's own."""
+    docs = assistant_over(tmp_path_factory, SUMMARY)
+    ans = docs.ask("Was hat der IT-Planungsrat in der 38. Sitzung zur Finanzierung der Nachnutzung beschlossen?")
+    first = ans.citations[0]
+    assert (first.decision, first.session, first.date) == ("Beschluss 2022/21", "38. Sitzung", "2022-06-22"), ans.text
+    assert ans.text.startswith("Laut Beschluss 2022/21 des IT-Planungsrats (38. Sitzung, 22.06.2022)"), ans.text
+    in_2022 = docs.ask("Was wurde zur Finanzierung der Nachnutzung beschlossen?", filters={"year_from": 2022, "year_to": 2022})
+    assert {c.decision for c in in_2022.citations} == {"Beschluss 2022/21"}, in_2022.text
+    later = docs.ask("Worauf verweist der Beschluss 2024/21 zu den Kriterien für freiwillige Kooperationen?")
+    assert later.citations and later.citations[0].file == "itplr/efa-finanzierung.md", later.text
+    assert not later.text.startswith("Laut Beschluss 2023/35"), later.text
+    pact = docs.ask("Was hat der IT-Planungsrat zum Kommunalpakt beschlossen?")
+    assert pact.citations[0].decision == "Beschluss 2023/02", pact.text
+    assert pact.text.startswith("Laut Beschluss 2023/02") and "(29.03.2023)" in pact.text, pact.text

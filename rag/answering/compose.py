@@ -13,6 +13,7 @@ from rag.answering.features import Scored
 from rag.answering.statements import as_statement
 from rag.doctype import DocType
 from rag.lexicon import LEAD_IN_PUBLISHERS
+from rag.patterns import DECISION_IN_TEXT, SESSION_IN_TEXT
 from rag.references import Missing
 from rag.types import Answer, Citation, Passage
 
@@ -46,8 +47,27 @@ def make_citation(n: int, passage: Passage, highlight: str | None = None) -> Cit
     )
 
 
-def lead_in(passage: Passage) -> str:
-    """'Laut Beschluss 2023/02 des IT-Planungsrats (40. Sitzung, 29.03.2023)' or '' when nothing fits.
+def _about_other_decision(decision: str, section: str, quoted: Sequence[str]) -> bool:
+    """Whether the first quoted sentence recounts another decision in its own session, in a part of the document
+    whose heading names none: a summary's "Wie es weiterging" bullet "Der Beschluss 2024/21 (44. Sitzung)
+    verweist …" is no statement of the document's Beschluss 2023/35. A decision's text citing an earlier one
+    ("Der IT-Planungsrat nimmt den Bericht zu Beschluss 2023/43 zur Kenntnis") keeps its lead-in.
+
+    >>> _about_other_decision("Beschluss 2023/35", "EfA > Wie es weiterging", ["Der Beschluss 2024/21 (44. Sitzung) verweist."])
+    True
+    >>> _about_other_decision("Beschluss 2024/21", "", ["Der IT-Planungsrat nimmt den Bericht zu Beschluss 2023/43 zur Kenntnis."])
+    False
+    """
+    number = decision.split()[-1]
+    if not quoted or number in section:
+        return False
+    first = quoted[0]  # the one the lead-in introduces; those after it may go on with its list item
+    return number not in first and bool(DECISION_IN_TEXT.search(first) and SESSION_IN_TEXT.search(first))
+
+
+def lead_in(passage: Passage, quoted: Sequence[str] = ()) -> str:
+    """'Laut Beschluss 2023/02 des IT-Planungsrats (40. Sitzung, 29.03.2023)' or '' when nothing fits;
+    `quoted` are the sentences it introduces (see `_about_other_decision`).
 
     >>> from rag.types import Chunk
     >>> lead_in(Passage(Chunk("x", "…", "ozg.md", None, 0, {"section": "§ 1a OZG – Portalverbund"}), 1.0))
@@ -62,7 +82,7 @@ def lead_in(passage: Passage) -> str:
     decision = m.get("decision")
     date = german_date(m.get("date"))
     bits = ", ".join(str(b) for b in (m.get("session"), date) if b)
-    if decision:
+    if decision and not _about_other_decision(str(decision), str(m.get("section") or ""), quoted):
         who = " des IT-Planungsrats" if m.get("publisher") == "IT-Planungsrat" else ""
         return f"Laut {decision}{who}" + (f" ({bits})" if bits else "")
     section = str(m.get("section") or "")
@@ -121,7 +141,7 @@ def compose(selected: Sequence[Scored], passages: Sequence[Passage]) -> Answer:
         p = passages[pi]
         n = number[pi]
         body = " ".join(f"{as_statement(s.text)} [{n}]" for s in sents)
-        head = lead_in(p)
+        head = lead_in(p, [s.text for s in sents])
         # two passages of one decision: its lead-in is said once; another page of the same guideline: "Ebenda"
         said = head
         if head and previous_head and p.chunk.page and head.startswith(previous_head.rsplit(", S. ", 1)[0] + ", S. "):
