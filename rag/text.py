@@ -115,7 +115,36 @@ def _line_breaks(text: str) -> list[int]:
             len(cur) < 40 and not continues and cur[-1] not in ".!?" and (nxt[0].isupper() or nxt[0].isdigit())
         ):
             cuts.append(end)  # a title line such as "Kommunalpakt" or "§ 1 Anwendungsbereich"
+        elif not continues and _is_heading_line(cur, lines[i - 1].strip() if i else "", nxt):
+            cuts.append(end)  # "3.10 Anbindung eines Servicekontos nach TR-03160", "Wer die EfA-Nachnutzung … bezahlt"
     return cuts
+
+
+_NUMBERED_HEADING = re.compile(r"\d{1,2}(?:\.\d{1,2})+\s+[A-ZÄÖÜ]")  # "3.10 Anbindung …", "2.2.1 Phase I: …"
+_INFLECTED = re.compile(r"[a-zäöüß]+(?:e|en|er|es|em)$")  # "der einstimmigen" / "ein elektronischer" go on
+
+
+def _is_heading_line(cur: str, previous: str, nxt: str) -> bool:
+    """A longer line standing alone as a heading: it starts a sentence (after a blank line or a finished
+    one), holds no comma, and the next line starts with a capital; numbered ("2.2.1 …") up to 100
+    characters, otherwise up to 70 and not ending in an inflected lower-case word, which goes on in the
+    next line ("Änderungen dieses Vertrages bedürfen einer einstimmigen" / "Entscheidung …").
+
+    >>> _is_heading_line("Wer die EfA-Nachnutzung seit 2024 bezahlt", "", "Bis Ende 2022 wurde …")
+    True
+    >>> _is_heading_line("Änderungen dieses Vertrages bedürfen einer einstimmigen", "", "Entscheidung der Vertragspartner.")
+    False
+    >>> _is_heading_line("Partei außer dem Empfangs- und Sendesystem", "Ziel ist, dass keine andere", "Kenntnis erlangt.")
+    False
+    """
+    if not (nxt[:1].isupper() or nxt[:1].isdigit()) or cur[-1] in ".!?;,)" or "," in cur:
+        return False
+    if previous and previous[-1] not in ".!?:":
+        return False  # inside a sentence wrapped over lines
+    if _NUMBERED_HEADING.match(cur):
+        return len(cur) <= 100
+    last = _LAST_WORD.search(cur)
+    return cur[0].isupper() and len(cur) < 70 and not (last and _INFLECTED.fullmatch(last.group(1)))
 
 
 def _is_boundary(text: str, m: re.Match[str]) -> bool:

@@ -94,6 +94,19 @@ def _sentences(text: str) -> list[str]:
             "# § 1 – Anwendungsbereich\n\n(1) Dieses Gesetz gilt für\n\n1. des Bundes,\n\n(2) Für Gerichte nicht.",
             ["§ 1 – Anwendungsbereich", "(1) Dieses Gesetz gilt für", "1. des Bundes,", "(2) Für Gerichte nicht."],
         ),
+        # a PDF's heading of 40+ characters is no part of the sentence below it; a wrapped line is
+        (
+            "Wer die EfA-Nachnutzung seit 2024 bezahlt\nBis Ende 2022 zahlte der Bund.\n"
+            "3.10 Anbindung eines Servicekontos nach TR-03160\nDie Authentisierung erfolgt dort.",
+            ["Wer die EfA-Nachnutzung seit 2024 bezahlt", "Bis Ende 2022 zahlte der Bund.",
+             "3.10 Anbindung eines Servicekontos nach TR-03160", "Die Authentisierung erfolgt dort."],
+        ),
+        (
+            "(1) Änderungen dieses Vertrages bedürfen einer einstimmigen\nEntscheidung der Vertragspartner. Ziel "
+            "ist, dass keine andere\nPartei außer dem Empfangs- und Sendesystem\nKenntnis erlangt.",
+            ["(1) Änderungen dieses Vertrages bedürfen einer einstimmigen\nEntscheidung der Vertragspartner.",
+             "Ziel ist, dass keine andere\nPartei außer dem Empfangs- und Sendesystem\nKenntnis erlangt."],
+        ),
     ],
 )
 def test_split_sentences(text: str, expected: list[str]) -> None:
