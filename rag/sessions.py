@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from rag.patterns import DECISION_IN_TEXT
 from rag.text import split_sentences
 from rag.types import Chunk
 
@@ -239,7 +241,7 @@ def sessions_overview(chunks: Sequence[Chunk]) -> list[Session]:
     b = _Builder()
     for source, items in sorted(by_source.items()):
         items.sort(key=lambda c: (c.page or 0, c.start))
-        meta = items[0].meta
+        meta = document_meta(items)
         if meta.get("publisher") == ITPLR:
             _from_itplr_document(b, source, items)
         elif meta.get("session"):
@@ -273,8 +275,15 @@ def _int(value: object) -> int | None:
         return None
 
 
+def document_meta(items: Sequence[Chunk]) -> Mapping[str, Any]:
+    """The document's own metadata, from the chunks of one document in text order: that of its first part whose
+    heading names no decision (a part headed by one carries that decision's, see ingest.metadata.section_meta)."""
+    return next((c.meta for c in items if not DECISION_IN_TEXT.search(str(c.meta.get("section") or ""))),
+                items[0].meta)
+
+
 def _from_itplr_document(b: _Builder, source: str, items: list[Chunk]) -> None:
-    meta = items[0].meta
+    meta = document_meta(items)
     title = str(meta.get("title") or source)
     topic = doc_topic(title)
     main_no = _int(meta.get("session_no"))

@@ -3,6 +3,7 @@ store, uploads, admin login, re-ingest job, the chat service over a fake assista
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -34,7 +35,14 @@ from ui.admin import (
     safe_filename,
     store_uploads,
 )
-from ui.documents import DocumentError, markdown_to_html, render_document, resolve_document, sanitize_html
+from ui.documents import (
+    DocumentError,
+    first_meta,
+    markdown_to_html,
+    render_document,
+    resolve_document,
+    sanitize_html,
+)
 from ui.feedback import FeedbackStore
 from ui.filters import build_filters, filter_label, filter_options
 from ui.render import (
@@ -1067,3 +1075,32 @@ def test_export_candidates_runs_the_eval_cli_into_the_data_dir(tmp_path: Path, c
     assert any(m.startswith("cannot read the feedback database") for m in messages)
     assert any(m.startswith("candidate export failed (exit 1)") and "error:" in m for m in messages)
     assert {p.name for p in (data_dir / "eval-kandidaten").iterdir()} == {path.name, second.name}  # no leftovers
+
+
+def test_sessions_overview_of_chunks_carrying_their_sections_decision() -> None:
+    """As the ingest stores them (ingest.metadata.section_meta), a part headed by another decision carries
+    that decision, its session and date; the overview is the same, even when the document opens with such a
+    part."""
+    from ingest.metadata import section_meta
+
+    def as_ingested(chunks: list[Chunk]) -> list[Chunk]:
+        out = []
+        for c in chunks:
+            found = section_meta(str(c.meta.get("section") or ""), c.meta)
+            meta = {k: v for k, v in {**c.meta, **found}.items() if v is not None}
+            out.append(dataclasses.replace(c, meta=meta))
+        return out
+
+    def overview(chunks: list[Chunk]) -> list[tuple[str, list[str]]]:
+        return [(s.label, [d.number for d in s.decisions]) for s in sessions_overview(chunks)]
+
+    chunks = itplr_chunks()
+    assert as_ingested(chunks)[1].meta["session"] == "34. Sitzung"  # the Zielbild part, not the file's 35.
+    expected = overview(chunks)
+    assert overview(as_ingested(chunks)) == expected
+    opening_with_a_part = [chunks[1], chunks[0], *chunks[2:]]
+    opening_with_a_part[0] = dataclasses.replace(chunks[1], start=0)
+    opening_with_a_part[1] = dataclasses.replace(chunks[0], start=50)
+    assert overview(as_ingested(opening_with_a_part)) == expected
+    header = first_meta(as_ingested(opening_with_a_part), "itplr/regmo.md")  # the document page's header
+    assert (header["decision"], header["session"]) == ("Beschluss 2021/25", "35. Sitzung")

@@ -25,6 +25,7 @@ from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 
 from ingest.loaders import split_front_matter
+from rag.sessions import document_meta
 
 MAX_RENDER_BYTES = 20 * 1024 * 1024
 PDF_MEDIA = "application/pdf"
@@ -211,8 +212,6 @@ def error_page(message: str) -> str:
 
 
 def first_meta(chunks: Any, rel: str) -> dict[str, Any]:
-    """The metadata of the first chunk of `rel` (title, publisher, …) for the page header."""
-    for c in chunks:
-        if c.source == rel:
-            return dict(c.meta)
-    return {}
+    """The metadata of the document `rel` (title, publisher, …) for the page header."""
+    own = [c for c in chunks if c.source == rel]
+    return dict(document_meta(own)) if own else {}

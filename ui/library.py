@@ -19,6 +19,7 @@ from typing import Any
 
 from rag.answering import german_date
 from rag.digest import Digest
+from rag.sessions import document_meta
 from rag.types import Chunk
 from ui.render import document_href, german_timestamp
 
@@ -60,16 +61,15 @@ def library(chunks: Sequence[Chunk], manifest: dict[str, Any], versions: Path) -
             sha = entry.get("sha256") if isinstance(entry, dict) else entry
             if since.get(f, (None, ""))[0] != sha:
                 since[f] = (sha, str(m.get("built_at") or ""))
-    first: dict[str, Chunk] = {}
+    by_source: dict[str, list[Chunk]] = {}
     pages: dict[str, int] = {}
     for c in chunks:
-        if c.source not in first:
-            first[c.source] = c
+        by_source.setdefault(c.source, []).append(c)
         if c.page:
             pages[c.source] = max(pages.get(c.source, 0), c.page)
     docs = []
     for f in manifest.get("files") or {}:
-        m = first[f].meta if f in first else {}
+        m = dict(document_meta(by_source[f])) if f in by_source else {}
         docs.append(LibraryDoc(
             file=f, title=str(m.get("title") or f), doc_type=str(m.get("doc_type") or ""),
             publisher=str(m.get("publisher") or ""), session=str(m.get("session") or ""),
