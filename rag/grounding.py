@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from rag.expansion import query_expansions
 from rag.keyword import BM25Index
 from rag.lexicon import STOPWORDS
-from rag.patterns import DECISION_IN_QUESTION
 from rag.terms import words
 
 NON_NOUN = 0.3
@@ -101,8 +100,7 @@ class QueryTerms:
         for t in self.terms:
             if (t.stem and t.stem in text_terms) or any(alt <= text_terms for alt in t.alts):
                 got += t.weight
-            elif t.parts and not DECISION_IN_QUESTION.fullmatch(t.surface):
-                # (a decision number's parts are a year and a count: "2023/35" is not half in "2023/43")
+            elif t.parts:
                 share = sum(p in text_terms for p in t.parts) / len(t.parts)
                 # a hyphenated compound names its parts ("XBasisdaten-Nachrichten": Nachrichten of XBasisdaten),
                 # so all of them together count in full; a closed compound's parts only in part

@@ -148,24 +148,6 @@ def test_gates_give_verdicts_with_reasons() -> None:
     assert not answer_type_gate(Question.parse("Was kostet der Dienst?"), "Der Dienst wird 2024 eingeführt.").passed
 
 
-def test_a_decision_number_counts_only_whole() -> None:
-    """Asked about Beschluss 2023/35, a sentence on 2023/43 holds the year but not the decision; a TR number's
-    part still counts ("03160" of "TR-03160" in "TR-03160-2")."""
-    vocab = BM25Index.build(["Der Beschluss 2023/35 regelt den Schlüssel.", "Beschluss 2023/43 stockt auf.",
-                             "Die TR-03160-2 regelt Servicekonten."])
-    asked = analyse_query("Was regelt der Beschluss 2023/35?", vocab)
-    own, other = (asked.coverage(set(vocab.tokenize(t))) for t in ("Der Beschluss 2023/35 regelt den Schlüssel.",
-                                                                    "Der Beschluss 2023/43 regelt Mittel."))
-    assert own == pytest.approx(1.0) and other == pytest.approx(1.0 - _weight(asked, "2023/35"))
-    tr = analyse_query("Was regelt die TR-03160?", vocab)
-    assert tr.coverage(set(vocab.tokenize("Die TR-03160-2 regelt Servicekonten."))) > 1.0 - _weight(tr, "TR-03160")
-
-
-def _weight(terms: object, surface: str) -> float:
-    """The share of the question's weight on the term written `surface`."""
-    return next(t.weight for t in terms.terms if t.surface == surface) / terms.total  # type: ignore[attr-defined]
-
-
 def test_a_span_of_years_is_no_unknown_code() -> None:
     """"2020-2022" names two years that the documents write as "2020 bis 2022"; a guideline number no
     document holds is still an unknown code."""
