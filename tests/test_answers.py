@@ -715,7 +715,9 @@ SUMMARY = {
         "1. Der IT-Planungsrat beschließt, die Nachnutzung ab 2024 über das Stammbudget der FITKO zu "
         "finanzieren; die Kosten tragen zu 50 % die nachnutzenden Länder.\n\n"
         "## Wie es weiterging\n\n"
-        "- Der Beschluss 2024/21 (44. Sitzung) verweist auf die Kriterien für freiwillige Kooperationen.\n"
+        "- Der Beschluss 2024/21 (44. Sitzung) verweist auf die Kriterien für freiwillige Kooperationen.\n\n"
+        "## Bedeutung für Kommunen\n\n"
+        "Was in den Beschlüssen steht, sagt nichts darüber, ob ein Land seinen Anteil an die Kommunen weitergibt.\n"
     ),
     # a Bekanntmachung: several decisions of one session, none of its own in the front matter
     "bekanntmachungen/2023-03-29.md": (
@@ -732,7 +734,8 @@ SUMMARY = {
 def test_a_part_headed_by_a_decision_is_cited_as_that_decision(tmp_path_factory: pytest.TempPathFactory) -> None:
     """A document over several decisions: the part whose heading names one is cited with that decision, its
     session and date (ingest.metadata.section_meta), found by them in a filter, and introduced by them; the
-    part that recounts a later decision is not introduced as the document's own."""
+    part that recounts a later decision is not introduced as the document's own; asked what the document's
+    decision says, its own part answers (rag.answering.evidence.other_decision)."""
     docs = assistant_over(tmp_path_factory, SUMMARY)
     ans = docs.ask("Was hat der IT-Planungsrat in der 38. Sitzung zur Finanzierung der Nachnutzung beschlossen?")
     first = ans.citations[0]
@@ -743,6 +746,9 @@ def test_a_part_headed_by_a_decision_is_cited_as_that_decision(tmp_path_factory:
     later = docs.ask("Worauf verweist der Beschluss 2024/21 zu den Kriterien für freiwillige Kooperationen?")
     assert later.citations and later.citations[0].file == "itplr/efa-finanzierung.md", later.text
     assert not later.text.startswith("Laut Beschluss 2023/35"), later.text
+    for typed in ("Was steht im Beschluss 2023/35?", "was steht im beschluss 2023 35"):  # its own part, not another
+        own = docs.ask(typed)
+        assert own.citations and "Beschluss 2023/35" in str(own.citations[0].section), (typed, own.text)
     pact = docs.ask("Was hat der IT-Planungsrat zum Kommunalpakt beschlossen?")
     assert pact.citations[0].decision == "Beschluss 2023/02", pact.text
     assert pact.text.startswith("Laut Beschluss 2023/02") and "(29.03.2023)" in pact.text, pact.text

@@ -213,7 +213,8 @@ def _decision(p: Passage) -> str | None:
 
 def other_decision(question: Question, passages: Sequence[Passage], candidates: set[int]) -> set[int]:
     """Asked what Beschluss 2023/35 says, Beschluss 2023/43, which mentions "Umlaufbeschluss 2023/35", is no
-    answer, as long as a passage of 2023/35 itself is at hand (passages that are no decision stay).
+    answer, as long as a passage of 2023/35 itself is at hand (passages that are no decision stay); nor is the
+    part of a document over several decisions that its heading does not give to 2023/35, as long as one is.
 
     >>> from rag.types import Chunk
     >>> ps = [Passage(Chunk(str(i), "…", "b.md", None, 0, m), 1.0) for i, m in enumerate(
@@ -224,6 +225,13 @@ def other_decision(question: Question, passages: Sequence[Passage], candidates: 
     set()
     >>> other_decision(Question.parse("Welcher Beschluss hat den Beschluss 2023/35 ergänzt?"), ps, {0, 1, 2, 3})
     set()
+
+    A document over several decisions: the parts not headed by the one asked for go too.
+
+    >>> parts = [Passage(Chunk(str(i), "…", "s.md", None, 0, {"decision": "Beschluss 2023/35", "section": s}), 1.0)
+    ...          for i, s in enumerate(["S > Wie es weiterging", "S > Schritt 2 (Beschluss 2023/35)"])]
+    >>> other_decision(Question.parse("Was steht im Beschluss 2023/35?"), parts, {0, 1})
+    {0}
     """
     named = question.references["decision"]
     if not named or _ASKS_WHICH_DECISION.search(question.text):
@@ -231,7 +239,11 @@ def other_decision(question: Question, passages: Sequence[Passage], candidates: 
     of = {pi: _decision(passages[pi]) for pi in candidates}
     if not any(d in named for d in of.values()):
         return set()
-    return {pi for pi, d in of.items() if d is not None and d not in named}
+    # a document over several decisions: its part headed by the one asked for answers, not its other parts
+    under = {pi for pi in candidates if any(n in str(passages[pi].chunk.meta.get("section") or "") for n in named)}
+    headed = {passages[pi].chunk.source for pi in under if of[pi] in named}
+    other = {pi for pi, d in of.items() if d is not None and d not in named}
+    return other | {pi for pi in candidates if passages[pi].chunk.source in headed and pi not in under}
 
 
 def topic_terms(terms: QueryTerms, question: str) -> QueryTerms:
