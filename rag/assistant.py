@@ -27,7 +27,7 @@ from rag.answering import (
     refusal,
 )
 from rag.answering.question import query_references, question_core
-from rag.digest import asks_whats_new, digest_answer, digest_of
+from rag.digest import asks_whats_new, digest_answer, digest_of, newest_decisions_answer
 from rag.embed import get_query_embedder
 from rag.errors import VersionDroppedError
 from rag.followup import standalone_query
@@ -186,12 +186,17 @@ class Assistant:
         if asks_whats_new(question):
             # "Was ist neu seit der letzten Sitzung?" asks about the index itself: its digest, not a passage;
             # "Was sind die neuesten Beschlüsse?" with nothing new since the last ingest asks for the newest
-            # session's decisions, which the documents answer
+            # session's decisions, as the Sitzungen tab lists them
             snap = self.snapshot()
             digest = digest_of(snap)
             if not (asks_newest_decisions(question) and (digest.changes is None or digest.empty)):
                 log.info("answered with the digest of %s", snap.version)
                 yield digest_answer(digest, snap.chunks, query=question)
+                return
+            newest = newest_decisions_answer(snap.chunks, query=question)
+            if newest is not None:
+                log.info("answered with the newest session's decisions of %s", snap.version)
+                yield newest
                 return
         # A Chroma server drops a pruned version's collection at once, even under a running answer (rag.store):
         # the question is then answered again from the version that replaced it, before anything was shown.

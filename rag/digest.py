@@ -247,6 +247,36 @@ def _citation(n: int, chunk: Chunk, highlight: str | None) -> Citation:
     )
 
 
+def newest_decisions_answer(chunks: Sequence[Chunk], query: str = "") -> Answer | None:
+    """"Was sind die neuesten Beschlüsse?" when the last ingest brought none: the decisions of the newest session
+    in the index, as the Sitzungen tab lists them (number, title, an extract, its source [n]); None when no
+    session has a decision.
+
+    >>> c = Chunk("x", "Der IT-Planungsrat beschließt die Eckpunkte.", "b/2023-02.md", None, 0, {
+    ...     "publisher": "IT-Planungsrat", "session": "40. Sitzung", "session_no": 40, "date": "2023-03-29",
+    ...     "decision": "Beschluss 2023/02", "title": "Kommunalpakt"})
+    >>> print(newest_decisions_answer([c]).text)
+    Die neuesten Beschlüsse in den Dokumenten (40. Sitzung, 29.03.2023):
+    - **Beschluss 2023/02** – Kommunalpakt: Der IT-Planungsrat beschließt die Eckpunkte. [1]
+    """
+    newest = next((s for s in sessions_overview(chunks) if s.decisions), None)
+    if newest is None:
+        return None
+    where = ", ".join(x for x in (newest.label, german_date(newest.date) or "") if x)
+    lines = [f"Die neuesten Beschlüsse in den Dokumenten ({_md(where)}):"]
+    citations: list[Citation] = []
+    for d in newest.decisions:
+        chunk = _chunk_of(chunks, d.source, d.page, d.highlight)
+        mark = ""
+        if chunk is not None:
+            citations.append(_citation(len(citations) + 1, chunk, d.highlight if _norm(d.highlight) in _norm(chunk.text)
+                                       else None))
+            mark = f" [{len(citations)}]"
+        extract = f": {_md(d.extract)}" if d.extract else ""
+        lines.append(f"- **{_md(d.number)}** – {_md(d.title)}{extract}{mark}")
+    return Answer("\n".join(lines), citations=tuple(citations), query=query)
+
+
 def digest_answer(digest: Digest, chunks: Sequence[Chunk], query: str = "") -> Answer:
     """The digest as a chat answer: each new decision (number, title, session and date, topics, whether it
     concerns municipalities) and each other new or changed document with its source [n]; German text."""

@@ -245,10 +245,12 @@ def test_the_last_and_the_next_session_are_named_by_their_number(tmp_path_factor
     typed_last = sessions.ask("was wurde in der letzten it plr sitzung beschlossen")
     assert [c.file for c in typed_last.citations] == ["beschluesse/2025-07.md"], typed_last.text
     # "die neuesten Beschlüsse" are the newest session's while the digest has nothing new to tell (here: the
-    # first ingest); "Gibt es neue Beschlüsse?" still gets the digest
+    # first ingest; the documents name no publisher, so the Sitzungen tab lists no decision and the answerer
+    # answers); "Gibt es neue Beschlüsse?" still gets the digest
     for typed in ("Was sind die neuesten Beschlüsse?", "was sind die neusten beschluesse"):
         newest = sessions.ask(typed)
         assert [c.file for c in newest.citations] == ["beschluesse/2025-07.md"], (typed, newest.text)
+
     assert sessions.ask("Gibt es neue Beschlüsse?").text.startswith("Es gibt noch keine frühere Fassung")
 
 
@@ -752,3 +754,31 @@ def test_a_part_headed_by_a_decision_is_cited_as_that_decision(tmp_path_factory:
     pact = docs.ask("Was hat der IT-Planungsrat zum Kommunalpakt beschlossen?")
     assert pact.citations[0].decision == "Beschluss 2023/02", pact.text
     assert pact.text.startswith("Laut Beschluss 2023/02") and "(29.03.2023)" in pact.text, pact.text
+
+
+@pytest.mark.slow
+def test_the_newest_decisions_are_listed_as_the_sessions_tab_lists_them(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """"Was sind die neuesten Beschlüsse?" with nothing new since the last ingest: every decision of the newest
+    session, each with its title, an extract and its source, none of an older session (rag.digest)."""
+    front = "---\npublisher: IT-Planungsrat\ndoc_type: Beschluss/Entscheidung\n"
+    docs = assistant_over(tmp_path_factory, {
+        "itplr/2024-13.md": f"{front}title: Marktplatz\nsession: 43. Sitzung\ndate: 2024-03-20\ndecision: Beschluss 2024/13\n"
+                            "---\n\n# Marktplatz\n\nDer IT-Planungsrat legt fest, dass der Marktplatz verbindlich ist.\n",
+        "itplr/2025-04.md": f"{front}title: Wirtschaftsplan FITKO\nsession: 46. Sitzung\ndate: 2025-03-26\n"
+                            "decision: Beschluss 2025/04\n---\n\n# Wirtschaftsplan\n\nDer IT-Planungsrat beschließt den "
+                            "Entwurf des Wirtschaftsplans 2026.\n",
+        "itplr/2025-07.md": f"{front}title: DVC Finanzierung\nsession: 46. Sitzung\ndate: 2025-03-26\n"
+                            "decision: Beschluss 2025/07\n---\n\n# DVC\n\nDer IT-Planungsrat beschließt das Vorgehen zur "
+                            "Refinanzierung der Deutschen Verwaltungscloud.\n",
+    })
+    for typed in ("Was sind die neuesten Beschlüsse?", "was sind die neusten beschluesse"):
+        newest = docs.ask(typed)
+        assert newest.text.splitlines() == [
+            "Die neuesten Beschlüsse in den Dokumenten (46. Sitzung, 26.03.2025):",
+            "- **Beschluss 2025/04** – Wirtschaftsplan FITKO: Der IT-Planungsrat beschließt den Entwurf des "
+            "Wirtschaftsplans 2026. [1]",
+            "- **Beschluss 2025/07** – DVC Finanzierung: Der IT-Planungsrat beschließt das Vorgehen zur "
+            "Refinanzierung der Deutschen Verwaltungscloud. [2]",
+        ], (typed, newest.text)
+        assert [(c.file, c.decision) for c in newest.citations] == [
+            ("itplr/2025-04.md", "Beschluss 2025/04"), ("itplr/2025-07.md", "Beschluss 2025/07")]
