@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 from rag.doctype import DOC_TYPES, DocType
 from rag.lexicon import FOLDER_DOC_TYPES
 from rag.patterns import SESSION_HEADING
+from rag.sessions import parse_heading
 
 log = logging.getLogger(__name__)
 
@@ -393,7 +394,8 @@ def section_meta(section: str, meta: Mapping[str, Any]) -> dict[str, Any]:
     ({}, {})
     """
     for heading in reversed(section.split(" > ") if section else []):
-        named = {d for m in _DECISION_RE.finditer(heading) if m.group(1) and (d := normalize_decision(m.group(0)))}
+        found = parse_heading(heading)
+        named = {d for d in map(normalize_decision, found.decisions) if d}
         if len(named) > 1 or re.search(r"\bBeschlüsse\b", heading):
             return {}  # a heading over several decisions says nothing about which one a part holds
         if not named:
@@ -402,19 +404,14 @@ def section_meta(section: str, meta: Mapping[str, Any]) -> dict[str, Any]:
         if decision == meta.get("decision"):
             return {}
         out: dict[str, Any] = {"decision": decision}
-        sessions = {int(n) for n in _SESSION_RE.findall(heading)}
-        session: tuple[str | None, int | None] = (None, None)
-        if len(sessions) == 1:
-            session = normalize_session(sessions.pop())
-        elif re.search(r"\bUmlaufverfahren\b", heading):
-            session = ("Umlaufverfahren", None)
-        date, year = find_date(heading)
+        session = normalize_session(found.session_no) if found.session_no is not None else (
+            ("Umlaufverfahren", None) if found.umlauf else (None, None))
         own = bool(meta.get("decision"))  # the document's session and date belong to its own decision
         if session[0] or own:
             out["session"], out["session_no"] = session
-        if date or own:
-            out["date"] = date
-            out["year"] = year if date else int(decision.split()[-1][:4])
+        if found.date or own:
+            out["date"] = found.date
+            out["year"] = int((found.date or decision.split()[-1])[:4])
         return out
     return {}
 

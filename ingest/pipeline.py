@@ -67,14 +67,16 @@ def parser_fingerprint() -> str:
     import rag.keyword
     import rag.lexicon
     import rag.sentences
+    import rag.sessions
     import rag.terms
     import rag.text
     import rag.types
 
     # rag.text/terms/keyword and the word lists decide sentence spans and BM25 terms, both stored in the version;
-    # rag.types what of a chunk is embedded and keyword-indexed (`Chunk.embed_text`)
+    # rag.types what of a chunk is embedded and keyword-indexed (`Chunk.embed_text`); rag.sessions how a section
+    # heading is read (`parse_heading`, for the decision, session and date of a part)
     for mod in (ingest.loaders, ingest.metadata, ingest.pdfparse, ingest.sandbox, ingest.chunking, rag.text, rag.terms, rag.lexicon,
-                rag.keyword, rag.sentences, rag.types):
+                rag.keyword, rag.sentences, rag.types, rag.sessions):
         h.update(Path(mod.__file__ or "").read_bytes())
     for data in ("de.toml", "domain.toml"):
         h.update((Path(rag.lexicon.__file__ or "").parent / "data" / data).read_bytes())

@@ -27,7 +27,7 @@ from rag.answering import (
     refusal,
 )
 from rag.answering.question import query_references, question_core
-from rag.digest import asks_whats_new, digest_answer, digest_of, newest_decisions_answer
+from rag.digest import asks_whats_new, digest_answer, digest_of, newest_decisions_of
 from rag.embed import get_query_embedder
 from rag.errors import VersionDroppedError
 from rag.followup import standalone_query
@@ -193,7 +193,7 @@ class Assistant:
                 log.info("answered with the digest of %s", snap.version)
                 yield digest_answer(digest, snap.chunks, query=question)
                 return
-            newest = newest_decisions_answer(snap.chunks, query=question)
+            newest = newest_decisions_of(snap, query=question)
             if newest is not None:
                 log.info("answered with the newest session's decisions of %s", snap.version)
                 yield newest

@@ -12,6 +12,7 @@ IndexChanges(added=('c.md',), changed=('b.md',), removed=('a.md',))
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import threading
@@ -198,6 +199,21 @@ def digest_of(snap: Any) -> Digest:
         return _CACHE[key]
 
 
+def newest_decisions_of(snap: Any, query: str = "") -> Answer | None:
+    """`newest_decisions_answer` of an index snapshot, its sessions overview built once per version."""
+    key = str(snap.path)
+    with _CACHE_LOCK:
+        if key not in _NEWEST:
+            if len(_NEWEST) > 4:
+                _NEWEST.clear()
+            _NEWEST[key] = newest_decisions_answer(snap.chunks)
+        found = _NEWEST[key]
+    return None if found is None else dataclasses.replace(found, query=query)
+
+
+_NEWEST: dict[str, Answer | None] = {}
+
+
 # ------------------------------------------------------------------------------------------- the answer
 def german_timestamp(iso: Any) -> str:
     """'2025-11-23T14:34:38+00:00' -> '23.11.2025, 15:34 Uhr' (German local time, Europe/Berlin)."""
@@ -247,6 +263,16 @@ def _citation(n: int, chunk: Chunk, highlight: str | None) -> Citation:
     )
 
 
+def _cite(citations: list[Citation], chunks: Sequence[Chunk], source: str, page: int | None, highlight: str) -> str:
+    """Append the citation of `highlight` in `source` (on `page`) to `citations`; its " [n]", or "" when the
+    file has no chunk."""
+    chunk = _chunk_of(chunks, source, page, highlight)
+    if chunk is None:
+        return ""
+    citations.append(_citation(len(citations) + 1, chunk, highlight if _norm(highlight) in _norm(chunk.text) else None))
+    return f" [{len(citations)}]"
+
+
 def newest_decisions_answer(chunks: Sequence[Chunk], query: str = "") -> Answer | None:
     """"Was sind die neuesten Beschlüsse?" when the last ingest brought none: the decisions of the newest session
     in the index, as the Sitzungen tab lists them (number, title, an extract, its source [n]); None when no
@@ -266,14 +292,9 @@ def newest_decisions_answer(chunks: Sequence[Chunk], query: str = "") -> Answer 
     lines = [f"Die neuesten Beschlüsse in den Dokumenten ({_md(where)}):"]
     citations: list[Citation] = []
     for d in newest.decisions:
-        chunk = _chunk_of(chunks, d.source, d.page, d.highlight)
-        mark = ""
-        if chunk is not None:
-            citations.append(_citation(len(citations) + 1, chunk, d.highlight if _norm(d.highlight) in _norm(chunk.text)
-                                       else None))
-            mark = f" [{len(citations)}]"
         extract = f": {_md(d.extract)}" if d.extract else ""
-        lines.append(f"- **{_md(d.number)}** – {_md(d.title)}{extract}{mark}")
+        lines.append(f"- **{_md(d.number)}** – {_md(d.title)}{extract}" + _cite(citations, chunks, d.source, d.page,
+                                                                               d.highlight))
     return Answer("\n".join(lines), citations=tuple(citations), query=query)
 
 
@@ -292,14 +313,6 @@ def digest_answer(digest: Digest, chunks: Sequence[Chunk], query: str = "") -> A
     citations: list[Citation] = []
     lines = [f"**Neu seit dem letzten Einlesen ({when})**"]
 
-    def cite(source: str, page: int | None, highlight: str) -> str:
-        chunk = _chunk_of(chunks, source, page, highlight)
-        if chunk is None:
-            return ""
-        citations.append(_citation(len(citations) + 1, chunk, highlight if _norm(highlight) in _norm(chunk.text)
-                                   else None))
-        return f" [{len(citations)}]"
-
     if digest.decisions:
         lines += ["", f"Neue Beschlüsse ({len(digest.decisions)}):"]
         for d in digest.decisions:
@@ -308,7 +321,7 @@ def digest_answer(digest: Digest, chunks: Sequence[Chunk], query: str = "") -> A
             lines.append(
                 f"- **{_md(d.number)}** – {_md(d.title)}" + (f" ({_md(where)})" if where else "")
                 + f". Themen: {_md(topics)}. Betrifft Kommunen: {'ja' if d.municipal else 'nicht erkennbar'}."
-                + cite(d.source, d.page, d.highlight)
+                + _cite(citations, chunks, d.source, d.page, d.highlight)
             )
     decided = {d.source for d in digest.decisions}
     c = digest.changes
@@ -316,7 +329,7 @@ def digest_answer(digest: Digest, chunks: Sequence[Chunk], query: str = "") -> A
         rest = [f for f in files if f not in decided]
         if rest:
             lines += ["", f"{label} ({len(rest)}):"]
-            lines += [f"- {_md(digest.title(f))}" + cite(f, None, "") for f in rest]
+            lines += [f"- {_md(digest.title(f))}" + _cite(citations, chunks, f, None, "") for f in rest]
     if c.removed:
         lines += ["", f"Entfernt ({len(c.removed)}): " + "; ".join(_md(digest.title(f)) for f in c.removed)]
     return Answer("\n".join(lines), citations=tuple(citations), query=query)
