@@ -392,13 +392,17 @@ def section_meta(section: str, meta: Mapping[str, Any]) -> dict[str, Any]:
     {'decision': 'Beschluss 2023/02'}
     >>> section_meta("Beschlüsse 2022/21 und 2023/35 > Wie es weiterging", doc), section_meta("", doc)
     ({}, {})
+    >>> section_meta("Anlage > Beschluss 2023/15 – Umsetzung Beschlüsse der Klausurtagung", {})
+    {'decision': 'Beschluss 2023/15'}
     """
     for heading in reversed(section.split(" > ") if section else []):
         found = parse_heading(heading)
         named = {d for d in map(normalize_decision, found.decisions) if d}
-        if len(named) > 1 or re.search(r"\bBeschlüsse\b", heading):
+        if len(named) > 1:
             return {}  # a heading over several decisions says nothing about which one a part holds
         if not named:
+            if re.search(r"\bBeschlüsse\b", heading):  # "Beschlüsse 2022/21, 2023/35 > …": nor does this one
+                return {}
             continue
         decision = named.pop()
         if decision == meta.get("decision"):
